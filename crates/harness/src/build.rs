@@ -1,0 +1,241 @@
+//! Builds of exercise code other than the workspace's own: a submission's or a fixture's
+//! `src/` laid over a pristine copy of the exercise in a scratch workspace, and built by
+//! cargo there. Only `src/` is taken, so nobody grades themselves with edited checks or
+//! manifests. The workspace tests use this for fixtures; `grade` for every submission.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::check::Exercise;
+use crate::process::Cmd;
+
+/// How long one cargo build may take before it is killed.
+pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The netlab checkout: its root Cargo.toml, exercises/ and solutions/.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+/// A build that failed: the first compiler error, and the whole log.
+#[derive(Clone, Debug)]
+pub struct BuildError {
+    pub first_error: String,
+    pub log: String,
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "does not compile: {}", self.first_error)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl BuildError {
+    fn io(context: &str, error: io::Error) -> Self {
+        let message = format!("{context}: {error}");
+        BuildError {
+            first_error: message.clone(),
+            log: message,
+        }
+    }
+}
+
+impl Workspace {
+    /// The checkout this harness was compiled in.
+    pub fn locate() -> io::Result<Workspace> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let root = root.canonicalize()?;
+        if root.join("exercises").is_dir() && root.join("solutions").is_dir() {
+            Ok(Workspace { root })
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} holds no netlab checkout", root.display()),
+            ))
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Build the workspace's own exercises (the student files as they are in exercises/,
+    /// and the reference solutions) into `target_dir`; returns the folder of binaries.
+    pub fn build_in_place(
+        &self,
+        exercises: &[&Exercise],
+        target_dir: &Path,
+    ) -> Result<PathBuf, BuildError> {
+        let mut args: Vec<OsString> = vec!["build".into(), "--bins".into()];
+        for exercise in exercises {
+            args.extend(["-p".into(), exercise.name.into()]);
+        }
+        cargo(&self.root.join("Cargo.toml"), target_dir, args)?;
+        Ok(target_dir.join("debug"))
+    }
+
+    /// Build the student binaries of `exercise` from `overlay` (a folder shaped like
+    /// `exercises/<exercise>`, of which only `src/` is read) laid over a pristine copy, in
+    /// the scratch folder `scratch`. Returns the folder of binaries. Files are rewritten
+    /// only when they changed, so a second build of the same code is a no-op for cargo.
+    pub fn build_overlay(
+        &self,
+        exercise: &Exercise,
+        overlay: &Path,
+        scratch: &Path,
+    ) -> Result<PathBuf, BuildError> {
+        let scratch_err = |e| BuildError::io("could not prepare the scratch folder", e);
+        let mut files = BTreeMap::new();
+        let pristine = self.root.join("exercises").join(exercise.name);
+        let solutions = self.root.join("solutions").join(exercise.name);
+        let ex = Path::new("exercises").join(exercise.name);
+        collect(&pristine, &ex, &mut files).map_err(scratch_err)?;
+        collect(
+            &solutions,
+            &Path::new("solutions").join(exercise.name),
+            &mut files,
+        )
+        .map_err(scratch_err)?;
+        let overlay_src = overlay.join("src");
+        if overlay_src.is_dir() {
+            // File by file: what the submission has replaces the starter's file.
+            collect(&overlay_src, &ex.join("src"), &mut files)
+                .map_err(|e| BuildError::io("could not read the submission", e))?;
+        }
+        files.insert(
+            PathBuf::from("Cargo.toml"),
+            self.scratch_manifest(exercise).map_err(scratch_err)?,
+        );
+        if let Ok(lock) = fs::read(self.root.join("Cargo.lock")) {
+            files.insert(PathBuf::from("Cargo.lock"), lock);
+        }
+        sync(scratch, &files).map_err(scratch_err)?;
+
+        let target_dir = scratch.join("target");
+        let mut args: Vec<OsString> = vec!["build".into()];
+        for bin in exercise.bins {
+            args.extend(["--bin".into(), (*bin).into()]);
+        }
+        cargo(&scratch.join("Cargo.toml"), &target_dir, args)?;
+        Ok(target_dir.join("debug"))
+    }
+
+    /// The scratch workspace's manifest: the root one with only this exercise as member,
+    /// and path dependencies pointing back into the checkout.
+    fn scratch_manifest(&self, exercise: &Exercise) -> io::Result<Vec<u8>> {
+        let root_manifest = fs::read_to_string(self.root.join("Cargo.toml"))?;
+        let mut manifest = format!(
+            "# Generated by netlab's harness for a scratch build of {0}.\n\
+             [workspace]\nresolver = \"3\"\nmembers = [\"exercises/{0}\"]\n",
+            exercise.name
+        );
+        let mut table = String::new();
+        for line in root_manifest.lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                table = trimmed.to_string();
+            }
+            if table == "[workspace]" {
+                continue;
+            }
+            if table == "[workspace.dependencies]" && line.contains("path = \"") {
+                let absolute = format!("path = \"{}/", self.root.display());
+                manifest.push_str(&line.replacen("path = \"", &absolute, 1));
+            } else {
+                manifest.push_str(line);
+            }
+            manifest.push('\n');
+        }
+        Ok(manifest.into_bytes())
+    }
+}
+
+/// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline.
+fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), BuildError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Cmd::new(cargo)
+        .args(args)
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir)
+        .args(["--message-format", "short", "--quiet"])
+        .timeout(BUILD_TIMEOUT)
+        .run()
+        .map_err(|e| BuildError::io("could not run cargo", e))?;
+    if output.code() == Some(0) {
+        return Ok(());
+    }
+    let log = output.stderr_text();
+    let first_error = log
+        .lines()
+        .find(|line| line.contains("error"))
+        .unwrap_or_else(|| log.lines().next().unwrap_or("cargo failed"))
+        .trim()
+        .to_string();
+    let first_error = if output.timed_out {
+        format!("the build took longer than {} s", BUILD_TIMEOUT.as_secs())
+    } else {
+        first_error
+    };
+    Err(BuildError { first_error, log })
+}
+
+/// Every file under `dir`, keyed by its path under `prefix`. Symlinks are not followed:
+/// a submission cannot smuggle in files from outside its folder.
+fn collect(dir: &Path, prefix: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = prefix.join(entry.file_name());
+        if kind.is_dir() {
+            collect(&entry.path(), &path, files)?;
+        } else if kind.is_file() {
+            files.insert(path, fs::read(entry.path())?);
+        }
+    }
+    Ok(())
+}
+
+/// Make `root` hold exactly `files` (besides target/), writing only what differs.
+fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
+    fs::create_dir_all(root)?;
+    remove_extra(root, Path::new(""), files)?;
+    for (path, bytes) in files {
+        let full = root.join(path);
+        if fs::read(&full).ok().as_deref() != Some(bytes.as_slice()) {
+            if let Some(parent) = full.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(&full, bytes)?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_extra(dir: &Path, rel: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = rel.join(entry.file_name());
+        if path == Path::new("target") {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            if files.keys().any(|f| f.starts_with(&path)) {
+                remove_extra(&entry.path(), &path, files)?;
+            } else {
+                fs::remove_dir_all(entry.path())?;
+            }
+        } else if !files.contains_key(&path) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Checks as data: an exercise's list of named, scored checks, the context a check runs
+//! in (which binaries are under test), and the result, whose message tells the student what
+//! was expected, what happened, and where in the book to read.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Display};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::process::{Cmd, Output, Running, Transcript};
+
+/// One exercise: its package name, the binaries a student writes, its book chapter, and
+/// its checks.
+pub struct Exercise {
+    /// Package (and folder) name: `os_args`.
+    pub name: &'static str,
+    /// The student's binaries; each has a reference twin named `<bin>_sol`.
+    pub bins: &'static [&'static str],
+    /// The chapter's file in book/src: `os_args.md`.
+    pub chapter: &'static str,
+    /// The checks, in the order they run and are reported.
+    pub checks: fn() -> Vec<Check>,
+}
+
+impl Exercise {
+    pub fn checks(&self) -> Vec<Check> {
+        (self.checks)()
+    }
+
+    pub fn max_points(&self) -> u32 {
+        self.checks().iter().map(|c| c.points).sum()
+    }
+}
+
+/// One check: a name (what a student filters on), points, the book section that explains
+/// it, and the function that runs it.
+#[derive(Clone, Copy)]
+pub struct Check {
+    pub name: &'static str,
+    pub points: u32,
+    /// A heading anchor in the exercise's chapter: `#argument-zero`.
+    pub section: &'static str,
+    pub run: fn(&Ctx) -> Result<(), Failure>,
+}
+
+/// Why a check failed, in words for the student.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+}
+
+impl Failure {
+    /// A free-form failure message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+        }
+    }
+
+    /// "expected: ... / got: ...".
+    pub fn expected(expected: impl Display, got: impl Display) -> Self {
+        Failure::new(format!("expected: {expected}\n     got: {got}"))
+    }
+
+    /// Add the run that went wrong: command, how it ended, what it printed.
+    pub fn with_run(mut self, output: &Output) -> Self {
+        self.message.push('\n');
+        self.message.push_str(&output.report());
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(error: std::io::Error) -> Self {
+        Failure::new(format!("the check could not run: {error}"))
+    }
+}
+
+/// Paths of the binaries under test and of the reference binaries, by binary name.
+#[derive(Clone, Debug, Default)]
+pub struct Binaries {
+    pub student: BTreeMap<String, PathBuf>,
+    pub reference: BTreeMap<String, PathBuf>,
+}
+
+impl Binaries {
+    /// Cargo's layout: the student's `<bin>` and the reference `<bin>_sol` share a folder.
+    /// `one_bin` is any binary of the exercise in that folder (`CARGO_BIN_EXE_<bin>`).
+    pub fn beside(exercise: &Exercise, one_bin: impl AsRef<Path>) -> Self {
+        let dir = one_bin.as_ref().parent().unwrap_or(Path::new("."));
+        Binaries::in_dirs(exercise, dir, dir)
+    }
+
+    /// Student binaries in `student_dir`, reference binaries in `reference_dir`.
+    pub fn in_dirs(exercise: &Exercise, student_dir: &Path, reference_dir: &Path) -> Self {
+        let exe =
+            |dir: &Path, name: &str| dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        Binaries {
+            student: exercise
+                .bins
+                .iter()
+                .map(|b| (b.to_string(), exe(student_dir, b)))
+                .collect(),
+            reference: exercise
+                .bins
+                .iter()
+                .map(|b| (b.to_string(), exe(reference_dir, &format!("{b}_sol"))))
+                .collect(),
+        }
+    }
+
+    /// The reference binaries graded as if a student had written them: they must pass.
+    pub fn reference_as_student(exercise: &Exercise, dir: &Path) -> Self {
+        let mut bins = Binaries::in_dirs(exercise, dir, dir);
+        bins.student = bins.reference.clone();
+        bins
+    }
+}
+
+/// What a check gets: the binaries, and a transcript of what it ran.
+pub struct Ctx {
+    bins: Binaries,
+    transcript: Arc<Transcript>,
+}
+
+impl Ctx {
+    /// The student's binary `bin`, ready to run.
+    pub fn student(&self, bin: &str) -> Cmd {
+        Cmd::new(self.student_path(bin)).transcript(&self.transcript)
+    }
+
+    /// The reference binary for `bin` (`<bin>_sol`), ready to run.
+    pub fn reference(&self, bin: &str) -> Cmd {
+        let path = self
+            .bins
+            .reference
+            .get(bin)
+            .unwrap_or_else(|| panic!("no reference binary {bin}"));
+        Cmd::new(path)
+    }
+
+    pub fn student_path(&self, bin: &str) -> &Path {
+        self.bins
+            .student
+            .get(bin)
+            .unwrap_or_else(|| panic!("no student binary {bin}"))
+    }
+}
+
+/// Start a server with `127.0.0.1:0` as its first argument and read its
+/// `listening on ADDR` line, within `timeout`.
+pub fn start_server(
+    cmd: Cmd,
+    timeout: Duration,
+) -> Result<(Running, std::net::SocketAddr), Failure> {
+    let server = cmd.spawn()?;
+    match server.listening_addr(timeout) {
+        Ok(addr) => Ok((server, addr)),
+        Err(got) => {
+            let output = server.kill();
+            Err(Failure::expected(
+                "first stdout line `listening on 127.0.0.1:PORT`, with the real port",
+                got,
+            )
+            .with_run(&output))
+        }
+    }
+}
+
+/// How one check went.
+#[derive(Clone, Debug)]
+pub struct CheckResult {
+    pub name: String,
+    pub points: u32,
+    pub awarded: u32,
+    /// Empty when the check passed.
+    pub message: String,
+    /// The book section to read: `book/src/os_args.md#argument-zero`.
+    pub read: String,
+    pub elapsed: Duration,
+}
+
+impl CheckResult {
+    pub fn passed(&self) -> bool {
+        self.awarded == self.points && self.message.is_empty()
+    }
+
+    /// The message as a student reads it, with the book section under it.
+    pub fn explanation(&self) -> String {
+        format!("{}\n    read: {}", self.message, self.read)
+    }
+}
+
+/// Run one check against `bins`. Never panics: a panic inside the check is reported as a
+/// failure, and every process the check started is killed and reaped by then.
+pub fn run_check(exercise: &Exercise, check: &Check, bins: &Binaries) -> CheckResult {
+    let ctx = Ctx {
+        bins: bins.clone(),
+        transcript: Arc::new(Transcript::default()),
+    };
+    let started = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(|| (check.run)(&ctx)));
+    let elapsed = started.elapsed();
+    let failure = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(failure)) => Some(failure.message),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            Some(format!(
+                "the check itself crashed ({what}); this is a netlab bug"
+            ))
+        }
+    };
+    let message = failure.map_or_else(String::new, |message| explain(message, &ctx.transcript));
+    CheckResult {
+        name: check.name.to_string(),
+        points: check.points,
+        awarded: if message.is_empty() { check.points } else { 0 },
+        message,
+        read: format!("book/src/{}{}", exercise.chapter, check.section),
+        elapsed,
+    }
+}
+
+/// Put what the student most needs to hear first: a `todo!()` reached means "not written
+/// yet"; any other panic is quoted above the details.
+fn explain(message: String, transcript: &Transcript) -> String {
+    let panics: Vec<_> = transcript
+        .runs()
+        .into_iter()
+        .filter_map(|run| run.panic.map(|p| (run.command_line, p)))
+        .collect();
+    if let Some((_, todo)) = panics.iter().find(|(_, p)| p.todo_text().is_some()) {
+        let text = todo.todo_text().unwrap_or_default();
+        return format!("not written yet: {text} (todo!() at {})", todo.location);
+    }
+    match panics.first() {
+        Some((command, panic)) => format!(
+            "your program panicked at {}: {}\n     ran: {command}\n{message}",
+            panic.location, panic.message
+        ),
+        None => message,
+    }
+}

@@ -1,0 +1,34 @@
+//! The entry point of every `exercises/<ex>/tests/checks.rs`: the exercise's checks as
+//! standard test cases (one line each, filter by name: `cargo test -p fs_meta -- symlink`).
+
+use std::process::ExitCode;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use crate::check::{Binaries, run_check};
+
+/// Run exercise `name`'s checks against the binaries beside `one_bin` (pass
+/// `env!("CARGO_BIN_EXE_<bin>")`: cargo builds them before the test).
+pub fn run_exercise(name: &str, one_bin: &str) -> ExitCode {
+    let Some(exercise) = crate::exercise(name) else {
+        eprintln!("error: netlab has no exercise named {name:?}");
+        return ExitCode::from(2);
+    };
+    let bins = Binaries::beside(exercise, one_bin);
+    let trials = exercise
+        .checks()
+        .into_iter()
+        .map(|check| {
+            let bins = bins.clone();
+            Trial::test(check.name, move || {
+                let result = run_check(exercise, &check, &bins);
+                if result.passed() {
+                    Ok(())
+                } else {
+                    Err(Failed::from(result.explanation()))
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+}

@@ -1,0 +1,8 @@
+//! The checks of each exercise, one module per exercise, in the book's order.
+
+use crate::check::Exercise;
+
+pub mod fs_meta;
+pub mod os_args;
+
+pub static ALL: &[&Exercise] = &[&os_args::EXERCISE, &fs_meta::EXERCISE];

@@ -1,0 +1,76 @@
+//! Assertions on a finished run that fail with a message a student can act on: which line
+//! or exit code was expected, what the program printed instead, and the run itself.
+
+use crate::check::Failure;
+use crate::process::Output;
+
+/// The program exited with `code` (and was not killed).
+pub fn exit_code(output: &Output, code: i32, why: &str) -> Result<(), Failure> {
+    if output.code() == Some(code) && !output.timed_out {
+        return Ok(());
+    }
+    Err(Failure::expected(format!("exit code {code} ({why})"), output.ending()).with_run(output))
+}
+
+/// Stdout has the line `wanted`, exactly. When it is missing, the failure quotes the line
+/// that starts the same way (up to its first `:`), which is usually the one that is wrong.
+pub fn line(output: &Output, wanted: &str, why: &str) -> Result<(), Failure> {
+    let lines = output.stdout_lines();
+    if lines.iter().any(|l| l == wanted) {
+        return Ok(());
+    }
+    let label = wanted.split_once(':').map_or(wanted, |(label, _)| label);
+    let got = match lines.iter().find(|l| l.starts_with(label)) {
+        Some(near) => format!("{near:?}"),
+        None => format!("no line starting with {label:?}"),
+    };
+    Err(Failure::expected(format!("the line {wanted:?} ({why})"), got).with_run(output))
+}
+
+/// Stdout has every line of `wanted`, in that order (other lines may come between).
+pub fn lines_in_order(output: &Output, wanted: &[String], why: &str) -> Result<(), Failure> {
+    for w in wanted {
+        line(output, w, why)?;
+    }
+    let lines = output.stdout_lines();
+    let positions: Vec<usize> = wanted
+        .iter()
+        .filter_map(|w| lines.iter().position(|l| l == w))
+        .collect();
+    match positions.windows(2).position(|pair| pair[0] > pair[1]) {
+        None => Ok(()),
+        Some(i) => Err(Failure::expected(
+            format!("{:?} before {:?} ({why})", wanted[i], wanted[i + 1]),
+            "them the other way round",
+        )
+        .with_run(output)),
+    }
+}
+
+/// Stdout has no line starting with `prefix`.
+pub fn no_line_starting(output: &Output, prefix: &str, why: &str) -> Result<(), Failure> {
+    match output
+        .stdout_lines()
+        .into_iter()
+        .find(|l| l.starts_with(prefix))
+    {
+        None => Ok(()),
+        Some(extra) => Err(Failure::expected(
+            format!("no line starting with {prefix:?} ({why})"),
+            format!("{extra:?}"),
+        )
+        .with_run(output)),
+    }
+}
+
+/// Stderr has a line starting with `prefix`.
+pub fn stderr_line_starting(output: &Output, prefix: &str, why: &str) -> Result<(), Failure> {
+    if output.stderr_text().lines().any(|l| l.starts_with(prefix)) {
+        return Ok(());
+    }
+    Err(Failure::expected(
+        format!("a line on stderr starting with {prefix:?} ({why})"),
+        "no such line",
+    )
+    .with_run(output))
+}

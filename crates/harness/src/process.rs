@@ -1,0 +1,587 @@
+//! Process control for checks: run a program with a deadline, capture its output up to a
+//! cap, wait for a line such as `listening on ADDR`, and always kill and reap the program
+//! and everything it started (its process group), whether the check passes, fails or panics.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::panic::Panic;
+
+/// How long a program may run when a check does not say otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much of each output stream is kept; the rest is read and thrown away, so a program
+/// that prints forever costs neither memory nor a blocked pipe.
+pub const OUTPUT_CAP: usize = 1 << 20;
+
+/// A program to run: path, arguments, stdin, working directory, environment, deadline.
+#[derive(Clone)]
+pub struct Cmd {
+    program: PathBuf,
+    args: Vec<OsString>,
+    stdin: Stdin,
+    cwd: Option<PathBuf>,
+    env: Vec<(OsString, OsString)>,
+    timeout: Duration,
+    transcript: Option<Arc<Transcript>>,
+}
+
+#[derive(Clone)]
+enum Stdin {
+    Null,
+    Bytes(Vec<u8>),
+    Piped,
+}
+
+impl Cmd {
+    pub fn new(program: impl AsRef<Path>) -> Self {
+        Cmd {
+            program: program.as_ref().to_path_buf(),
+            args: Vec::new(),
+            stdin: Stdin::Null,
+            cwd: None,
+            env: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+            transcript: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_os_string());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    /// Bytes written to the program's stdin, which is then closed.
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Stdin::Bytes(bytes.into());
+        self
+    }
+
+    /// Keep stdin open as a pipe; write to it with [`Running::stdin`].
+    pub fn stdin_piped(mut self) -> Self {
+        self.stdin = Stdin::Piped;
+        self
+    }
+
+    pub fn cwd(mut self, dir: impl AsRef<Path>) -> Self {
+        self.cwd = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.env
+            .push((key.as_ref().to_os_string(), value.as_ref().to_os_string()));
+        self
+    }
+
+    /// The wall-clock limit for the whole run; the program is killed when it passes.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Record how the run ended (and any panic) in `transcript`.
+    pub fn transcript(mut self, transcript: &Arc<Transcript>) -> Self {
+        self.transcript = Some(Arc::clone(transcript));
+        self
+    }
+
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    /// The command as a person would type it: program file name and quoted arguments.
+    pub fn command_line(&self) -> String {
+        let name = self
+            .program
+            .file_name()
+            .unwrap_or(self.program.as_os_str())
+            .to_string_lossy();
+        let mut line = name.into_owned();
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(&shell_quote(arg));
+        }
+        line
+    }
+
+    /// Start the program. It is killed (with its process group) when the [`Running`]
+    /// is dropped, so a check that fails or panics leaves nothing behind.
+    pub fn spawn(&self) -> std::io::Result<Running> {
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(match self.stdin {
+                Stdin::Null => Stdio::null(),
+                Stdin::Bytes(_) | Stdin::Piped => Stdio::piped(),
+            })
+            // Panics stay one short message: the harness reads them, students never see
+            // a backtrace.
+            .env("RUST_BACKTRACE", "0");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        if let Some(dir) = &self.cwd {
+            command.current_dir(dir);
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // A group of its own, so that one kill reaches every process it starts.
+            command.process_group(0);
+        }
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("could not start {}: {e}", self.program.display()),
+            )
+        })?;
+        let stdout = Captured::start(child.stdout.take());
+        let stderr = Captured::start(child.stderr.take());
+        let mut stdin = child.stdin.take();
+        if let (Stdin::Bytes(bytes), Some(mut pipe)) = (&self.stdin, stdin.take()) {
+            let bytes = bytes.clone();
+            // A thread of its own: a program that never reads must not block the check.
+            thread::spawn(move || {
+                let _ = pipe.write_all(&bytes);
+            });
+        }
+        Ok(Running {
+            child,
+            command_line: self.command_line(),
+            stdin,
+            stdout,
+            stderr,
+            started,
+            deadline: started + self.timeout,
+            transcript: self.transcript.clone(),
+            reaped: None,
+        })
+    }
+
+    /// Run to completion, or until the deadline, when it is killed.
+    pub fn run(&self) -> std::io::Result<Output> {
+        Ok(self.spawn()?.wait())
+    }
+}
+
+/// Quote an argument for display the way a POSIX shell would read it back.
+fn shell_quote(arg: &OsStr) -> String {
+    let text = arg.to_string_lossy();
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_./:=@,+%".contains(c));
+    if plain {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// One output stream of a running program, filled by a reader thread.
+struct Captured {
+    state: Mutex<CaptureState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct CaptureState {
+    bytes: Vec<u8>,
+    dropped: u64,
+    closed: bool,
+}
+
+impl Captured {
+    fn start(pipe: Option<impl Read + Send + 'static>) -> Arc<Captured> {
+        let captured = Arc::new(Captured {
+            state: Mutex::new(CaptureState::default()),
+            changed: Condvar::new(),
+        });
+        let Some(mut pipe) = pipe else {
+            captured.lock().closed = true;
+            return captured;
+        };
+        let sink = Arc::clone(&captured);
+        thread::spawn(move || {
+            let mut buf = [0u8; 64 * 1024];
+            loop {
+                let n = match pipe.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let mut state = sink.lock();
+                let room = OUTPUT_CAP.saturating_sub(state.bytes.len()).min(n);
+                state.bytes.extend_from_slice(&buf[..room]);
+                state.dropped += (n - room) as u64;
+                sink.changed.notify_all();
+            }
+            sink.lock().closed = true;
+            sink.changed.notify_all();
+        });
+        captured
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CaptureState> {
+        // A poisoned lock only means a reader thread panicked; the bytes are still good.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wait until `found` returns Some for the bytes so far, the stream closes, or the
+    /// deadline passes.
+    fn wait_for<T>(&self, deadline: Instant, found: impl Fn(&[u8]) -> Option<T>) -> Option<T> {
+        let mut state = self.lock();
+        loop {
+            if let Some(value) = found(&state.bytes) {
+                return Some(value);
+            }
+            let now = Instant::now();
+            if state.closed || now >= deadline {
+                return None;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn snapshot(&self) -> (Vec<u8>, u64) {
+        let state = self.lock();
+        (state.bytes.clone(), state.dropped)
+    }
+}
+
+/// A started program. Dropping it kills and reaps it and its process group.
+pub struct Running {
+    child: Child,
+    command_line: String,
+    stdin: Option<ChildStdin>,
+    stdout: Arc<Captured>,
+    stderr: Arc<Captured>,
+    started: Instant,
+    deadline: Instant,
+    transcript: Option<Arc<Transcript>>,
+    reaped: Option<(Option<ExitStatus>, bool)>,
+}
+
+impl Running {
+    pub fn command_line(&self) -> &str {
+        &self.command_line
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The stdin pipe, when the command was made with [`Cmd::stdin_piped`].
+    pub fn stdin(&mut self) -> Option<&mut ChildStdin> {
+        self.stdin.as_mut()
+    }
+
+    /// Close stdin, so the program reads end of file.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The first stdout line, once it is complete; None if the program closed stdout or
+    /// `timeout` passed first.
+    pub fn first_line(&self, timeout: Duration) -> Option<String> {
+        self.stdout.wait_for(Instant::now() + timeout, |bytes| {
+            let end = bytes.iter().position(|&b| b == b'\n')?;
+            let line = String::from_utf8_lossy(&bytes[..end]);
+            Some(line.trim_end_matches('\r').to_string())
+        })
+    }
+
+    /// Wait for a complete stdout line that satisfies `wanted`.
+    pub fn wait_for_line(
+        &self,
+        timeout: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        self.stdout.wait_for(Instant::now() + timeout, |bytes| {
+            let complete = &bytes[..bytes.iter().rposition(|&b| b == b'\n')? + 1];
+            String::from_utf8_lossy(complete)
+                .lines()
+                .find(|line| wanted(line))
+                .map(str::to_string)
+        })
+    }
+
+    /// Read the server's `listening on ADDR` announcement (its first stdout line).
+    pub fn listening_addr(&self, timeout: Duration) -> Result<SocketAddr, String> {
+        match self.first_line(timeout) {
+            None => Err(format!(
+                "no complete first line on stdout within {} ms",
+                timeout.as_millis()
+            )),
+            Some(line) => line
+                .strip_prefix("listening on ")
+                .and_then(|addr| addr.trim().parse().ok())
+                .ok_or_else(|| format!("first stdout line was {line:?}")),
+        }
+    }
+
+    /// Stdout so far, as text.
+    pub fn stdout_so_far(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.snapshot().0).into_owned()
+    }
+
+    /// Whether the program has exited (without waiting).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Wait for the program to exit, at most until its deadline; then kill it.
+    pub fn wait(mut self) -> Output {
+        self.wait_until(self.deadline)
+    }
+
+    /// Wait at most `timeout` (and never past the run's deadline) for the program to
+    /// exit; then kill it.
+    pub fn wait_for_exit(mut self, timeout: Duration) -> Output {
+        let until = self.deadline.min(Instant::now() + timeout);
+        self.wait_until(until)
+    }
+
+    /// Kill the program now and collect what it printed.
+    pub fn kill(mut self) -> Output {
+        self.wait_until(Instant::now())
+    }
+
+    fn wait_until(&mut self, until: Instant) -> Output {
+        let mut pause = Duration::from_millis(1);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < until => {
+                    // Bounded polling of the exit status: std has no wait-with-timeout.
+                    thread::sleep(pause.min(until.saturating_duration_since(Instant::now())));
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Ok(None) | Err(_) => break None,
+            }
+        };
+        let timed_out = status.is_none() && until >= self.deadline;
+        let status = status.or_else(|| self.kill_and_reap());
+        // Even after a clean exit, children it left in its group are killed.
+        self.kill_group();
+        self.reaped = Some((status, timed_out));
+        self.collect(status, timed_out)
+    }
+
+    fn kill_group(&mut self) {
+        #[cfg(unix)]
+        {
+            let pgid = self.child.id() as libc::pid_t;
+            #[allow(unsafe_code)]
+            // SAFETY: kill(2) takes plain integers; a negative pid names the process
+            // group this child leads (process_group(0) at spawn), reaching its children.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+
+    fn kill_and_reap(&mut self) -> Option<ExitStatus> {
+        self.kill_group();
+        let _ = self.child.kill();
+        self.child.wait().ok()
+    }
+
+    fn collect(&mut self, status: Option<ExitStatus>, timed_out: bool) -> Output {
+        self.stdin = None;
+        // The pipes close once every process holding them is gone; a process that
+        // escaped the group may keep them open, so this wait is bounded too.
+        let grace = Instant::now() + Duration::from_millis(500);
+        self.stdout.wait_for(grace, |_| None::<()>);
+        self.stderr.wait_for(grace, |_| None::<()>);
+        let (stdout, stdout_dropped) = self.stdout.snapshot();
+        let (stderr, stderr_dropped) = self.stderr.snapshot();
+        let output = Output {
+            command_line: self.command_line.clone(),
+            status,
+            timed_out,
+            elapsed: self.started.elapsed(),
+            stdout,
+            stderr,
+            stdout_dropped,
+            stderr_dropped,
+        };
+        if let Some(transcript) = &self.transcript {
+            transcript.record(&output);
+        }
+        output
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.reaped.is_none() {
+            let status = self.kill_and_reap();
+            self.reaped = Some((status, false));
+            self.collect(status, false);
+        }
+    }
+}
+
+/// What a finished run did.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub command_line: String,
+    /// None only if the process could not be reaped.
+    pub status: Option<ExitStatus>,
+    /// Killed by the harness because its deadline passed.
+    pub timed_out: bool,
+    pub elapsed: Duration,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub stdout_dropped: u64,
+    pub stderr_dropped: u64,
+}
+
+impl Output {
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout_text().lines().map(str::to_string).collect()
+    }
+
+    pub fn panic(&self) -> Option<Panic> {
+        Panic::find(&self.stderr_text())
+    }
+
+    /// How the run ended, in words: "exit code 1", "killed after the 5000 ms limit", ...
+    pub fn ending(&self) -> String {
+        if self.timed_out {
+            return format!(
+                "still running after {} ms, killed",
+                self.elapsed.as_millis()
+            );
+        }
+        match self.status {
+            None => "could not be reaped".to_string(),
+            Some(status) => match status.code() {
+                Some(code) => format!("exit code {code}"),
+                None => describe_signal(status),
+            },
+        }
+    }
+
+    /// The run, for a failure message: command, ending, and the start of each stream.
+    pub fn report(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(text, "     ran: {}", self.command_line);
+        let _ = writeln!(text, "   ended: {}", self.ending());
+        for (name, bytes, dropped) in [
+            ("stdout", &self.stdout, self.stdout_dropped),
+            ("stderr", &self.stderr, self.stderr_dropped),
+        ] {
+            let _ = writeln!(text, "  {name}: {}", excerpt(bytes, dropped));
+        }
+        text.trim_end().to_string()
+    }
+}
+
+/// The first lines of a stream, indented to sit under a `report` label.
+pub fn excerpt(bytes: &[u8], dropped: u64) -> String {
+    const MAX_LINES: usize = 12;
+    const MAX_LINE: usize = 200;
+    if bytes.is_empty() && dropped == 0 {
+        return "(nothing)".to_string();
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut shown: Vec<String> = lines
+        .iter()
+        .take(MAX_LINES)
+        .map(|line| {
+            let line: String = line.chars().take(MAX_LINE).collect();
+            format!("{line:?}")
+        })
+        .collect();
+    if lines.len() > MAX_LINES {
+        shown.push(format!("... {} more lines", lines.len() - MAX_LINES));
+    }
+    if dropped > 0 {
+        shown.push(format!("... and {dropped} bytes past the capture limit"));
+    }
+    shown.join("\n          ")
+}
+
+#[cfg(unix)]
+fn describe_signal(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(signal) => format!("killed by signal {signal}"),
+        None => status.to_string(),
+    }
+}
+
+#[cfg(not(unix))]
+fn describe_signal(status: ExitStatus) -> String {
+    status.to_string()
+}
+
+/// The runs made during one check: how each ended and whether it panicked. The check
+/// runner reads it to tell "not written yet" and panics apart from wrong answers.
+#[derive(Default)]
+pub struct Transcript {
+    runs: Mutex<Vec<Run>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub command_line: String,
+    pub ending: String,
+    pub panic: Option<Panic>,
+}
+
+impl Transcript {
+    fn record(&self, output: &Output) {
+        let run = Run {
+            command_line: output.command_line.clone(),
+            ending: output.ending(),
+            panic: output.panic(),
+        };
+        self.runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(run);
+    }
+
+    pub fn runs(&self) -> Vec<Run> {
+        self.runs.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}

@@ -1,0 +1,6 @@
+//! Runs the fs_meta checks against this package's binaries: `cargo test -p fs_meta`.
+//! The checks themselves live in crates/harness, shared with the `grade` command.
+
+fn main() -> std::process::ExitCode {
+    harness::cli::run_exercise("fs_meta", env!("CARGO_BIN_EXE_fs_meta"))
+}

@@ -1,0 +1,6 @@
+//! Runs the os_args checks against this package's binaries: `cargo test -p os_args`.
+//! The checks themselves live in crates/harness, shared with the `grade` command.
+
+fn main() -> std::process::ExitCode {
+    harness::cli::run_exercise("os_args", env!("CARGO_BIN_EXE_os_args"))
+}

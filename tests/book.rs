@@ -1,0 +1,112 @@
+//! Every listing in the book comes from a real file: each `{{#include}}` and
+//! `{{#rustdoc_include}}` in book/src names a file that exists and, when it names an
+//! anchor, that file has the matching `ANCHOR:` and `ANCHOR_END:` marks.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use netlab_tests::workspace;
+
+fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("book/src is readable") {
+        let path = entry.expect("book/src is readable").path();
+        if path.is_dir() {
+            markdown_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            found.push(path);
+        }
+    }
+}
+
+/// The `{{#include ...}}` directives of a chapter: (line number, argument).
+fn includes(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find("{{#") {
+            let after = &rest[start + 3..];
+            let Some(end) = after.find("}}") else { break };
+            let directive = &after[..end];
+            for kind in ["include ", "rustdoc_include "] {
+                if let Some(arg) = directive.strip_prefix(kind) {
+                    found.push((n + 1, arg.trim().to_string()));
+                }
+            }
+            rest = &after[end..];
+        }
+    }
+    found
+}
+
+fn problems_in(chapter: &Path) -> Vec<String> {
+    let text = fs::read_to_string(chapter).expect("chapter is readable");
+    let dir = chapter.parent().expect("chapter has a folder");
+    let mut problems = Vec::new();
+    for (line, arg) in includes(&text) {
+        let at = format!("{}:{line}: {{{{#include {arg}}}}}", chapter.display());
+        let (file, anchor) = match arg.split_once(':') {
+            Some((file, anchor)) => (file, Some(anchor)),
+            None => (arg.as_str(), None),
+        };
+        let Ok(source) = fs::read_to_string(dir.join(file)) else {
+            problems.push(format!("{at}: no file {file}"));
+            continue;
+        };
+        let Some(anchor) = anchor else { continue };
+        if anchor.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            problems.push(format!(
+                "{at}: line numbers break when the file changes; use an ANCHOR"
+            ));
+        } else if !source.contains(&format!("ANCHOR: {anchor}\n"))
+            || !source.contains(&format!("ANCHOR_END: {anchor}\n"))
+        {
+            problems.push(format!(
+                "{at}: {file} has no ANCHOR: {anchor} ... ANCHOR_END: {anchor}"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_include_resolves() {
+    let mut chapters = Vec::new();
+    markdown_files(&workspace().root().join("book").join("src"), &mut chapters);
+    assert!(!chapters.is_empty(), "the book has chapters");
+    let problems: Vec<String> = chapters.iter().flat_map(|c| problems_in(c)).collect();
+    assert!(
+        problems.is_empty(),
+        "broken listings:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_exercise_has_a_chapter_with_listings() {
+    let src = workspace().root().join("book").join("src");
+    for exercise in harness::exercises() {
+        let chapter = src.join(exercise.chapter);
+        let text =
+            fs::read_to_string(&chapter).unwrap_or_else(|e| panic!("{}: {e}", chapter.display()));
+        let solutions = format!("solutions/{}/", exercise.name);
+        assert!(
+            includes(&text)
+                .iter()
+                .any(|(_, arg)| arg.contains(&solutions)),
+            "{} quotes nothing from {solutions}",
+            chapter.display()
+        );
+    }
+}
+
+#[test]
+fn the_include_parser_finds_directives() {
+    let found = includes("x {{#include ../../solutions/a.rs:main}} y {{#rustdoc_include b.rs}}");
+    assert_eq!(
+        found,
+        [
+            (1, "../../solutions/a.rs:main".to_string()),
+            (1, "b.rs".to_string())
+        ]
+    );
+}

@@ -1,0 +1,153 @@
+//! The grading contract, proved on every `cargo test`: each reference solution passes every
+//! check, each untouched starter fails every check with "not written yet", and each recorded
+//! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use harness::{Binaries, CheckResult, Exercise, run_check};
+use libtest_mimic::{Arguments, Failed, Trial};
+use netlab_tests::{exercise_bins, scratch, workspace};
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let bins = match exercise_bins() {
+        Ok(bins) => bins.to_path_buf(),
+        Err(error) => {
+            eprintln!("error: the exercises do not build: {error}\n{}", error.log);
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut trials = Vec::new();
+    for &exercise in harness::exercises() {
+        for check in exercise.checks() {
+            let reference = Binaries::reference_as_student(exercise, &bins);
+            trials.push(Trial::test(
+                format!("reference::{}::{}", exercise.name, check.name),
+                move || reference_passes(run_check(exercise, &check, &reference)),
+            ));
+            let starter = Binaries::in_dirs(exercise, &bins, &bins);
+            trials.push(Trial::test(
+                format!("starter::{}::{}", exercise.name, check.name),
+                move || starter_not_written_yet(exercise, run_check(exercise, &check, &starter)),
+            ));
+        }
+    }
+    for fixture in fixtures() {
+        let bins = bins.clone();
+        let name = fixture.file_name().unwrap_or_default().to_string_lossy();
+        trials.push(Trial::test(format!("fixture::{name}"), move || {
+            fixture_caught(&fixture, &bins)
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+fn reference_passes(result: CheckResult) -> Result<(), Failed> {
+    if result.passed() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the reference solution fails this check:\n{}",
+            result.explanation()
+        )
+        .into())
+    }
+}
+
+fn starter_not_written_yet(exercise: &Exercise, result: CheckResult) -> Result<(), Failed> {
+    if result.message.starts_with("not written yet: ") && result.awarded == 0 {
+        return Ok(());
+    }
+    Err(format!(
+        "the untouched starter should fail with \"not written yet: ...\", but {}\n\
+         (if you solved exercises/{} in this checkout, `git checkout exercises/` restores it)",
+        if result.passed() {
+            "it passed: this check cannot fail".to_string()
+        } else {
+            format!("the message was:\n{}", result.message)
+        },
+        exercise.name,
+    )
+    .into())
+}
+
+/// Every folder in tests/fixtures.
+fn fixtures() -> Vec<PathBuf> {
+    let dir = workspace().root().join("tests").join("fixtures");
+    let mut found: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
+        .unwrap_or_default();
+    found.retain(|path| path.is_dir());
+    found.sort();
+    found
+}
+
+/// A fixture is a submission (folders shaped like exercises/) with an `expect.txt` that
+/// names the checks the mistake must fail; every other check must pass.
+fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
+    let expect = fs::read_to_string(fixture.join("expect.txt"))
+        .map_err(|e| format!("{}: no expect.txt: {e}", fixture.display()))?;
+    let must_fail: BTreeSet<&str> = expect
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let exercises: Vec<&Exercise> = harness::exercises()
+        .iter()
+        .copied()
+        .filter(|e| fixture.join(e.name).is_dir())
+        .collect();
+    let [exercise] = exercises[..] else {
+        return Err("a fixture holds exactly one exercise folder".into());
+    };
+    let checks = exercise.checks();
+    if must_fail.is_empty() {
+        return Err("expect.txt names no check: a mistake nothing catches is not a fixture".into());
+    }
+    if let Some(unknown) = must_fail
+        .iter()
+        .find(|n| !checks.iter().any(|c| c.name == **n))
+    {
+        return Err(format!(
+            "expect.txt names {unknown:?}, which {} has no check of",
+            exercise.name
+        )
+        .into());
+    }
+    let name = fixture.file_name().unwrap_or_default().to_string_lossy();
+    let student_dir = workspace()
+        .build_overlay(
+            exercise,
+            &fixture.join(exercise.name),
+            &scratch(&format!("fixtures/{name}")),
+        )
+        .map_err(|e| format!("the fixture {e}\n{}", e.log))?;
+    let bins = Binaries::in_dirs(exercise, &student_dir, reference_bins);
+    let mut wrong = Vec::new();
+    for check in &checks {
+        let result = run_check(exercise, check, &bins);
+        let should_fail = must_fail.contains(check.name);
+        if result.passed() == should_fail {
+            wrong.push(if should_fail {
+                format!(
+                    "- {} passed, but this mistake is what it exists to catch",
+                    check.name
+                )
+            } else {
+                format!(
+                    "- {} failed, but the mistake is not its business:\n{}",
+                    check.name,
+                    result.explanation()
+                )
+            });
+        }
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("\n").into())
+    }
+}
