@@ -93,29 +93,32 @@ fn run(options: &Options) -> Result<(), String> {
         .map_err(|err| format!("cannot connect to {}: {err}", options.addr))?;
     // ANCHOR_END: connect
 
-    let mut stdout = io::stdout().lock();
-    let mut say = |reply: &[u8]| -> Result<(), String> {
-        // The reply is bytes; print them as they came, then a newline.
-        stdout
-            .write_all(reply)
-            .and_then(|()| stdout.write_all(b"\n"))
-            .and_then(|()| stdout.flush())
-            .map_err(|err| format!("cannot write to stdout: {err}"))
-    };
+    // ANCHOR: modes
     match &options.message {
-        Some(message) => say(&exchange(&socket, message.as_bytes(), options)?),
-        // ANCHOR: stdin
+        Some(message) => print_reply(&exchange(&socket, message.as_bytes(), options)?),
         None => {
+            // One datagram per line, one reply per datagram, in order.
             for line in io::stdin().lock().split(b'\n') {
                 let mut line = line.map_err(|err| format!("cannot read stdin: {err}"))?;
                 if line.last() == Some(&b'\r') {
                     line.pop(); // a Windows line ending is not part of the message
                 }
-                say(&exchange(&socket, &line, options)?)?;
+                print_reply(&exchange(&socket, &line, options)?)?;
             }
             Ok(())
-        } // ANCHOR_END: stdin
+        }
     }
+    // ANCHOR_END: modes
+}
+
+/// The reply is bytes: print them as they came, then a newline.
+fn print_reply(reply: &[u8]) -> Result<(), String> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(reply)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush())
+        .map_err(|err| format!("cannot write to stdout: {err}"))
 }
 
 // ANCHOR: exchange
