@@ -4,5 +4,6 @@ use crate::check::Exercise;
 
 pub mod fs_meta;
 pub mod os_args;
+pub mod udp_cs;
 
-pub static ALL: &[&Exercise] = &[&os_args::EXERCISE, &fs_meta::EXERCISE];
+pub static ALL: &[&Exercise] = &[&os_args::EXERCISE, &fs_meta::EXERCISE, &udp_cs::EXERCISE];
