@@ -1,12 +1,14 @@
 //! The grading contract, proved on every `cargo test`: each reference solution passes every
 //! check, each untouched starter fails every check with "not written yet", and each recorded
-//! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists.
+//! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists. A fixture
+//! holds only the files it changes; the rest of it is the reference solution.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use harness::build::copy_tree;
 use harness::{Binaries, CheckResult, Exercise, run_check};
 use libtest_mimic::{Arguments, Failed, Trial};
 use netlab_tests::{exercise_bins, scratch, workspace};
@@ -118,17 +120,32 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
         .into());
     }
     let name = fixture.file_name().unwrap_or_default().to_string_lossy();
+    // The fixture's files over the reference solution: only the mistake differs.
+    let submission = tempfile::tempdir().map_err(|e| e.to_string())?;
+    workspace()
+        .write_reference_submission(exercise, submission.path())
+        .and_then(|()| copy_tree(&fixture.join(exercise.name), submission.path()))
+        .map_err(|e| format!("could not lay the fixture over the reference: {e}"))?;
     let student_dir = workspace()
         .build_overlay(
             exercise,
-            &fixture.join(exercise.name),
+            submission.path(),
             &scratch(&format!("fixtures/{name}")),
         )
         .map_err(|e| format!("the fixture {e}\n{}", e.log))?;
     let bins = Binaries::in_dirs(exercise, &student_dir, reference_bins);
+    // Checks are independent and mostly wait on sockets and deadlines: run them at once.
+    let results: Vec<CheckResult> = std::thread::scope(|scope| {
+        let runs: Vec<_> = checks
+            .iter()
+            .map(|check| scope.spawn(|| run_check(exercise, check, &bins)))
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("run_check never panics"))
+            .collect()
+    });
     let mut wrong = Vec::new();
-    for check in &checks {
-        let result = run_check(exercise, check, &bins);
+    for (check, result) in checks.iter().zip(results) {
         let should_fail = must_fail.contains(check.name);
         if result.passed() == should_fail {
             wrong.push(if should_fail {

@@ -127,6 +127,23 @@ impl Workspace {
         Ok(target_dir.join("debug"))
     }
 
+    /// Write the reference solution of `exercise` into `dest` shaped like a submission's
+    /// exercise folder: `dest/src/bin/<bin>.rs`. Fixtures lay their one changed file over
+    /// this, so a mistake in one binary is graded next to a correct other binary.
+    pub fn write_reference_submission(&self, exercise: &Exercise, dest: &Path) -> io::Result<()> {
+        let bin_dir = dest.join("src").join("bin");
+        fs::create_dir_all(&bin_dir)?;
+        for bin in exercise.bins {
+            let solution = self
+                .root
+                .join("solutions")
+                .join(exercise.name)
+                .join(format!("{bin}.rs"));
+            fs::copy(&solution, bin_dir.join(format!("{bin}.rs")))?;
+        }
+        Ok(())
+    }
+
     /// The scratch workspace's manifest: the root one with only this exercise as member,
     /// and path dependencies pointing back into the checkout.
     fn scratch_manifest(&self, exercise: &Exercise) -> io::Result<Vec<u8>> {
@@ -186,6 +203,20 @@ fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), 
         first_error
     };
     Err(BuildError { first_error, log })
+}
+
+/// Copy every file under `from` into `to`, replacing files of the same name.
+pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    let mut files = BTreeMap::new();
+    collect(from, Path::new(""), &mut files)?;
+    for (path, bytes) in files {
+        let dest = to.join(path);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(dest, bytes)?;
+    }
+    Ok(())
 }
 
 /// Every file under `dir`, keyed by its path under `prefix`. Symlinks are not followed:

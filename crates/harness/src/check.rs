@@ -159,7 +159,7 @@ impl Ctx {
     }
 }
 
-/// Start a server with `127.0.0.1:0` as its first argument and read its
+/// Start a server (the caller passes `127.0.0.1:0` as its address) and read its
 /// `listening on ADDR` line, within `timeout`.
 pub fn start_server(
     cmd: Cmd,
