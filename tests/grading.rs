@@ -86,15 +86,20 @@ fn fixtures() -> Vec<PathBuf> {
 }
 
 /// A fixture is a submission (folders shaped like exercises/) with an `expect.txt` that
-/// names the checks the mistake must fail; every other check must pass.
+/// names the checks the mistake must fail; every other check must pass. Two lines are
+/// special: `build fails` (the submission must not compile, so every check scores 0) and
+/// `no check fails` (for hostile programs whose harm is not in their output, such as
+/// processes left behind: the grade CLI tests catch those).
 fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
     let expect = fs::read_to_string(fixture.join("expect.txt"))
         .map_err(|e| format!("{}: no expect.txt: {e}", fixture.display()))?;
-    let must_fail: BTreeSet<&str> = expect
+    let mut must_fail: BTreeSet<&str> = expect
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
+    let build_fails = must_fail.remove("build fails");
+    let none_fails = must_fail.remove("no check fails");
     let exercises: Vec<&Exercise> = harness::exercises()
         .iter()
         .copied()
@@ -104,7 +109,15 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
         return Err("a fixture holds exactly one exercise folder".into());
     };
     let checks = exercise.checks();
-    if must_fail.is_empty() {
+    let name = fixture.file_name().unwrap_or_default().to_string_lossy();
+    let scratch = scratch(&format!("fixtures/{name}"));
+    if build_fails {
+        return match workspace().build_overlay(exercise, &fixture.join(exercise.name), &scratch) {
+            Ok(_) => Err("expect.txt says `build fails`, but the fixture compiles".into()),
+            Err(_) => Ok(()),
+        };
+    }
+    if must_fail.is_empty() && !none_fails {
         return Err("expect.txt names no check: a mistake nothing catches is not a fixture".into());
     }
     if let Some(unknown) = must_fail
@@ -117,18 +130,24 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
         )
         .into());
     }
-    let name = fixture.file_name().unwrap_or_default().to_string_lossy();
     let student_dir = workspace()
-        .build_overlay(
-            exercise,
-            &fixture.join(exercise.name),
-            &scratch(&format!("fixtures/{name}")),
-        )
+        .build_overlay(exercise, &fixture.join(exercise.name), &scratch)
         .map_err(|e| format!("the fixture {e}\n{}", e.log))?;
     let bins = Binaries::in_dirs(exercise, &student_dir, reference_bins);
+    // In parallel: a hostile fixture (a program that never exits) costs each check its
+    // deadline, once rather than once per check.
+    let results: Vec<CheckResult> = std::thread::scope(|scope| {
+        let handles: Vec<_> = checks
+            .iter()
+            .map(|check| scope.spawn(|| run_check(exercise, check, &bins)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("run_check never panics"))
+            .collect()
+    });
     let mut wrong = Vec::new();
-    for check in &checks {
-        let result = run_check(exercise, check, &bins);
+    for (check, result) in checks.iter().zip(results) {
         let should_fail = must_fail.contains(check.name);
         if result.passed() == should_fail {
             wrong.push(if should_fail {
