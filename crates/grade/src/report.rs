@@ -279,8 +279,15 @@ fn class_table(subs: &[SubmissionReport], verbose: bool) -> String {
             }
         }
     }
+    let marked = subs
+        .iter()
+        .flat_map(|s| &s.exercises)
+        .any(|e| e.status != Status::Graded);
+    if marked {
+        let _ = writeln!(out, "\n(! does not compile, - not submitted)");
+    }
     if !notes.is_empty() {
-        let _ = writeln!(out, "\n(! does not compile, - not submitted)\n{notes}");
+        let _ = write!(out, "\n{notes}");
     }
     out
 }

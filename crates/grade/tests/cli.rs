@@ -59,7 +59,10 @@ fn reference_gets_full_marks() {
     let [sub] = &report["submissions"].as_array().unwrap()[..] else {
         panic!("one submission");
     };
-    assert_eq!(sub["exercises"].as_array().unwrap().len(), harness::exercises().len());
+    assert_eq!(
+        sub["exercises"].as_array().unwrap().len(),
+        harness::exercises().len()
+    );
     for exercise in sub["exercises"].as_array().unwrap() {
         for check in checks(exercise) {
             assert_eq!(check["passed"], true, "reference fails {check}");
@@ -160,7 +163,11 @@ fn every_fixture_gets_its_recorded_result_in_bounded_time_leaving_nothing() {
             .into_iter()
             .chain(processes_mentioning(b"sleep\x00987654"))
             .collect();
-        assert!(left.is_empty(), "processes left behind:\n{}", left.join("\n"));
+        assert!(
+            left.is_empty(),
+            "processes left behind:\n{}",
+            left.join("\n")
+        );
     }
     assert!(
         elapsed < Duration::from_secs(150),
@@ -251,11 +258,18 @@ fn junit_report_parses_with_a_suite_per_submission_and_exercise() {
     }
     assert_eq!(
         suites,
-        ["os_args-skips-argv0.os_args", "os_args-splits-words.os_args"]
+        [
+            "os_args-skips-argv0.os_args",
+            "os_args-splits-words.os_args"
+        ]
     );
     let per_exercise = harness::exercise("os_args").unwrap().checks().len();
     assert_eq!(cases, 2 * per_exercise);
-    assert_eq!(failures, 1 + 2, "skips-argv0 fails one check, splits-words two");
+    assert_eq!(
+        failures,
+        1 + 2,
+        "skips-argv0 fails one check, splits-words two"
+    );
 }
 
 #[test]
@@ -304,7 +318,12 @@ fn gradescope_results_for_a_submission_whose_name_is_not_utf8() {
     assert_eq!((score, max), (7, 8));
     let failed: Vec<&Value> = tests.iter().filter(|t| t["status"] == "failed").collect();
     assert_eq!(failed[0]["name"], "os_args: argv0_is_the_program");
-    assert!(failed[0]["output"].as_str().unwrap().contains("read: book/src/os_args.md#"));
+    assert!(
+        failed[0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("read: book/src/os_args.md#")
+    );
 
     // Gradescope's file is for one submission.
     let two = grade(&[
@@ -341,8 +360,12 @@ fn usage_and_path_errors_never_panic() {
     };
     #[cfg(not(unix))]
     let missing = std::ffi::OsString::from("/no/such/folder");
-    for bad in [missing, empty.into_os_string(), root().join("Cargo.toml").into()] {
-        let output = grade(&[bad.clone()]);
+    for bad in [
+        missing,
+        empty.into_os_string(),
+        root().join("Cargo.toml").into(),
+    ] {
+        let output = grade(std::slice::from_ref(&bad));
         assert_eq!(output.code(), Some(1), "{bad:?}: {}", output.report());
         assert!(output.stderr_text().starts_with("error: "), "{bad:?}");
         assert!(output.panic().is_none(), "{bad:?}: {}", output.report());
