@@ -338,18 +338,27 @@ pub fn markdown(report: &Report) -> String {
         let failing: Vec<(&ExerciseReport, &CheckReport)> = sub
             .exercises
             .iter()
-            .filter(|ex| ex.status != Status::NotSubmitted)
+            .filter(|ex| ex.status == Status::Graded)
             .flat_map(|ex| ex.checks.iter().filter(|c| !c.passed).map(move |c| (ex, c)))
             .collect();
-        if failing.is_empty() {
+        let broken: Vec<&ExerciseReport> = sub
+            .exercises
+            .iter()
+            .filter(|ex| ex.status == Status::DoesNotCompile)
+            .collect();
+        if failing.is_empty() && broken.is_empty() {
             continue;
         }
         let _ = writeln!(
             out,
             "\n<details><summary>{}: {} failing checks</summary>\n",
             md_cell(&sub.name),
-            failing.len()
+            failing.len() + broken.iter().map(|ex| ex.checks.len()).sum::<usize>()
         );
+        for ex in broken {
+            let error = ex.build_error.as_deref().unwrap_or("");
+            let _ = writeln!(out, "- `{}` does not compile: {}", ex.name, md_cell(error));
+        }
         for (ex, check) in failing {
             let first = check.message.lines().next().unwrap_or("");
             let _ = writeln!(
