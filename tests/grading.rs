@@ -1,7 +1,6 @@
 //! The grading contract, proved on every `cargo test`: each reference solution passes every
 //! check, each untouched starter fails every check with "not written yet", and each recorded
-//! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists. A fixture
-//! holds only the files it changes; the rest of it is the reference solution.
+//! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -88,15 +87,20 @@ fn fixtures() -> Vec<PathBuf> {
 }
 
 /// A fixture is a submission (folders shaped like exercises/) with an `expect.txt` that
-/// names the checks the mistake must fail; every other check must pass.
+/// names the checks the mistake must fail; every other check must pass. Two lines are
+/// special: `build fails` (the submission must not compile, so every check scores 0) and
+/// `no check fails` (for hostile programs whose harm is not in their output, such as
+/// processes left behind: the grade CLI tests catch those).
 fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
     let expect = fs::read_to_string(fixture.join("expect.txt"))
         .map_err(|e| format!("{}: no expect.txt: {e}", fixture.display()))?;
-    let must_fail: BTreeSet<&str> = expect
+    let mut must_fail: BTreeSet<&str> = expect
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
+    let build_fails = must_fail.remove("build fails");
+    let none_fails = must_fail.remove("no check fails");
     let exercises: Vec<&Exercise> = harness::exercises()
         .iter()
         .copied()
@@ -106,7 +110,21 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
         return Err("a fixture holds exactly one exercise folder".into());
     };
     let checks = exercise.checks();
-    if must_fail.is_empty() {
+    let name = fixture.file_name().unwrap_or_default().to_string_lossy();
+    let scratch = scratch(&format!("fixtures/{name}"));
+    // The fixture's files over the reference solution: only the mistake differs.
+    let submission = tempfile::tempdir().map_err(|e| e.to_string())?;
+    workspace()
+        .write_reference_submission(exercise, submission.path())
+        .and_then(|()| copy_tree(&fixture.join(exercise.name), submission.path()))
+        .map_err(|e| format!("could not lay the fixture over the reference: {e}"))?;
+    if build_fails {
+        return match workspace().build_overlay(exercise, submission.path(), &scratch) {
+            Ok(_) => Err("expect.txt says `build fails`, but the fixture compiles".into()),
+            Err(_) => Ok(()),
+        };
+    }
+    if must_fail.is_empty() && !none_fails {
         return Err("expect.txt names no check: a mistake nothing catches is not a fixture".into());
     }
     if let Some(unknown) = must_fail
@@ -119,29 +137,20 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
         )
         .into());
     }
-    let name = fixture.file_name().unwrap_or_default().to_string_lossy();
-    // The fixture's files over the reference solution: only the mistake differs.
-    let submission = tempfile::tempdir().map_err(|e| e.to_string())?;
-    workspace()
-        .write_reference_submission(exercise, submission.path())
-        .and_then(|()| copy_tree(&fixture.join(exercise.name), submission.path()))
-        .map_err(|e| format!("could not lay the fixture over the reference: {e}"))?;
     let student_dir = workspace()
-        .build_overlay(
-            exercise,
-            submission.path(),
-            &scratch(&format!("fixtures/{name}")),
-        )
+        .build_overlay(exercise, submission.path(), &scratch)
         .map_err(|e| format!("the fixture {e}\n{}", e.log))?;
     let bins = Binaries::in_dirs(exercise, &student_dir, reference_bins);
-    // Checks are independent and mostly wait on sockets and deadlines: run them at once.
+    // In parallel: a hostile fixture (a program that never exits) costs each check its
+    // deadline, once rather than once per check.
     let results: Vec<CheckResult> = std::thread::scope(|scope| {
-        let runs: Vec<_> = checks
+        let handles: Vec<_> = checks
             .iter()
             .map(|check| scope.spawn(|| run_check(exercise, check, &bins)))
             .collect();
-        runs.into_iter()
-            .map(|run| run.join().expect("run_check never panics"))
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("run_check never panics"))
             .collect()
     });
     let mut wrong = Vec::new();

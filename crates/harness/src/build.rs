@@ -111,7 +111,7 @@ impl Workspace {
         }
         files.insert(
             PathBuf::from("Cargo.toml"),
-            self.scratch_manifest(exercise).map_err(scratch_err)?,
+            self.scratch_manifest(&[exercise]).map_err(scratch_err)?,
         );
         if let Ok(lock) = fs::read(self.root.join("Cargo.lock")) {
             files.insert(PathBuf::from("Cargo.lock"), lock);
@@ -124,6 +124,105 @@ impl Workspace {
             args.extend(["--bin".into(), (*bin).into()]);
         }
         cargo(&scratch.join("Cargo.toml"), &target_dir, args)?;
+        Ok(target_dir.join("debug"))
+    }
+
+    /// Build the student binaries of several exercises of one submission with one cargo
+    /// invocation (cargo compiles them in parallel). `submission` is a folder shaped like
+    /// `exercises/`: `submission/<exercise>/src/` is laid over a pristine copy of each
+    /// exercise in `scratch`, as [`Workspace::build_overlay`] does. One exercise that
+    /// does not compile does not stop the others (`--keep-going`); it is listed in
+    /// [`SubmissionBuild::failed`]. An `Err` means nothing could be built.
+    pub fn build_submission(
+        &self,
+        exercises: &[&Exercise],
+        submission: &Path,
+        scratch: &Path,
+    ) -> Result<SubmissionBuild, BuildError> {
+        let scratch_err = |e| BuildError::io("could not prepare the scratch folder", e);
+        let mut files = BTreeMap::new();
+        for exercise in exercises {
+            let ex = Path::new("exercises").join(exercise.name);
+            collect(&self.root.join(&ex), &ex, &mut files).map_err(scratch_err)?;
+            let sol = Path::new("solutions").join(exercise.name);
+            collect(&self.root.join(&sol), &sol, &mut files).map_err(scratch_err)?;
+            let overlay_src = submission.join(exercise.name).join("src");
+            if overlay_src.is_dir() {
+                collect(&overlay_src, &ex.join("src"), &mut files)
+                    .map_err(|e| BuildError::io("could not read the submission", e))?;
+            }
+        }
+        files.insert(
+            PathBuf::from("Cargo.toml"),
+            self.scratch_manifest(exercises).map_err(scratch_err)?,
+        );
+        if let Ok(lock) = fs::read(self.root.join("Cargo.lock")) {
+            files.insert(PathBuf::from("Cargo.lock"), lock);
+        }
+        sync(scratch, &files).map_err(scratch_err)?;
+
+        let target_dir = scratch.join("target");
+        let bin_dir = target_dir.join("debug");
+        let mut args: Vec<OsString> = vec!["build".into(), "--keep-going".into()];
+        for exercise in exercises {
+            for bin in exercise.bins {
+                args.extend(["--bin".into(), (*bin).into()]);
+            }
+        }
+        let output = cargo_output(&scratch.join("Cargo.toml"), &target_dir, args)?;
+        let mut failed = BTreeMap::new();
+        if output.code() != Some(0) {
+            let log = output.stderr_text();
+            for exercise in exercises {
+                let marker = format!("could not compile `{}`", exercise.name);
+                if let Some(summary) = log.lines().find(|line| line.contains(&marker)) {
+                    // The compiler's own message for this exercise's files beats cargo's
+                    // summary: `exercises/os_args/src/bin/os_args.rs:3:5: error[E0425]: ...`.
+                    let prefix = format!("exercises/{}/", exercise.name);
+                    let first_error = log
+                        .lines()
+                        .find(|line| line.starts_with(&prefix) && is_error_line(line))
+                        .unwrap_or(summary)
+                        .trim();
+                    let first_error = first_error
+                        .strip_prefix("exercises/")
+                        .unwrap_or(first_error)
+                        .to_string();
+                    failed.insert(
+                        exercise.name.to_string(),
+                        BuildError {
+                            first_error,
+                            log: log.clone(),
+                        },
+                    );
+                }
+            }
+            if failed.is_empty() {
+                // Not one exercise's fault (a timeout, a broken checkout): all of them.
+                let error = build_error(&output);
+                for exercise in exercises {
+                    failed.insert(exercise.name.to_string(), error.clone());
+                }
+            }
+        }
+        Ok(SubmissionBuild { bin_dir, failed })
+    }
+
+    /// Build only the reference binaries (`<bin>_sol`) of `exercises` from the checkout
+    /// into `target_dir`; returns the folder of binaries.
+    pub fn build_reference(
+        &self,
+        exercises: &[&Exercise],
+        target_dir: &Path,
+    ) -> Result<PathBuf, BuildError> {
+        let mut args: Vec<OsString> = vec!["build".into()];
+        for exercise in exercises {
+            args.extend(["-p".into(), exercise.name.into()]);
+            for bin in exercise.bins {
+                args.extend(["--bin".into(), format!("{bin}_sol").into()]);
+            }
+        }
+        cargo(&self.root.join("Cargo.toml"), target_dir, args)?;
         Ok(target_dir.join("debug"))
     }
 
@@ -144,14 +243,20 @@ impl Workspace {
         Ok(())
     }
 
-    /// The scratch workspace's manifest: the root one with only this exercise as member,
-    /// and path dependencies pointing back into the checkout.
-    fn scratch_manifest(&self, exercise: &Exercise) -> io::Result<Vec<u8>> {
+    /// The scratch workspace's manifest: the root one with only these exercises as
+    /// members, and path dependencies pointing back into the checkout.
+    fn scratch_manifest(&self, exercises: &[&Exercise]) -> io::Result<Vec<u8>> {
         let root_manifest = fs::read_to_string(self.root.join("Cargo.toml"))?;
+        let names: Vec<&str> = exercises.iter().map(|e| e.name).collect();
+        let members: Vec<String> = names
+            .iter()
+            .map(|name| format!("\"exercises/{name}\""))
+            .collect();
         let mut manifest = format!(
-            "# Generated by netlab's harness for a scratch build of {0}.\n\
-             [workspace]\nresolver = \"3\"\nmembers = [\"exercises/{0}\"]\n",
-            exercise.name
+            "# Generated by netlab's harness for a scratch build of {}.\n\
+             [workspace]\nresolver = \"3\"\nmembers = [{}]\n",
+            names.join(", "),
+            members.join(", ")
         );
         let mut table = String::new();
         for line in root_manifest.lines() {
@@ -174,10 +279,38 @@ impl Workspace {
     }
 }
 
+/// What [`Workspace::build_submission`] built: the folder of binaries, and the exercises
+/// that did not compile, by name.
+#[derive(Clone, Debug)]
+pub struct SubmissionBuild {
+    pub bin_dir: PathBuf,
+    pub failed: BTreeMap<String, BuildError>,
+}
+
+/// Whether a `--message-format short` line reports an error (not a warning that happens
+/// to mention the word).
+fn is_error_line(line: &str) -> bool {
+    line.starts_with("error") || line.contains(": error:") || line.contains(": error[")
+}
+
 /// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline.
 fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), BuildError> {
+    let output = cargo_output(manifest, target_dir, args)?;
+    if output.code() == Some(0) {
+        Ok(())
+    } else {
+        Err(build_error(&output))
+    }
+}
+
+/// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline; its output.
+fn cargo_output(
+    manifest: &Path,
+    target_dir: &Path,
+    args: Vec<OsString>,
+) -> Result<crate::process::Output, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Cmd::new(cargo)
+    Cmd::new(cargo)
         .args(args)
         .arg("--manifest-path")
         .arg(manifest)
@@ -186,14 +319,15 @@ fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), 
         .args(["--message-format", "short", "--quiet"])
         .timeout(BUILD_TIMEOUT)
         .run()
-        .map_err(|e| BuildError::io("could not run cargo", e))?;
-    if output.code() == Some(0) {
-        return Ok(());
-    }
+        .map_err(|e| BuildError::io("could not run cargo", e))
+}
+
+/// The first compiler error of a failed cargo run, and its whole log.
+fn build_error(output: &crate::process::Output) -> BuildError {
     let log = output.stderr_text();
     let first_error = log
         .lines()
-        .find(|line| line.contains("error"))
+        .find(|line| is_error_line(line))
         .unwrap_or_else(|| log.lines().next().unwrap_or("cargo failed"))
         .trim()
         .to_string();
@@ -202,7 +336,7 @@ fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), 
     } else {
         first_error
     };
-    Err(BuildError { first_error, log })
+    BuildError { first_error, log }
 }
 
 /// Copy every file under `from` into `to`, replacing files of the same name.

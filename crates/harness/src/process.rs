@@ -12,6 +12,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::groups;
+pub use crate::groups::{kill_all_groups, terminate_all_groups};
 use crate::panic::Panic;
 
 /// How long a program may run when a check does not say otherwise.
@@ -30,6 +32,7 @@ pub struct Cmd {
     env: Vec<(OsString, OsString)>,
     timeout: Duration,
     transcript: Option<Arc<Transcript>>,
+    grace: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -49,6 +52,7 @@ impl Cmd {
             env: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             transcript: None,
+            grace: None,
         }
     }
 
@@ -93,6 +97,14 @@ impl Cmd {
     /// The wall-clock limit for the whole run; the program is killed when it passes.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// When the deadline passes, send the process group SIGTERM and give it `grace` to
+    /// exit before SIGKILL: for programs (such as grade's workers) that clean up after
+    /// themselves. Without it the group is killed outright.
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
         self
     }
 
@@ -149,7 +161,7 @@ impl Cmd {
             command.process_group(0);
         }
         let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| {
+        let mut child = groups::spawn(&mut command).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!("could not start {}: {e}", self.program.display()),
@@ -174,6 +186,7 @@ impl Cmd {
             started,
             deadline: started + self.timeout,
             transcript: self.transcript.clone(),
+            grace: self.grace,
             reaped: None,
         })
     }
@@ -282,6 +295,7 @@ pub struct Running {
     started: Instant,
     deadline: Instant,
     transcript: Option<Arc<Transcript>>,
+    grace: Option<Duration>,
     reaped: Option<(Option<ExitStatus>, bool)>,
 }
 
@@ -384,9 +398,17 @@ impl Running {
             }
         };
         let timed_out = status.is_none() && until >= self.deadline;
+        let status = status.or_else(|| {
+            if timed_out {
+                self.terminate_within_grace()
+            } else {
+                None
+            }
+        });
         let status = status.or_else(|| self.kill_and_reap());
         // Even after a clean exit, children it left in its group are killed.
         self.kill_group();
+        groups::forget(self.child.id());
         self.reaped = Some((status, timed_out));
         self.collect(status, timed_out)
     }
@@ -400,6 +422,20 @@ impl Running {
             // group this child leads (process_group(0) at spawn), reaching its children.
             unsafe {
                 libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+
+    /// SIGTERM to the group, then up to the grace period for the program to exit.
+    fn terminate_within_grace(&mut self) -> Option<ExitStatus> {
+        let grace = self.grace?;
+        groups::signal(self.child.id(), groups::Signal::Term);
+        let until = Instant::now() + grace;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < until => thread::sleep(Duration::from_millis(10)),
+                Ok(None) | Err(_) => return None,
             }
         }
     }
@@ -440,6 +476,7 @@ impl Drop for Running {
     fn drop(&mut self) {
         if self.reaped.is_none() {
             let status = self.kill_and_reap();
+            groups::forget(self.child.id());
             self.reaped = Some((status, false));
             self.collect(status, false);
         }

@@ -1,0 +1,186 @@
+//! The command line, parsed by hand (a handful of options does not need a parser crate).
+//! Paths stay `OsString`s, so a file name that is not UTF-8 is a path like any other.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+usage: grade [--reference] [--exercise NAME]... [--format table|json|junit|gradescope|markdown]
+             [--out FILE] [--jobs N] [--timeout SECS] [--scratch DIR] [--verbose] [PATH...]
+
+With no PATH, grades your exercises/ (your progress). Each PATH is a submission: a folder
+shaped like exercises/ (holding <exercise>/src/), a repository holding one, or a folder of
+such submissions.
+
+  --reference        grade the reference solutions (a health check: full marks)
+  --exercise NAME    grade only this exercise (repeat for several)
+  --format FORMAT    table (default), json, junit, gradescope (one submission), markdown
+  --out FILE         write the report to FILE (the table still goes to the terminal)
+  --jobs N           submissions graded at once (default: the number of CPUs)
+  --timeout SECS     wall-clock limit for one exercise of one submission (default 60)
+  --scratch DIR      where builds happen (default target/netlab/grade in the checkout)
+  --verbose          show every failing check's message, not only the next one";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Junit,
+    Gradescope,
+    Markdown,
+}
+
+#[derive(Debug)]
+pub struct Options {
+    pub reference: bool,
+    pub exercises: Vec<String>,
+    pub format: Format,
+    pub out: Option<PathBuf>,
+    pub jobs: usize,
+    pub timeout: Duration,
+    pub scratch: Option<PathBuf>,
+    pub verbose: bool,
+    pub paths: Vec<PathBuf>,
+}
+
+pub enum Parsed {
+    Help,
+    Run(Options),
+}
+
+/// Parse the arguments after the program name. `Err` is a usage error, in words.
+pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
+    let mut options = Options {
+        reference: false,
+        exercises: Vec::new(),
+        format: Format::Table,
+        out: None,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        timeout: Duration::from_secs(60),
+        scratch: None,
+        verbose: false,
+        paths: Vec::new(),
+    };
+    let mut args = args.into_iter();
+    let mut only_paths = false;
+    while let Some(arg) = args.next() {
+        let bytes = arg.as_encoded_bytes();
+        if only_paths || !bytes.starts_with(b"-") || bytes == b"-" {
+            options.paths.push(PathBuf::from(arg));
+            continue;
+        }
+        let Some(text) = arg.to_str() else {
+            return Err(format!("unknown option {:?}", arg.to_string_lossy()));
+        };
+        // `--name=value` and `--name value` both work.
+        let (name, inline) = match text.split_once('=') {
+            Some((name, value)) => (name, Some(OsString::from(value))),
+            None => (text, None),
+        };
+        let mut value = |what: &str| -> Result<OsString, String> {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs {what}"))
+        };
+        match name {
+            "--" => only_paths = true,
+            "-h" | "--help" => return Ok(Parsed::Help),
+            "--reference" => options.reference = true,
+            "--verbose" | "-v" => options.verbose = true,
+            "--exercise" | "-e" => {
+                let names = text_value(value("an exercise name")?, name)?;
+                options
+                    .exercises
+                    .extend(names.split(',').map(|n| n.trim().to_string()));
+            }
+            "--format" | "-f" => {
+                options.format = match text_value(value("a format")?, name)?.as_str() {
+                    "table" => Format::Table,
+                    "json" => Format::Json,
+                    "junit" => Format::Junit,
+                    "gradescope" => Format::Gradescope,
+                    "markdown" | "md" => Format::Markdown,
+                    other => {
+                        return Err(format!(
+                            "unknown format {other:?}: use table, json, junit, gradescope or markdown"
+                        ));
+                    }
+                }
+            }
+            "--out" | "-o" => options.out = Some(PathBuf::from(value("a file")?)),
+            "--scratch" => options.scratch = Some(PathBuf::from(value("a folder")?)),
+            "--jobs" | "-j" => {
+                options.jobs = positive(&text_value(value("a number")?, name)?, name)?;
+            }
+            "--timeout" => {
+                let secs = positive(&text_value(value("a number of seconds")?, name)?, name)?;
+                options.timeout = Duration::from_secs(secs as u64);
+            }
+            _ => return Err(format!("unknown option {text:?}")),
+        }
+    }
+    if options.reference && !options.paths.is_empty() {
+        return Err("--reference grades the reference solutions: give no PATH with it".into());
+    }
+    Ok(Parsed::Run(options))
+}
+
+fn text_value(value: OsString, option: &str) -> Result<String, String> {
+    value
+        .into_string()
+        .map_err(|v| format!("{option} got {:?}, which is not text", v.to_string_lossy()))
+}
+
+fn positive(text: &str, option: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 && n <= 100_000 => Ok(n),
+        _ => Err(format!(
+            "{option} takes a whole number from 1, not {text:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_strs(args: &[&str]) -> Result<Parsed, String> {
+        parse(args.iter().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn options_and_paths() {
+        let Ok(Parsed::Run(o)) = parse_strs(&[
+            "--format=json",
+            "-e",
+            "os_args,fs_meta",
+            "--jobs",
+            "3",
+            "a",
+            "--",
+            "--b",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(o.format, Format::Json);
+        assert_eq!(o.exercises, ["os_args", "fs_meta"]);
+        assert_eq!(o.jobs, 3);
+        assert_eq!(o.paths, [PathBuf::from("a"), PathBuf::from("--b")]);
+    }
+
+    #[test]
+    fn usage_errors() {
+        for bad in [
+            &["--format", "xml"][..],
+            &["--jobs", "0"],
+            &["--jobs"],
+            &["--nope"],
+            &["--reference", "x"],
+            &["--timeout", "-1"],
+        ] {
+            assert!(parse_strs(bad).is_err(), "{bad:?} should be a usage error");
+        }
+    }
+}

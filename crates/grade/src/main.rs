@@ -1,0 +1,152 @@
+//! `grade`: grades netlab exercises with the same checks `cargo test -p <exercise>` runs.
+//! With no argument it shows a student's progress on their exercises/; with `--reference`
+//! it grades the reference solutions (a health check); with paths it grades a class of
+//! submissions, each built in isolation and run under deadlines, and writes a table, JSON,
+//! JUnit XML, Gradescope's results.json or Markdown.
+
+mod args;
+mod discover;
+mod engine;
+mod report;
+mod signals;
+mod worker;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use harness::Exercise;
+use harness::build::Workspace;
+
+use args::{Format, Options, Parsed, USAGE};
+use discover::Submission;
+use engine::Plan;
+use report::Report;
+
+fn main() -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if argv.first().is_some_and(|a| a == "--worker") {
+        return worker::main(&argv[1..]);
+    }
+    let options = match args::parse(argv) {
+        Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Help) => {
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Ctrl-C or a kill: stop the workers (which stop what they started), then exit.
+    signals::on_termination(|| {
+        harness::process::terminate_all_groups(Duration::from_secs(3));
+        eprintln!("error: interrupted; every program grade started has been stopped");
+    });
+    match run(options) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(options: Options) -> Result<ExitCode> {
+    let exercises = select_exercises(&options.exercises)?;
+    let Some(exercises) = exercises else {
+        let names: Vec<&str> = harness::exercises().iter().map(|e| e.name).collect();
+        eprintln!(
+            "error: no exercise named {}: choose from {}\n{USAGE}",
+            options
+                .exercises
+                .iter()
+                .find(|n| harness::exercise(n).is_none())
+                .map_or(String::new(), |n| format!("{n:?}")),
+            names.join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let workspace = Workspace::locate().context("grade runs inside a netlab checkout")?;
+    let scratch = match &options.scratch {
+        Some(dir) => std::path::absolute(dir)
+            .with_context(|| format!("{}: not a usable folder", dir.display()))?,
+        None => workspace.root().join("target").join("netlab").join("grade"),
+    };
+    let plan = Plan {
+        exercises,
+        jobs: options.jobs,
+        timeout: options.timeout,
+        scratch,
+        progress: std::io::stderr().is_terminal(),
+        workspace,
+    };
+    let report = if options.reference {
+        engine::grade_reference(&plan)?
+    } else if options.paths.is_empty() {
+        let local = Submission {
+            name: "exercises/".to_string(),
+            path: plan.workspace.root().join("exercises"),
+            root: plan.workspace.root().join("exercises"),
+            key: "local".to_string(),
+        };
+        engine::grade_submissions(&plan, &[local])?
+    } else {
+        let submissions = discover::discover(&options.paths, &plan.exercises)?;
+        if options.format == Format::Gradescope && submissions.len() != 1 {
+            bail!(
+                "--format gradescope writes the results.json of one submission, but the \
+                 paths hold {}",
+                submissions.len()
+            );
+        }
+        engine::grade_submissions(&plan, &submissions)?
+    };
+    write_report(&options, &report)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The exercises to grade, in the book's order; None when a name is unknown.
+fn select_exercises(names: &[String]) -> Result<Option<Vec<&'static Exercise>>> {
+    if names.is_empty() {
+        return Ok(Some(harness::exercises().to_vec()));
+    }
+    if names.iter().any(|n| harness::exercise(n).is_none()) {
+        return Ok(None);
+    }
+    Ok(Some(
+        harness::exercises()
+            .iter()
+            .copied()
+            .filter(|e| names.iter().any(|n| n == e.name))
+            .collect(),
+    ))
+}
+
+fn write_report(options: &Options, report: &Report) -> Result<()> {
+    let text = match options.format {
+        Format::Table => report::table(report, options.verbose),
+        Format::Json => report::json(report)?,
+        Format::Junit => report::junit(report)?,
+        Format::Gradescope => report::gradescope(report)?,
+        Format::Markdown => report::markdown(report),
+    };
+    let to_terminal = match &options.out {
+        Some(path) => {
+            std::fs::write(path, text)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            // The file is for a machine; the terminal still gets the table.
+            report::table(report, options.verbose)
+        }
+        None => text,
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(to_terminal.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("could not write the report")?;
+    Ok(())
+}

@@ -1,0 +1,497 @@
+//! The results of a grading run, and the ways to write them: a table for the terminal
+//! (a progress view for one submission), JSON (the schema book/src/instructors.md
+//! documents), JUnit XML, Gradescope's results.json, and Markdown for a pull request.
+
+use std::fmt::Write as _;
+
+use anyhow::{Result, bail};
+use harness::{CheckResult, Exercise};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The `schema` field: bumped when a field changes meaning or disappears.
+pub const SCHEMA: &str = "netlab-grade/1";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub score: u32,
+    pub max_score: u32,
+    pub submissions: Vec<SubmissionReport>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SubmissionReport {
+    pub name: String,
+    pub path: String,
+    pub score: u32,
+    pub max_score: u32,
+    pub exercises: Vec<ExerciseReport>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Built and every check ran.
+    Graded,
+    /// The student's code did not compile: every check scores 0.
+    DoesNotCompile,
+    /// The submission has no `<exercise>/src/`: every check scores 0.
+    NotSubmitted,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExerciseReport {
+    pub name: String,
+    pub chapter: String,
+    pub status: Status,
+    pub score: u32,
+    pub max_score: u32,
+    /// The first compiler error, when the status is `does_not_compile`.
+    pub build_error: Option<String>,
+    pub checks: Vec<CheckReport>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub name: String,
+    pub points: u32,
+    pub awarded: u32,
+    pub passed: bool,
+    /// Why it failed: what was expected, what happened. Empty when it passed.
+    pub message: String,
+    /// The book section that explains it: `book/src/os_args.md#argument-zero`.
+    pub read: String,
+    pub elapsed_ms: u64,
+}
+
+impl CheckReport {
+    pub fn from_result(result: &CheckResult) -> Self {
+        CheckReport {
+            name: result.name.clone(),
+            points: result.points,
+            awarded: result.awarded,
+            passed: result.passed(),
+            message: result.message.clone(),
+            read: result.read.clone(),
+            elapsed_ms: result.elapsed.as_millis() as u64,
+        }
+    }
+
+    /// A check that did not run, or whose result is forced to 0, with `message`.
+    pub fn zero(exercise: &Exercise, check: &harness::Check, message: &str) -> Self {
+        CheckReport {
+            name: check.name.to_string(),
+            points: check.points,
+            awarded: 0,
+            passed: false,
+            message: message.to_string(),
+            read: format!("book/src/{}{}", exercise.chapter, check.section),
+            elapsed_ms: 0,
+        }
+    }
+}
+
+impl ExerciseReport {
+    pub fn new(
+        exercise: &Exercise,
+        status: Status,
+        build_error: Option<String>,
+        checks: Vec<CheckReport>,
+    ) -> Self {
+        ExerciseReport {
+            name: exercise.name.to_string(),
+            chapter: format!("book/src/{}", exercise.chapter),
+            status,
+            score: checks.iter().map(|c| c.awarded).sum(),
+            max_score: checks.iter().map(|c| c.points).sum(),
+            build_error,
+            checks,
+        }
+    }
+
+    /// Every check scores 0 with the same `message`.
+    pub fn all_zero(
+        exercise: &Exercise,
+        status: Status,
+        build_error: Option<String>,
+        message: &str,
+    ) -> Self {
+        let checks = exercise
+            .checks()
+            .iter()
+            .map(|check| CheckReport::zero(exercise, check, message))
+            .collect();
+        ExerciseReport::new(exercise, status, build_error, checks)
+    }
+
+    fn first_failure(&self) -> Option<&CheckReport> {
+        self.checks.iter().find(|c| !c.passed)
+    }
+}
+
+impl SubmissionReport {
+    pub fn new(name: String, path: String, exercises: Vec<ExerciseReport>) -> Self {
+        SubmissionReport {
+            name,
+            path,
+            score: exercises.iter().map(|e| e.score).sum(),
+            max_score: exercises.iter().map(|e| e.max_score).sum(),
+            exercises,
+        }
+    }
+}
+
+impl Report {
+    pub fn new(submissions: Vec<SubmissionReport>) -> Self {
+        Report {
+            schema: SCHEMA.to_string(),
+            score: submissions.iter().map(|s| s.score).sum(),
+            max_score: submissions.iter().map(|s| s.max_score).sum(),
+            submissions,
+        }
+    }
+}
+
+pub fn json(report: &Report) -> Result<String> {
+    Ok(serde_json::to_string_pretty(report)? + "\n")
+}
+
+/// `message`, indented by `indent` spaces on every line.
+fn indented(message: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    message
+        .lines()
+        .map(|line| format!("{pad}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The terminal view. One submission: a progress view, each exercise's score and its
+/// next failing check with the message and the book section. Several: one row each.
+pub fn table(report: &Report, verbose: bool) -> String {
+    match &report.submissions[..] {
+        [one] => progress(one, verbose),
+        many => class_table(many, verbose),
+    }
+}
+
+fn progress(sub: &SubmissionReport, verbose: bool) -> String {
+    let mut out = String::new();
+    let width = sub
+        .exercises
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(out, "{}", sub.name);
+    for ex in &sub.exercises {
+        let score = format!("{}/{}", ex.score, ex.max_score);
+        let _ = write!(out, "  {:<width$}  {score:>5}  ", ex.name);
+        match ex.status {
+            Status::NotSubmitted => {
+                let _ = writeln!(out, "not submitted (no {}/src/)", ex.name);
+            }
+            Status::DoesNotCompile => {
+                let error = ex.build_error.as_deref().unwrap_or("");
+                let _ = writeln!(out, "does not compile:\n{}", indented(error, 6));
+            }
+            Status::Graded => match ex.first_failure() {
+                None => {
+                    let _ = writeln!(out, "done");
+                }
+                Some(next) => {
+                    let failing: Vec<&CheckReport> =
+                        ex.checks.iter().filter(|c| !c.passed).collect();
+                    let _ = writeln!(out, "next: {}", next.name);
+                    let shown = if verbose { &failing[..] } else { &failing[..1] };
+                    for (i, check) in shown.iter().enumerate() {
+                        if i > 0 {
+                            let _ = writeln!(out, "    then: {}", check.name);
+                        }
+                        let _ = writeln!(out, "{}", indented(&check.message, 6));
+                        let _ = writeln!(out, "      read: {}", check.read);
+                    }
+                }
+            },
+        }
+    }
+    let total = format!("{}/{}", sub.score, sub.max_score);
+    let _ = writeln!(out, "  {:<width$}  {total:>5}", "total");
+    out
+}
+
+fn class_table(subs: &[SubmissionReport], verbose: bool) -> String {
+    let exercises: Vec<&str> = subs
+        .first()
+        .map(|s| s.exercises.iter().map(|e| e.name.as_str()).collect())
+        .unwrap_or_default();
+    let mut rows: Vec<Vec<String>> = vec![
+        std::iter::once("submission".to_string())
+            .chain(exercises.iter().map(|e| e.to_string()))
+            .chain(std::iter::once("total".to_string()))
+            .collect(),
+    ];
+    for sub in subs {
+        let mut row = vec![sub.name.clone()];
+        for ex in &sub.exercises {
+            let mark = match ex.status {
+                Status::Graded => "",
+                Status::DoesNotCompile => " !",
+                Status::NotSubmitted => " -",
+            };
+            row.push(format!("{}/{}{mark}", ex.score, ex.max_score));
+        }
+        row.push(format!("{}/{}", sub.score, sub.max_score));
+        rows.push(row);
+    }
+    let columns = rows[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c == 0 {
+                let _ = write!(line, "{cell}{}", " ".repeat(pad));
+            } else {
+                let _ = write!(line, "  {}{cell}", " ".repeat(pad));
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let mut notes = String::new();
+    for sub in subs {
+        for ex in &sub.exercises {
+            if let (Status::DoesNotCompile, Some(error)) = (ex.status, &ex.build_error) {
+                let _ = writeln!(notes, "{} {}: does not compile: {error}", sub.name, ex.name);
+            }
+            if verbose && ex.status == Status::Graded {
+                for check in ex.checks.iter().filter(|c| !c.passed) {
+                    let _ = writeln!(notes, "{} {}::{}:", sub.name, ex.name, check.name);
+                    let _ = writeln!(notes, "{}", indented(&check.message, 4));
+                    let _ = writeln!(notes, "    read: {}", check.read);
+                }
+            }
+        }
+    }
+    let marked = subs
+        .iter()
+        .flat_map(|s| &s.exercises)
+        .any(|e| e.status != Status::Graded);
+    if marked {
+        let _ = writeln!(out, "\n(! does not compile, - not submitted)");
+    }
+    if !notes.is_empty() {
+        let _ = write!(out, "\n{notes}");
+    }
+    out
+}
+
+/// A cell of a Markdown table: no pipes, no HTML, one line.
+fn md_cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A table for a pull-request comment, failing checks folded under it.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::from("### netlab grades\n\n");
+    let exercises: Vec<&str> = report
+        .submissions
+        .first()
+        .map(|s| s.exercises.iter().map(|e| e.name.as_str()).collect())
+        .unwrap_or_default();
+    let _ = writeln!(out, "| submission | {} | total |", exercises.join(" | "));
+    let _ = writeln!(out, "| --- |{} ---: |", " ---: |".repeat(exercises.len()));
+    for sub in &report.submissions {
+        let cells: Vec<String> = sub
+            .exercises
+            .iter()
+            .map(|ex| {
+                let score = format!("{}/{}", ex.score, ex.max_score);
+                match ex.status {
+                    Status::Graded if ex.score == ex.max_score => format!("{score} ✅"),
+                    Status::Graded => score,
+                    Status::DoesNotCompile => format!("{score} (does not compile)"),
+                    Status::NotSubmitted => format!("{score} (not submitted)"),
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | **{}/{}** |",
+            md_cell(&sub.name),
+            cells.join(" | "),
+            sub.score,
+            sub.max_score
+        );
+    }
+    for sub in &report.submissions {
+        let failing: Vec<(&ExerciseReport, &CheckReport)> = sub
+            .exercises
+            .iter()
+            .filter(|ex| ex.status == Status::Graded)
+            .flat_map(|ex| ex.checks.iter().filter(|c| !c.passed).map(move |c| (ex, c)))
+            .collect();
+        let broken: Vec<&ExerciseReport> = sub
+            .exercises
+            .iter()
+            .filter(|ex| ex.status == Status::DoesNotCompile)
+            .collect();
+        if failing.is_empty() && broken.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{}: {} failing checks</summary>\n",
+            md_cell(&sub.name),
+            failing.len() + broken.iter().map(|ex| ex.checks.len()).sum::<usize>()
+        );
+        for ex in broken {
+            let error = ex.build_error.as_deref().unwrap_or("");
+            let _ = writeln!(out, "- `{}` does not compile: {}", ex.name, md_cell(error));
+        }
+        for (ex, check) in failing {
+            let first = check.message.lines().next().unwrap_or("");
+            let _ = writeln!(
+                out,
+                "- `{}::{}`: {} ({})",
+                ex.name,
+                check.name,
+                md_cell(first),
+                check.read
+            );
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
+    out
+}
+
+/// Text XML 1.0 can hold: control characters other than tab and newlines are replaced.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+/// JUnit XML: a testsuite per submission and exercise, named `<submission>.<exercise>`,
+/// a testcase per check, a failure element with the message for each failing check.
+pub fn junit(report: &Report) -> Result<String> {
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let count = |f: &dyn Fn(&CheckReport) -> bool| -> usize {
+        report
+            .submissions
+            .iter()
+            .flat_map(|s| &s.exercises)
+            .flat_map(|e| &e.checks)
+            .filter(|c| f(c))
+            .count()
+    };
+    let mut root = BytesStart::new("testsuites");
+    root.push_attribute(("name", "netlab"));
+    root.push_attribute(("tests", count(&|_| true).to_string().as_str()));
+    root.push_attribute(("failures", count(&|c| !c.passed).to_string().as_str()));
+    writer.write_event(Event::Start(root))?;
+    for sub in &report.submissions {
+        for ex in &sub.exercises {
+            let suite_name = xml_text(&format!("{}.{}", sub.name, ex.name));
+            let failures = ex.checks.iter().filter(|c| !c.passed).count();
+            let time: u64 = ex.checks.iter().map(|c| c.elapsed_ms).sum();
+            let mut suite = BytesStart::new("testsuite");
+            suite.push_attribute(("name", suite_name.as_str()));
+            suite.push_attribute(("tests", ex.checks.len().to_string().as_str()));
+            suite.push_attribute(("failures", failures.to_string().as_str()));
+            suite.push_attribute(("errors", "0"));
+            suite.push_attribute(("skipped", "0"));
+            suite.push_attribute(("time", seconds(time).as_str()));
+            writer.write_event(Event::Start(suite))?;
+            for check in &ex.checks {
+                let mut case = BytesStart::new("testcase");
+                case.push_attribute(("name", check.name.as_str()));
+                case.push_attribute(("classname", suite_name.as_str()));
+                case.push_attribute(("time", seconds(check.elapsed_ms).as_str()));
+                if check.passed {
+                    writer.write_event(Event::Empty(case))?;
+                    continue;
+                }
+                writer.write_event(Event::Start(case))?;
+                let message = xml_text(&check.message);
+                let mut failure = BytesStart::new("failure");
+                failure.push_attribute(("message", message.lines().next().unwrap_or("")));
+                failure.push_attribute(("type", status_word(ex.status)));
+                writer.write_event(Event::Start(failure))?;
+                let body = format!("{message}\nread: {}", xml_text(&check.read));
+                writer.write_event(Event::Text(BytesText::new(&body)))?;
+                writer.write_event(Event::End(BytesEnd::new("failure")))?;
+                writer.write_event(Event::End(BytesEnd::new("testcase")))?;
+            }
+            writer.write_event(Event::End(BytesEnd::new("testsuite")))?;
+        }
+    }
+    writer.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    let mut xml = String::from_utf8(writer.into_inner())?;
+    xml.push('\n');
+    Ok(xml)
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Graded => "check_failed",
+        Status::DoesNotCompile => "does_not_compile",
+        Status::NotSubmitted => "not_submitted",
+    }
+}
+
+/// Gradescope's results.json for one submission: the score, and a test per check with
+/// its score, max_score, status and output.
+pub fn gradescope(report: &Report) -> Result<String> {
+    let [sub] = &report.submissions[..] else {
+        bail!(
+            "--format gradescope writes the results.json of one submission, but {} were graded",
+            report.submissions.len()
+        );
+    };
+    let mut tests = Vec::new();
+    for ex in &sub.exercises {
+        for check in &ex.checks {
+            let output = if check.passed {
+                String::new()
+            } else {
+                format!("{}\nread: {}", check.message, check.read)
+            };
+            tests.push(json!({
+                "name": format!("{}: {}", ex.name, check.name),
+                "score": check.awarded,
+                "max_score": check.points,
+                "status": if check.passed { "passed" } else { "failed" },
+                "output": output,
+                "visibility": "visible",
+            }));
+        }
+    }
+    let output = table(report, false);
+    let results = json!({
+        "score": sub.score,
+        "output": output,
+        "stdout_visibility": "visible",
+        "tests": tests,
+    });
+    Ok(serde_json::to_string_pretty(&results)? + "\n")
+}

@@ -1,0 +1,389 @@
+//! The real `grade` binary, run as an instructor or a student would: the reference gets
+//! full marks, the untouched starters zero, every fixture in tests/fixtures exactly the
+//! per-check result its expect.txt records (hostile ones included, in bounded time and
+//! leaving no process behind), and the JUnit and Gradescope reports hold what their
+//! readers look for.
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use harness::{Cmd, Output};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A scratch folder of this test's own, so parallel tests never share a build.
+fn scratch(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("grade-tests")
+        .join(name)
+}
+
+fn grade<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    Cmd::new(env!("CARGO_BIN_EXE_grade"))
+        .args(args)
+        .cwd(root())
+        .timeout(Duration::from_secs(600))
+        .run()
+        .expect("grade starts")
+}
+
+fn json_of(output: &Output) -> Value {
+    assert_eq!(output.code(), Some(0), "grade failed:\n{}", output.report());
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("grade's JSON does not parse: {e}\n{}", output.report());
+    })
+}
+
+fn checks(exercise: &Value) -> &Vec<Value> {
+    exercise["checks"].as_array().expect("checks is a list")
+}
+
+#[test]
+fn reference_gets_full_marks() {
+    let out = scratch("reference");
+    let report = json_of(&grade(&[
+        OsStr::new("--reference"),
+        OsStr::new("--format=json"),
+        OsStr::new("--scratch"),
+        out.as_os_str(),
+    ]));
+    assert_eq!(report["schema"], "netlab-grade/1");
+    let [sub] = &report["submissions"].as_array().unwrap()[..] else {
+        panic!("one submission");
+    };
+    assert_eq!(
+        sub["exercises"].as_array().unwrap().len(),
+        harness::exercises().len()
+    );
+    for exercise in sub["exercises"].as_array().unwrap() {
+        for check in checks(exercise) {
+            assert_eq!(check["passed"], true, "reference fails {check}");
+        }
+    }
+    assert!(report["max_score"].as_u64().unwrap() > 0);
+    assert_eq!(report["score"], report["max_score"]);
+}
+
+#[test]
+fn untouched_starters_score_zero() {
+    let out = scratch("starters");
+    let output = grade(&[OsStr::new("--scratch"), out.as_os_str()]);
+    let table = output.stdout_text();
+    assert!(table.contains("next: "), "progress view:\n{table}");
+    assert!(table.contains("not written yet"), "progress view:\n{table}");
+    let report = json_of(&grade(&[
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("--scratch"),
+        out.as_os_str(),
+    ]));
+    assert_eq!(report["score"], 0);
+    for exercise in report["submissions"][0]["exercises"].as_array().unwrap() {
+        for check in checks(exercise) {
+            assert_eq!(check["awarded"], 0, "{check}");
+            let message = check["message"].as_str().unwrap();
+            assert!(message.starts_with("not written yet: "), "{check}");
+        }
+    }
+}
+
+/// The checks a fixture's expect.txt says fail (None: `build fails`).
+fn expected_failures(fixture: &Path) -> Option<BTreeSet<String>> {
+    let expect = fs::read_to_string(fixture.join("expect.txt")).expect("expect.txt");
+    let lines: BTreeSet<String> = expect
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && *l != "no check fails")
+        .map(str::to_string)
+        .collect();
+    (!lines.contains("build fails")).then_some(lines)
+}
+
+/// Every process whose command line mentions `needle`, as `pid: command line`.
+fn processes_mentioning(needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if cmdline.windows(needle.len()).any(|w| w == needle) {
+            let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            found.push(format!("{}: {line}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_fixture_gets_its_recorded_result_in_bounded_time_leaving_nothing() {
+    let fixtures_dir = root().join("tests").join("fixtures");
+    let mut fixtures: Vec<PathBuf> = fs::read_dir(&fixtures_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    fixtures.sort();
+    // Only the exercises some fixture is about: the others would all be "not submitted".
+    let exercise_of = |fixture: &Path| -> &'static str {
+        harness::exercises()
+            .iter()
+            .find(|e| fixture.join(e.name).is_dir())
+            .map(|e| e.name)
+            .unwrap_or_else(|| panic!("{} holds no exercise", fixture.display()))
+    };
+    let wanted: BTreeSet<&str> = fixtures.iter().map(|f| exercise_of(f)).collect();
+    // A fixture holds only the files it changes: lay each over the reference solution,
+    // as tests/grading.rs does, and grade the lot as one class.
+    let class = scratch("fixture-class");
+    let _ = fs::remove_dir_all(&class);
+    let workspace = harness::build::Workspace::locate().unwrap();
+    for fixture in &fixtures {
+        let exercise = harness::exercise(exercise_of(fixture)).unwrap();
+        let submission = class.join(fixture.file_name().unwrap()).join(exercise.name);
+        workspace
+            .write_reference_submission(exercise, &submission)
+            .unwrap();
+        harness::build::copy_tree(&fixture.join(exercise.name), &submission).unwrap();
+    }
+    let out = scratch("fixtures");
+    let mut args = vec![
+        class.clone().into_os_string(),
+        "--format=json".into(),
+        "--jobs=2".into(),
+        "--timeout=60".into(),
+        "--scratch".into(),
+        out.clone().into_os_string(),
+    ];
+    for name in &wanted {
+        args.push(format!("--exercise={name}").into());
+    }
+    let started = Instant::now();
+    let output = grade(&args);
+    let elapsed = started.elapsed();
+    // Whatever a submission started is gone when grade returns: nothing runs from the
+    // scratch folder, and the child `sleep 987654` of os_args-leaves-children is dead.
+    #[cfg(target_os = "linux")]
+    {
+        let left: Vec<String> = processes_mentioning(out.as_os_str().as_encoded_bytes())
+            .into_iter()
+            .chain(processes_mentioning(b"sleep\x00987654"))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "processes left behind:\n{}",
+            left.join("\n")
+        );
+    }
+    assert!(
+        elapsed < Duration::from_secs(150),
+        "grading the fixtures took {elapsed:?}"
+    );
+    let report = json_of(&output);
+    let submissions = report["submissions"].as_array().unwrap();
+    assert_eq!(submissions.len(), fixtures.len());
+    let mut wrong = Vec::new();
+    for (fixture, sub) in fixtures.iter().zip(submissions) {
+        let name = fixture.file_name().unwrap().to_string_lossy();
+        assert_eq!(sub["name"], *name);
+        let exercise_name = exercise_of(fixture);
+        let exercises = sub["exercises"].as_array().unwrap();
+        let exercise = exercises
+            .iter()
+            .find(|e| e["name"] == exercise_name)
+            .unwrap();
+        match expected_failures(fixture) {
+            None => {
+                if exercise["status"] != "does_not_compile"
+                    || !exercise["build_error"].as_str().unwrap().contains("error")
+                    || exercise["score"] != 0
+                {
+                    wrong.push(format!("{name}: should not compile, got {exercise}"));
+                }
+            }
+            Some(must_fail) => {
+                let failed: BTreeSet<String> = checks(exercise)
+                    .iter()
+                    .filter(|c| c["passed"] == false)
+                    .map(|c| c["name"].as_str().unwrap().to_string())
+                    .collect();
+                if failed != must_fail || exercise["status"] != "graded" {
+                    wrong.push(format!(
+                        "{name}: expected failures {must_fail:?}, got {failed:?}"
+                    ));
+                }
+            }
+        }
+        for other in exercises.iter().filter(|e| e["name"] != exercise_name) {
+            assert_eq!(other["status"], "not_submitted", "{name}: {other}");
+            assert_eq!(other["score"], 0);
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn junit_report_parses_with_a_suite_per_submission_and_exercise() {
+    let fixtures = root().join("tests").join("fixtures");
+    let out = scratch("junit");
+    let output = grade(&[
+        "--format".into(),
+        "junit".into(),
+        "--exercise".into(),
+        "os_args".into(),
+        "--scratch".into(),
+        out.into_os_string(),
+        fixtures.join("os_args-skips-argv0").into_os_string(),
+        fixtures.join("os_args-splits-words").into_os_string(),
+    ]);
+    assert_eq!(output.code(), Some(0), "{}", output.report());
+    let xml = output.stdout_text();
+    let mut reader = Reader::from_str(&xml);
+    let (mut suites, mut cases, mut failures) = (Vec::new(), 0, 0);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) => break,
+            Ok(Event::Start(e) | Event::Empty(e)) => match e.name().as_ref() {
+                b"testsuite" => {
+                    let name = e
+                        .try_get_attribute("name")
+                        .unwrap()
+                        .expect("a suite has a name")
+                        .unescape_value()
+                        .unwrap()
+                        .into_owned();
+                    suites.push(name);
+                }
+                b"testcase" => cases += 1,
+                b"failure" => failures += 1,
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => panic!("the JUnit report is not XML: {e}\n{xml}"),
+        }
+    }
+    assert_eq!(
+        suites,
+        [
+            "os_args-skips-argv0.os_args",
+            "os_args-splits-words.os_args"
+        ]
+    );
+    let per_exercise = harness::exercise("os_args").unwrap().checks().len();
+    assert_eq!(cases, 2 * per_exercise);
+    assert_eq!(
+        failures,
+        1 + 2,
+        "skips-argv0 fails one check, splits-words two"
+    );
+}
+
+#[test]
+fn gradescope_results_for_a_submission_whose_name_is_not_utf8() {
+    let out = scratch("gradescope");
+    // A submission folder named with a byte that is not UTF-8, holding a known mistake.
+    #[cfg(unix)]
+    let name: std::ffi::OsString = {
+        use std::os::unix::ffi::OsStringExt;
+        std::ffi::OsString::from_vec(b"student-\xff".to_vec())
+    };
+    #[cfg(not(unix))]
+    let name = std::ffi::OsString::from("student");
+    let submission = out.join("submissions-in").join(name);
+    let bin = submission.join("os_args/src/bin");
+    fs::create_dir_all(&bin).unwrap();
+    let mistake = root().join("tests/fixtures/os_args-skips-argv0/os_args/src/bin/os_args.rs");
+    fs::copy(mistake, bin.join("os_args.rs")).unwrap();
+    let results = out.join("results.json");
+    let output = grade(&[
+        "--format=gradescope".into(),
+        "--exercise=os_args".into(),
+        "--scratch".into(),
+        out.clone().into_os_string(),
+        "--out".into(),
+        results.clone().into_os_string(),
+        submission.clone().into_os_string(),
+    ]);
+    assert_eq!(output.code(), Some(0), "{}", output.report());
+    assert!(output.stdout_text().contains("7/8"), "{}", output.report());
+    let results: Value = serde_json::from_slice(&fs::read(results).unwrap()).unwrap();
+    let tests = results["tests"].as_array().expect("tests[]");
+    assert_eq!(tests.len(), 8);
+    let (mut score, mut max) = (0, 0);
+    for test in tests {
+        for field in ["name", "output", "status"] {
+            assert!(test[field].is_string(), "{field} in {test}");
+        }
+        score += test["score"].as_u64().expect("score");
+        max += test["max_score"].as_u64().expect("max_score");
+        let status = test["status"].as_str().unwrap();
+        assert!(status == "passed" || status == "failed", "{test}");
+        assert_eq!(status == "passed", test["score"] == test["max_score"]);
+    }
+    assert_eq!(results["score"].as_u64(), Some(score));
+    assert_eq!((score, max), (7, 8));
+    let failed: Vec<&Value> = tests.iter().filter(|t| t["status"] == "failed").collect();
+    assert_eq!(failed[0]["name"], "os_args: argv0_is_the_program");
+    assert!(
+        failed[0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("read: book/src/os_args.md#")
+    );
+
+    // Gradescope's file is for one submission.
+    let two = grade(&[
+        OsStr::new("--format=gradescope"),
+        OsStr::new("--exercise=os_args"),
+        submission.as_os_str(),
+        submission.as_os_str(),
+    ]);
+    assert_eq!(two.code(), Some(1), "{}", two.report());
+    assert!(two.stderr_text().starts_with("error: "), "{}", two.report());
+}
+
+#[test]
+fn usage_and_path_errors_never_panic() {
+    for bad in [
+        &["--format", "xml"][..],
+        &["--jobs", "0"],
+        &["--exercise", "nope"],
+        &["--frobnicate"],
+        &["--reference", "somewhere"],
+        &["--out"],
+    ] {
+        let output = grade(bad);
+        assert_eq!(output.code(), Some(2), "{bad:?}: {}", output.report());
+        assert!(output.stderr_text().contains("usage: grade"), "{bad:?}");
+        assert!(output.panic().is_none(), "{bad:?}: {}", output.report());
+    }
+    let empty = scratch("empty-class");
+    fs::create_dir_all(empty.join("nothing-here")).unwrap();
+    #[cfg(unix)]
+    let missing: std::ffi::OsString = {
+        use std::os::unix::ffi::OsStringExt;
+        std::ffi::OsString::from_vec(b"/no/such/\xfe\xff".to_vec())
+    };
+    #[cfg(not(unix))]
+    let missing = std::ffi::OsString::from("/no/such/folder");
+    for bad in [
+        missing,
+        empty.into_os_string(),
+        root().join("Cargo.toml").into(),
+    ] {
+        let output = grade(std::slice::from_ref(&bad));
+        assert_eq!(output.code(), Some(1), "{bad:?}: {}", output.report());
+        assert!(output.stderr_text().starts_with("error: "), "{bad:?}");
+        assert!(output.panic().is_none(), "{bad:?}: {}", output.report());
+    }
+    let help = grade(&["--help"]);
+    assert_eq!(help.code(), Some(0));
+    assert!(help.stdout_text().starts_with("usage: grade"));
+}
