@@ -223,7 +223,7 @@ fn settle(
     server: (SocketAddr, Option<SocketAddr>),
     want: (&str, &str),
 ) -> io::Result<(&'static str, &'static str)> {
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         let c = match client {
             Some((local, remote)) => state_of(local, Some(remote))?,
