@@ -306,8 +306,8 @@ fn window(listener: &TcpListener) -> io::Result<()> {
     };
     if let (Some(c), Some(s)) = (queue(local, remote), queue(remote, local)) {
         println!(
-            "window: in flight: {} bytes in the client's send queue, {} in the server's \
-             receive queue (tx_queue and rx_queue in /proc/net/tcp)",
+            "window: /proc/net/tcp shows {} bytes not yet acknowledged in the client's \
+             send queue (tx_queue), {} not yet read in the server's (rx_queue)",
             c.send_queue, s.recv_queue
         );
     }
