@@ -186,7 +186,11 @@ fn read_proc() -> io::Result<Vec<Socket>> {
 fn list(file: Option<PathBuf>, port: Option<u16>) -> io::Result<()> {
     let sockets = match file {
         Some(path) => {
-            let bytes = fs::read(&path)
+            // A saved table is a few MB at most; the cap keeps `--file /dev/zero` from
+            // eating all memory.
+            let mut bytes = Vec::new();
+            fs::File::open(&path)
+                .and_then(|file| file.take(64 << 20).read_to_end(&mut bytes))
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
             // Lossy: a stray byte spoils one line, which is then skipped, not the file.
             parse_table(&String::from_utf8_lossy(&bytes))
