@@ -110,3 +110,67 @@ fn the_include_parser_finds_directives() {
         ]
     );
 }
+
+/// mdbook's id for a heading: lower case; letters, digits, `_` and `-` kept; white space
+/// turned into `-`; everything else dropped.
+fn heading_id(heading: &str) -> String {
+    heading
+        .trim()
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_alphanumeric() || c == '_' || c == '-' => Some(c.to_ascii_lowercase()),
+            c if c.is_whitespace() => Some('-'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The ids of a chapter's headings (outside code blocks).
+fn heading_ids(text: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut ids = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            ids.push(heading_id(line.trim_start_matches('#')));
+        }
+    }
+    ids
+}
+
+#[test]
+fn every_check_points_at_a_real_section() {
+    let src = workspace().root().join("book").join("src");
+    let mut missing = Vec::new();
+    for exercise in harness::exercises() {
+        let text = fs::read_to_string(src.join(exercise.chapter)).unwrap_or_default();
+        let ids = heading_ids(&text);
+        for check in exercise.checks() {
+            let id = check.section.trim_start_matches('#');
+            if !ids.iter().any(|i| i == id) {
+                missing.push(format!(
+                    "{}::{} -> {}{}",
+                    exercise.name, check.name, exercise.chapter, check.section
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "checks whose book section does not exist:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn heading_ids_match_mdbook() {
+    assert_eq!(
+        heading_id(" Text that is not UTF-8"),
+        "text-that-is-not-utf-8"
+    );
+    assert_eq!(
+        heading_id(" os_args: the program's arguments"),
+        "os_args-the-programs-arguments"
+    );
+}

@@ -1,0 +1,84 @@
+//! Grading time: N copies of the reference solutions graded as a class with the release
+//! `grade`, and one exercise of one submission graded warm.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use harness::Cmd;
+
+use crate::Options;
+use crate::table::Report;
+
+pub fn run(bins: &Path, root: &Path, options: &Options, report: &mut Report) -> Result<()> {
+    let grade = bins.join(format!("grade{}", std::env::consts::EXE_SUFFIX));
+    if !grade.is_file() {
+        report
+            .notes
+            .push("no grade binary was built: grading time not measured".into());
+        return Ok(());
+    }
+    let class = tempfile::tempdir()?;
+    for n in 1..=options.copies {
+        copy_reference_as_submission(root, &class.path().join(format!("student{n:02}")))?;
+    }
+    let out = class.path().join("report.json");
+    eprintln!(
+        "grading {} copies of the reference solutions ...",
+        options.copies
+    );
+    let whole = time(
+        Cmd::new(&grade)
+            .args(["--format", "json", "--out"])
+            .arg(&out)
+            .arg(class.path()),
+    )?;
+    report.grading.push((
+        format!("{} submissions, every exercise", options.copies),
+        whole,
+    ));
+    let one = class.path().join("student01");
+    for exercise in harness::exercises() {
+        // The first run builds; the second is the warm figure a student sees.
+        let cmd = Cmd::new(&grade)
+            .args(["--exercise", exercise.name])
+            .arg(&one);
+        time(cmd.clone())?;
+        let warm = time(cmd)?;
+        report
+            .grading
+            .push((format!("1 submission, {} only, warm", exercise.name), warm));
+    }
+    Ok(())
+}
+
+fn time(cmd: Cmd) -> Result<f64> {
+    let started = Instant::now();
+    let output = cmd.timeout(Duration::from_secs(1800)).run()?;
+    let seconds = started.elapsed().as_secs_f64();
+    if output.code() != Some(0) {
+        bail!(
+            "grade did not give full marks to the reference solutions:\n{}",
+            output.report()
+        );
+    }
+    Ok(seconds)
+}
+
+/// A submission folder shaped like exercises/: `<ex>/src/bin/<bin>.rs` from solutions/.
+fn copy_reference_as_submission(root: &Path, submission: &Path) -> Result<()> {
+    for exercise in harness::exercises() {
+        let bin_dir = submission.join(exercise.name).join("src/bin");
+        fs::create_dir_all(&bin_dir)?;
+        for bin in exercise.bins {
+            let solution = root
+                .join("solutions")
+                .join(exercise.name)
+                .join(format!("{bin}.rs"));
+            fs::copy(&solution, bin_dir.join(format!("{bin}.rs")))
+                .with_context(|| format!("copying {}", solution.display()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Measuring helpers: which tools are installed, a free port, a peak-memory sampler that
+//! reads VmHWM from /proc while a process runs, and medians.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// The path of `tool` on PATH, if installed.
+pub fn which(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A port that was free a moment ago, for tools that cannot be told to take port 0.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Peak resident memory (VmHWM, KiB) of a process, read from /proc every few ms while it
+/// runs. VmHWM is the kernel's own high-water mark, so sampling only risks missing the very
+/// last milliseconds of a process's life. None where /proc is missing.
+pub struct PeakMemory {
+    stop: Arc<AtomicBool>,
+    sampler: JoinHandle<Option<u64>>,
+}
+
+impl PeakMemory {
+    pub fn watch(pid: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let sampler = thread::spawn(move || {
+            let mut peak = None;
+            loop {
+                // Read before checking `stopped`, so one last sample is always taken.
+                if let Some(kib) = vm_hwm_kib(pid) {
+                    peak = Some(peak.unwrap_or(0).max(kib));
+                }
+                if stopped.load(Ordering::Relaxed) {
+                    return peak;
+                }
+                thread::sleep(Duration::from_millis(2));
+            }
+        });
+        PeakMemory { stop, sampler }
+    }
+
+    /// Stop sampling; the peak in MiB.
+    pub fn finish(self) -> Option<f64> {
+        self.stop.store(true, Ordering::Relaxed);
+        let kib = self.sampler.join().ok().flatten()?;
+        Some(kib as f64 / 1024.0)
+    }
+}
+
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+pub fn max(values: &[Option<f64>]) -> Option<f64> {
+    values.iter().flatten().copied().reduce(f64::max)
+}
