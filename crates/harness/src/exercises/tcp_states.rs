@@ -407,7 +407,16 @@ fn filters_by_port(ctx: &Ctx) -> Result<(), Failure> {
             "only the 4 sockets whose local or remote port is 8000 (listeners on IPv4 and \
              IPv6, both ends of one connection), as (local port, remote port): \
              {(8000, 0), (8000, 41172), (41172, 8000)}",
-            format!("{lines} socket line(s): {got:?}"),
+            format!(
+                "{lines} socket line(s), ports {{{}}}",
+                got.iter()
+                    .map(|(l, r)| {
+                        let show = |p: &Option<u16>| p.map_or("?".to_string(), |p| p.to_string());
+                        format!("({}, {})", show(l), show(r))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         )
         .with_run(&output));
     }
