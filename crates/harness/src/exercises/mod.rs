@@ -4,6 +4,12 @@ use crate::check::Exercise;
 
 pub mod fs_meta;
 pub mod os_args;
+pub mod tcp_states;
 pub mod udp_cs;
 
-pub static ALL: &[&Exercise] = &[&os_args::EXERCISE, &fs_meta::EXERCISE, &udp_cs::EXERCISE];
+pub static ALL: &[&Exercise] = &[
+    &os_args::EXERCISE,
+    &fs_meta::EXERCISE,
+    &udp_cs::EXERCISE,
+    &tcp_states::EXERCISE,
+];

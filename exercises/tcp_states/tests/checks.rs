@@ -1,0 +1,6 @@
+//! Runs the tcp_states checks against this package's binaries: `cargo test -p tcp_states`.
+//! The checks themselves live in crates/harness, shared with the `grade` command.
+
+fn main() -> std::process::ExitCode {
+    harness::cli::run_exercise("tcp_states", env!("CARGO_BIN_EXE_tcp_states"))
+}
