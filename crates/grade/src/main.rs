@@ -8,7 +8,6 @@ mod args;
 mod discover;
 mod engine;
 mod report;
-mod signals;
 mod worker;
 
 use std::ffi::OsString;
@@ -42,7 +41,7 @@ fn main() -> ExitCode {
         }
     };
     // Ctrl-C or a kill: stop the workers (which stop what they started), then exit.
-    signals::on_termination(|| {
+    harness::signals::on_termination(|| {
         harness::process::terminate_all_groups(Duration::from_secs(3));
         eprintln!("error: interrupted; every program grade started has been stopped");
     });

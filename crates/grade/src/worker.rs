@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use harness::{Binaries, run_check};
 
 use crate::report::CheckReport;
-use crate::signals;
+use harness::signals;
 
 /// How many checks run at once in one worker.
 const PARALLEL_CHECKS: usize = 8;

@@ -14,6 +14,11 @@ pub fn run_exercise(name: &str, one_bin: &str) -> ExitCode {
         eprintln!("error: netlab has no exercise named {name:?}");
         return ExitCode::from(2);
     };
+    // Ctrl-C reaches cargo and this process, but not the programs under test: they lead
+    // process groups of their own. Kill those before going.
+    crate::signals::on_termination(|| {
+        crate::groups::kill_all_groups();
+    });
     let bins = Binaries::beside(exercise, one_bin);
     let trials = exercise
         .checks()

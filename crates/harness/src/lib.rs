@@ -10,6 +10,7 @@ pub mod groups;
 pub mod panic;
 pub mod peers;
 pub mod process;
+pub mod signals;
 
 pub use check::{Binaries, Check, CheckResult, Ctx, Exercise, Failure, run_check};
 pub use process::{Cmd, Output, Running};

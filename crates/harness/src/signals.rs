@@ -2,15 +2,16 @@
 //! (all a signal handler may safely do), and a thread that watches it kills every process
 //! group this process started before it exits, so no student program outlives grade.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::thread;
 use std::time::Duration;
 
-static RECEIVED: AtomicBool = AtomicBool::new(false);
+/// The signal received, 0 for none.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 #[cfg(unix)]
-extern "C" fn on_signal(_: libc::c_int) {
-    RECEIVED.store(true, Ordering::SeqCst);
+extern "C" fn on_signal(signal: libc::c_int) {
+    RECEIVED.store(signal, Ordering::SeqCst);
 }
 
 /// Catch SIGTERM and SIGINT from now on. A caught signal goes back to its default on
@@ -29,10 +30,11 @@ pub fn catch() {
 }
 
 pub fn received() -> bool {
-    RECEIVED.load(Ordering::SeqCst)
+    RECEIVED.load(Ordering::SeqCst) != 0
 }
 
-/// Catch the signals, and on one: `cleanup`, then exit with 128 + SIGTERM's number.
+/// Catch the signals, and on one: `cleanup`, then exit with 128 + the signal's number
+/// (130 for Ctrl-C, 143 for SIGTERM), as the shell reports a process killed by it.
 pub fn on_termination(cleanup: impl FnOnce() + Send + 'static) {
     catch();
     thread::spawn(move || {
@@ -41,6 +43,6 @@ pub fn on_termination(cleanup: impl FnOnce() + Send + 'static) {
             thread::sleep(Duration::from_millis(25));
         }
         cleanup();
-        std::process::exit(143);
+        std::process::exit(128 + RECEIVED.load(Ordering::SeqCst));
     });
 }
