@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod exercises;
 pub mod expect;
+pub mod memory;
 pub mod panic;
 pub mod peers;
 pub mod process;

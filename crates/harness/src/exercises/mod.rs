@@ -4,5 +4,6 @@ use crate::check::Exercise;
 
 pub mod fs_meta;
 pub mod os_args;
+pub mod tcp_file;
 
-pub static ALL: &[&Exercise] = &[&os_args::EXERCISE, &fs_meta::EXERCISE];
+pub static ALL: &[&Exercise] = &[&os_args::EXERCISE, &fs_meta::EXERCISE, &tcp_file::EXERCISE];
