@@ -722,28 +722,30 @@ fn recv_reset_mid_file_leaves_nothing(ctx: &Ctx) -> Result<(), Failure> {
             } else {
                 empty_since = None;
             }
-            if now >= deadline || left.contains("partial.bin") {
+            let saved = server
+                .stdout_so_far()
+                .lines()
+                .find(|l| l.starts_with("saved partial.bin"))
+                .map(str::to_string);
+            if let Some(line) = saved {
+                return Err(Failure::expected(
+                    "no `saved` line for a transfer that was reset half-way (a read \
+                     error is not the end of the file)",
+                    format!("{line:?}"),
+                ));
+            }
+            if now >= deadline {
                 let why = if left.contains("partial.bin") {
-                    "partial.bin was saved: a read error (here, a reset) is not the end of the file"
+                    "half a file under its final name"
                 } else {
-                    "the temporary file is still there: remove it when a transfer fails"
+                    "a temporary file left behind: remove it when a transfer fails"
                 };
                 return Err(Failure::expected(
                     "nothing in DIR after the sender reset the connection half-way",
-                    format!("DIR holds {left:?}; {why}"),
+                    format!("DIR holds {left:?}: {why}"),
                 ));
             }
             thread::sleep(Duration::from_millis(5));
-        }
-        if let Some(line) = server
-            .stdout_so_far()
-            .lines()
-            .find(|l| l.starts_with("saved partial.bin"))
-        {
-            return Err(Failure::expected(
-                "no `saved` line for a transfer that was reset half-way",
-                format!("{line:?}"),
-            ));
         }
         // And the receiver still serves.
         peer_send(addr, "after.txt", TEXT)?;
