@@ -57,7 +57,11 @@ fn folders() -> (tempfile::TempDir, PathBuf, PathBuf) {
 
 fn assert_same(saved: &Path, sent: &[u8]) {
     let got = fs::read(saved).unwrap_or_else(|e| panic!("{}: {e}", saved.display()));
-    assert!(got == sent, "{} differs from what was sent", saved.display());
+    assert!(
+        got == sent,
+        "{} differs from what was sent",
+        saved.display()
+    );
 }
 
 #[test]

@@ -162,9 +162,10 @@ pub fn send_file(addr: SocketAddr, name: &[u8], data: &[u8]) -> Result<Vec<u8>, 
     sender
         .send_name(name)
         .map_err(|e| format!("could not send the name: {e}"))?;
-    let mut reply = sender
-        .reply()
-        .map_err(|e| format!("no reply to the name: {e}"))?;
+    let mut reply = sender.reply().map_err(|e| match timed_out(&e) {
+        true => format!("no reply to the name within {} ms", IO_TIMEOUT.as_millis()),
+        false => format!("no reply to the name: {e}"),
+    })?;
     if !reply.starts_with(b"ok") {
         return Ok(reply);
     }
