@@ -43,7 +43,7 @@ impl Sender {
     /// The receiver's reply: whatever one read returns (empty when it just closed).
     pub fn reply(&mut self) -> io::Result<Vec<u8>> {
         let mut buf = [0u8; 1024];
-        let n = self.stream.read(&mut buf)?;
+        let n = read(&mut self.stream, &mut buf)?;
         Ok(buf[..n].to_vec())
     }
 
@@ -92,7 +92,7 @@ impl Sender {
                 ));
             }
             let _ = self.stream.set_read_timeout(Some(left));
-            match self.stream.read(&mut buf) {
+            match read(&mut self.stream, &mut buf) {
                 Ok(0) => return Ok(extra),
                 Ok(n) => extra.extend_from_slice(&buf[..n]),
                 Err(e) if closed_by_reset(&e) => return Ok(extra),
@@ -137,6 +137,16 @@ fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// One read, retried when a signal interrupts it (the test process gets signals).
+fn read(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
     }
 }
 
@@ -266,7 +276,7 @@ impl Receiver {
         stream
             .set_read_timeout(Some(IO_TIMEOUT))
             .map_err(read_err)?;
-        let n = stream.read(&mut buf).map_err(read_err)?;
+        let n = read(&mut stream, &mut buf).map_err(read_err)?;
         got.before_ok.extend_from_slice(&buf[..n]);
         let reply_at = Instant::now() + answer.ok_delay;
         let mut open = n > 0;
@@ -276,7 +286,7 @@ impl Receiver {
                 break;
             }
             stream.set_read_timeout(Some(left)).map_err(read_err)?;
-            match stream.read(&mut buf) {
+            match read(&mut stream, &mut buf) {
                 Ok(0) => open = false,
                 Ok(n) => got.before_ok.extend_from_slice(&buf[..n]),
                 Err(e) if timed_out(&e) => break,
@@ -303,7 +313,7 @@ impl Receiver {
             .map_err(|e| format!("could not send ok: {e}"))?;
         let mut next_reading = 0;
         loop {
-            match stream.read(&mut buf) {
+            match read(&mut stream, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => got.after_ok.extend_from_slice(&buf[..n]),
                 Err(e) => {
