@@ -7,6 +7,7 @@ pub mod cli;
 pub mod exercises;
 pub mod expect;
 pub mod groups;
+pub mod memory;
 pub mod panic;
 pub mod peers;
 pub mod process;

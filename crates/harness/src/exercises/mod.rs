@@ -4,6 +4,7 @@ use crate::check::Exercise;
 
 pub mod fs_meta;
 pub mod os_args;
+pub mod tcp_file;
 pub mod tcp_states;
 pub mod udp_cs;
 
@@ -12,4 +13,5 @@ pub static ALL: &[&Exercise] = &[
     &fs_meta::EXERCISE,
     &udp_cs::EXERCISE,
     &tcp_states::EXERCISE,
+    &tcp_file::EXERCISE,
 ];

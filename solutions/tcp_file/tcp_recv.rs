@@ -1,0 +1,206 @@
+//! Reference solution for tcp_file's receiver: the Go course's protocol, plus what the course
+//! leaves out: hostile names are refused, a half-written file never shows under its final
+//! name, nothing is overwritten, and many senders are served at once.
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::Duration;
+
+const USAGE: &str = "usage: tcp_recv [--idle-timeout MS] [ADDR] [DIR]";
+/// The Go course's port.
+const DEFAULT_ADDR: &str = "127.0.0.1:8000";
+const DEFAULT_IDLE: Duration = Duration::from_secs(30);
+
+fn main() -> ExitCode {
+    let Some((addr, dir, idle)) = parse_args() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    if !dir.is_dir() {
+        eprintln!("error: {}: not a directory", dir.display());
+        return ExitCode::FAILURE;
+    }
+    // ANCHOR: accept
+    // Go: net.Listen("tcp", addr), then `for { conn, _ := ln.Accept(); go handle(conn) }`.
+    let listener = match TcpListener::bind(&addr) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match listener.local_addr() {
+        Ok(bound) => println!("listening on {bound}"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    for conn in listener.incoming() {
+        let stream = match conn {
+            Ok(stream) => stream,
+            // One failed accept (a connection reset while queued, too many open files)
+            // is no reason to stop serving everybody else.
+            Err(e) => {
+                eprintln!("error: accept: {e}");
+                continue;
+            }
+        };
+        let dir = dir.clone();
+        // A thread per connection: a slow sender only holds up its own thread.
+        thread::spawn(move || {
+            let peer = stream
+                .peer_addr()
+                .map_or_else(|_| "?".to_string(), |a| a.to_string());
+            if let Err(e) = receive(stream, &dir, idle) {
+                eprintln!("error: {peer}: {e}");
+            }
+        });
+    }
+    // ANCHOR_END: accept
+    ExitCode::SUCCESS
+}
+
+/// `[--idle-timeout MS] [ADDR] [DIR]`; None on a usage error.
+fn parse_args() -> Option<(String, PathBuf, Duration)> {
+    let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let mut idle = DEFAULT_IDLE;
+    if args.first().is_some_and(|a| a == "--idle-timeout") {
+        let ms: u64 = args.get(1)?.to_str()?.parse().ok()?;
+        idle = Duration::from_millis(ms.max(1));
+        args.drain(..2);
+    }
+    let mut args = args.into_iter();
+    let addr = match args.next() {
+        Some(addr) => addr.into_string().ok()?,
+        None => DEFAULT_ADDR.to_string(),
+    };
+    let dir = PathBuf::from(args.next().unwrap_or_else(|| ".".into()));
+    if args.next().is_some() || addr.starts_with('-') {
+        return None;
+    }
+    Some((addr, dir, idle))
+}
+
+// ANCHOR: receive
+/// One connection: read the name, answer, receive the bytes, save them.
+fn receive(mut stream: TcpStream, dir: &Path, idle: Duration) -> io::Result<()> {
+    // A sender that connects and says nothing (or stops halfway) must not hold a thread
+    // forever: every read gives up after `idle`, with an error.
+    stream.set_read_timeout(Some(idle))?;
+
+    // Go: n, _ := conn.Read(buf); name := string(buf[:n]). One read, as the protocol
+    // says; the buffer is bigger than 255 so that a longer name is seen, not cut.
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = stream.read(&mut buf)?;
+    let name = match check_name(&buf[..n], dir) {
+        Ok(name) => name.to_string(),
+        Err(reason) => {
+            // Never starts with "ok"; then we close, by returning.
+            stream.write_all(reason.as_bytes())?;
+            eprintln!("refused: {reason}");
+            return Ok(());
+        }
+    };
+
+    // The bytes go to a temporary file: until the last one has arrived, nobody must
+    // see a file under `name`.
+    let (part, mut file) = match Partial::create(dir) {
+        Ok(created) => created,
+        Err(e) => {
+            stream.write_all(format!("cannot save: {e}").as_bytes())?;
+            return Err(e);
+        }
+    };
+    stream.write_all(b"ok")?;
+    let bytes = copy_to_eof(&mut stream, &mut file, &mut buf)?;
+
+    // hard_link, not rename: rename replaces an existing file, hard_link fails if the
+    // name exists, so a file saved meanwhile by another connection is never clobbered.
+    fs::hard_link(&part.path, dir.join(&name))?;
+    println!("saved {name} ({bytes} bytes)");
+    Ok(())
+    // Dropping `part` removes the temporary name (the file lives on under `name`);
+    // dropping `stream` closes the connection, which tells the sender we are done.
+}
+// ANCHOR_END: receive
+
+// ANCHOR: copy
+/// Go: `for { n, err := conn.Read(buf); if err == io.EOF { break }; file.Write(buf[:n]) }`.
+fn copy_to_eof(stream: &mut TcpStream, file: &mut File, buf: &mut [u8]) -> io::Result<u64> {
+    let mut total = 0;
+    loop {
+        let n = match stream.read(buf) {
+            // Go's io.EOF: the sender shut down its write half; the file is complete.
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // A reset, or the idle timeout. This is NOT the end of the file: treating it
+            // as one would save a truncated file as if it were whole.
+            Err(e) => return Err(e),
+        };
+        file.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+}
+// ANCHOR_END: copy
+
+// ANCHOR: check_name
+/// The name as text, or the reason it is refused. Whatever comes off the wire is
+/// hostile until proved otherwise: `../../.bashrc` or `/etc/passwd` joined onto `dir`
+/// would write outside it (`Path::join` with an absolute path replaces the base).
+fn check_name<'a>(bytes: &'a [u8], dir: &Path) -> Result<&'a str, String> {
+    let name = std::str::from_utf8(bytes).map_err(|_| "bad name: not UTF-8".to_string())?;
+    if name.is_empty() {
+        return Err("bad name: empty".into());
+    }
+    if name.len() > 255 {
+        return Err(format!("bad name: {} bytes, at most 255", name.len()));
+    }
+    if name.contains(['/', '\\', '\0']) || name == "." || name == ".." {
+        return Err(format!("bad name: {name:?} is not a plain file name"));
+    }
+    // symlink_metadata: a dangling symlink is taken too.
+    if dir.join(name).symlink_metadata().is_ok() {
+        return Err(format!("exists: {name}"));
+    }
+    Ok(name)
+}
+// ANCHOR_END: check_name
+
+// ANCHOR: partial
+/// The name of a temporary file in the target directory, removed when dropped, whatever
+/// happened: an error, a reset, a timeout, even a panic.
+struct Partial {
+    path: PathBuf,
+}
+
+impl Partial {
+    fn create(dir: &Path) -> io::Result<(Partial, File)> {
+        // Unique per process and connection; a dot file, so `ls` does not show it.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(".tcp_recv-{}-{n}.part", std::process::id()));
+            // create_new: never open a file somebody else is writing.
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => return Ok((Partial { path }, file)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+// ANCHOR_END: partial
