@@ -123,13 +123,20 @@ fn processes_mentioning(needle: &[u8]) -> Vec<String> {
 }
 
 #[test]
-fn every_fixture_gets_its_recorded_result_in_bounded_time_leaving_nothing() {
+fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_nothing() {
     let fixtures_dir = root().join("tests").join("fixtures");
     let mut fixtures: Vec<PathBuf> = fs::read_dir(&fixtures_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
         .collect();
+    // Every fixture's per-check result is proven in tests/grading.rs through run_check;
+    // here the whole path through the CLI (workers, deadlines, reports) is proven on the
+    // fixtures of the two quick exercises, which include every hostile kind.
+    fixtures.retain(|f| {
+        let name = f.file_name().unwrap().to_string_lossy();
+        name.starts_with("os_args-") || name.starts_with("fs_meta-")
+    });
     fixtures.sort();
     // Only the exercises some fixture is about: the others would all be "not submitted".
     let exercise_of = |fixture: &Path| -> &'static str {

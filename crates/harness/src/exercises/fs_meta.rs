@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -89,9 +90,17 @@ fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> Result<(), Failure> {
     Ok(fs::write(path, bytes)?)
 }
 
+/// A few stat calls take a program milliseconds; this bounds one that never ends.
+const RUN_LIMIT: Duration = Duration::from_secs(2);
+
+/// fs_meta, to run in `dir`.
+fn fs_meta(ctx: &Ctx, dir: &TempDir) -> crate::process::Cmd {
+    ctx.student("fs_meta").cwd(dir.path()).timeout(RUN_LIMIT)
+}
+
 /// Run fs_meta in `dir` with `args`.
 fn run(ctx: &Ctx, dir: &TempDir, args: &[&str]) -> Result<Output, Failure> {
-    Ok(ctx.student("fs_meta").cwd(dir.path()).args(args).run()?)
+    Ok(fs_meta(ctx, dir).args(args).run()?)
 }
 
 /// Stdout as blocks separated by blank lines, each a map from label to value.
@@ -321,7 +330,7 @@ fn non_utf8_file_name(ctx: &Ctx) -> Result<(), Failure> {
     let dir = folder()?;
     let name = OsString::from_vec(b"caf\xe9.txt".to_vec());
     fs::write(dir.path().join(&name), b"abc")?;
-    let output = ctx.student("fs_meta").cwd(dir.path()).arg(&name).run()?;
+    let output = fs_meta(ctx, &dir).arg(&name).run()?;
     expect::exit_code(&output, 0, "a Latin-1 file name is a legal Linux file name")?;
     expect_block(
         &output,

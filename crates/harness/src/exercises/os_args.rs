@@ -3,6 +3,7 @@
 //! fails one check.
 
 use std::ffi::OsString;
+use std::time::Duration;
 
 use crate::check::{Check, Ctx, Exercise, Failure};
 use crate::expect;
@@ -68,9 +69,12 @@ fn checks() -> Vec<Check> {
     ]
 }
 
+/// Printing its arguments takes a program milliseconds; this bounds one that never ends.
+const RUN_LIMIT: Duration = Duration::from_secs(2);
+
 /// Run os_args with `args`; it must exit 0.
 fn run(ctx: &Ctx, args: &[OsString]) -> Result<Output, Failure> {
-    let output = ctx.student("os_args").args(args).run()?;
+    let output = ctx.student("os_args").args(args).timeout(RUN_LIMIT).run()?;
     expect::exit_code(&output, 0, "printing arguments cannot fail")?;
     Ok(output)
 }
