@@ -96,7 +96,7 @@ fn send(path: &Path, addr: &str) -> Result<(String, u64), String> {
 
     // ANCHOR: stream
     // Go: io.Copy(conn, file), or a loop of file.Read / conn.Write. io::copy moves the
-    // bytes through a small buffer (on Linux, in the kernel): memory stays flat.
+    // bytes through one 8 KiB buffer, whatever the file's size: memory stays flat.
     let bytes = io::copy(&mut file, &mut stream).map_err(|e| format!("{addr}: sending: {e}"))?;
 
     // Half-close: a FIN says "that was the last byte", which the receiver reads as EOF.
