@@ -7,7 +7,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use harness::build::copy_tree;
 use harness::{Binaries, CheckResult, Exercise, run_check};
 use libtest_mimic::{Arguments, Failed, Trial};
 use netlab_tests::{exercise_bins, scratch, workspace};
@@ -112,11 +111,9 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
     let checks = exercise.checks();
     let name = fixture.file_name().unwrap_or_default().to_string_lossy();
     let scratch = scratch(&format!("fixtures/{name}"));
-    // The fixture's files over the reference solution: only the mistake differs.
+    // The reference solution with the mistake made in it.
     let submission = tempfile::tempdir().map_err(|e| e.to_string())?;
-    workspace()
-        .write_reference_submission(exercise, submission.path())
-        .and_then(|()| copy_tree(&fixture.join(exercise.name), submission.path()))
+    harness::fixture::submission(workspace(), exercise, fixture, submission.path())
         .map_err(|e| format!("could not lay the fixture over the reference: {e}"))?;
     if build_fails {
         return match workspace().build_overlay(exercise, submission.path(), &scratch) {

@@ -1,17 +1,22 @@
 //! Grading time: N copies of the reference solutions graded as a class with the release
 //! `grade`, and one exercise of one submission graded warm.
 
-use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use harness::Cmd;
+use harness::build::Workspace;
 
 use crate::Options;
 use crate::table::Report;
 
-pub fn run(bins: &Path, root: &Path, options: &Options, report: &mut Report) -> Result<()> {
+pub fn run(
+    bins: &Path,
+    workspace: &Workspace,
+    options: &Options,
+    report: &mut Report,
+) -> Result<()> {
     let grade = bins.join(format!("grade{}", std::env::consts::EXE_SUFFIX));
     if !grade.is_file() {
         report
@@ -21,7 +26,7 @@ pub fn run(bins: &Path, root: &Path, options: &Options, report: &mut Report) -> 
     }
     let class = tempfile::tempdir()?;
     for n in 1..=options.copies {
-        copy_reference_as_submission(root, &class.path().join(format!("student{n:02}")))?;
+        copy_reference_as_submission(workspace, &class.path().join(format!("student{n:02}")))?;
     }
     let out = class.path().join("report.json");
     eprintln!(
@@ -66,19 +71,12 @@ fn time(cmd: Cmd) -> Result<f64> {
     Ok(seconds)
 }
 
-/// A submission folder shaped like exercises/: `<ex>/src/bin/<bin>.rs` from solutions/.
-fn copy_reference_as_submission(root: &Path, submission: &Path) -> Result<()> {
+/// A submission folder shaped like exercises/: every exercise's reference solution.
+fn copy_reference_as_submission(workspace: &Workspace, submission: &Path) -> Result<()> {
     for exercise in harness::exercises() {
-        let bin_dir = submission.join(exercise.name).join("src/bin");
-        fs::create_dir_all(&bin_dir)?;
-        for bin in exercise.bins {
-            let solution = root
-                .join("solutions")
-                .join(exercise.name)
-                .join(format!("{bin}.rs"));
-            fs::copy(&solution, bin_dir.join(format!("{bin}.rs")))
-                .with_context(|| format!("copying {}", solution.display()))?;
-        }
+        workspace
+            .write_reference_submission(exercise, &submission.join(exercise.name))
+            .with_context(|| format!("copying the {} solution", exercise.name))?;
     }
     Ok(())
 }

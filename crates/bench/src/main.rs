@@ -105,7 +105,7 @@ fn run(options: &Options) -> Result<()> {
         udp_echo::run(&bins, options, &mut report)?;
     }
     if wanted("grade") {
-        grading::run(&bins, workspace.root(), options, &mut report)?;
+        grading::run(&bins, &workspace, options, &mut report)?;
     }
     let markdown = report.markdown();
     println!("\n{markdown}");

@@ -46,6 +46,20 @@ fn checks(exercise: &Value) -> &Vec<Value> {
     exercise["checks"].as_array().expect("checks is a list")
 }
 
+/// The fixture `name` made into a submission at `dest` (a folder shaped like exercises/):
+/// the reference solution with the recorded mistake in it.
+fn fixture_submission(name: &str, dest: &Path) -> PathBuf {
+    let fixture = root().join("tests/fixtures").join(name);
+    let exercise = harness::exercises()
+        .iter()
+        .find(|e| fixture.join(e.name).is_dir())
+        .expect("a fixture holds an exercise folder");
+    let workspace = harness::build::Workspace::locate().unwrap();
+    harness::fixture::submission(&workspace, exercise, &fixture, &dest.join(exercise.name))
+        .unwrap();
+    dest.to_path_buf()
+}
+
 #[test]
 fn reference_gets_full_marks() {
     let out = scratch("reference");
@@ -147,18 +161,15 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
             .unwrap_or_else(|| panic!("{} holds no exercise", fixture.display()))
     };
     let wanted: BTreeSet<&str> = fixtures.iter().map(|f| exercise_of(f)).collect();
-    // A fixture holds only the files it changes: lay each over the reference solution,
-    // as tests/grading.rs does, and grade the lot as one class.
+    // Each fixture made into a submission (the reference with the mistake), as
+    // tests/grading.rs does, and the lot graded as one class.
     let class = scratch("fixture-class");
     let _ = fs::remove_dir_all(&class);
     let workspace = harness::build::Workspace::locate().unwrap();
     for fixture in &fixtures {
         let exercise = harness::exercise(exercise_of(fixture)).unwrap();
         let submission = class.join(fixture.file_name().unwrap()).join(exercise.name);
-        workspace
-            .write_reference_submission(exercise, &submission)
-            .unwrap();
-        harness::build::copy_tree(&fixture.join(exercise.name), &submission).unwrap();
+        harness::fixture::submission(&workspace, exercise, fixture, &submission).unwrap();
     }
     let out = scratch("fixtures");
     let mut args = vec![
@@ -238,17 +249,20 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
 
 #[test]
 fn junit_report_parses_with_a_suite_per_submission_and_exercise() {
-    let fixtures = root().join("tests").join("fixtures");
     let out = scratch("junit");
+    let class = scratch("junit-class");
+    let _ = fs::remove_dir_all(&class);
     let output = grade(&[
         "--format".into(),
         "junit".into(),
         "--exercise".into(),
         "os_args".into(),
         "--scratch".into(),
-        out.into_os_string(),
-        fixtures.join("os_args-skips-argv0").into_os_string(),
-        fixtures.join("os_args-splits-words").into_os_string(),
+        out.clone().into_os_string(),
+        fixture_submission("os_args-skips-argv0", &class.join("os_args-skips-argv0"))
+            .into_os_string(),
+        fixture_submission("os_args-splits-words", &class.join("os_args-splits-words"))
+            .into_os_string(),
     ]);
     assert_eq!(output.code(), Some(0), "{}", output.report());
     let xml = output.stdout_text();
@@ -304,10 +318,8 @@ fn gradescope_results_for_a_submission_whose_name_is_not_utf8() {
     #[cfg(not(unix))]
     let name = std::ffi::OsString::from("student");
     let submission = out.join("submissions-in").join(name);
-    let bin = submission.join("os_args/src/bin");
-    fs::create_dir_all(&bin).unwrap();
-    let mistake = root().join("tests/fixtures/os_args-skips-argv0/os_args/src/bin/os_args.rs");
-    fs::copy(mistake, bin.join("os_args.rs")).unwrap();
+    let _ = fs::remove_dir_all(&submission);
+    fixture_submission("os_args-skips-argv0", &submission);
     let results = out.join("results.json");
     let output = grade(&[
         "--format=gradescope".into(),

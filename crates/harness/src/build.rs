@@ -340,7 +340,7 @@ fn build_error(output: &crate::process::Output) -> BuildError {
 }
 
 /// Copy every file under `from` into `to`, replacing files of the same name.
-pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     let mut files = BTreeMap::new();
     collect(from, Path::new(""), &mut files)?;
     for (path, bytes) in files {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod exercises;
 pub mod expect;
+pub mod fixture;
 pub mod groups;
 pub mod memory;
 pub mod panic;
