@@ -45,6 +45,22 @@ pub struct Check {
     pub run: fn(&Ctx) -> Result<(), Failure>,
 }
 
+impl Check {
+    /// A one-point check; `section` is a heading anchor in the chapter (`#argument-zero`).
+    pub const fn new(
+        name: &'static str,
+        section: &'static str,
+        run: fn(&Ctx) -> Result<(), Failure>,
+    ) -> Check {
+        Check {
+            name,
+            points: 1,
+            section,
+            run,
+        }
+    }
+}
+
 /// Why a check failed, in words for the student.
 #[derive(Debug)]
 pub struct Failure {

@@ -20,48 +20,42 @@ pub static EXERCISE: Exercise = Exercise {
 };
 
 fn checks() -> Vec<Check> {
-    let check = |name, section, run| Check {
-        name,
-        points: 1,
-        section,
-        run,
-    };
     #[allow(unused_mut)] // pushed to on Linux only
     let mut checks = vec![
-        check(
+        Check::new(
             "regular_file_name_and_size",
             "#what-stat-tells-you",
             regular_file_name_and_size,
         ),
-        check("empty_file", "#what-stat-tells-you", empty_file),
-        check("sparse_5gib_file", "#sizes-are-u64", sparse_5gib_file),
-        check("directory_kind", "#what-stat-tells-you", directory_kind),
-        check(
+        Check::new("empty_file", "#what-stat-tells-you", empty_file),
+        Check::new("sparse_5gib_file", "#sizes-are-u64", sparse_5gib_file),
+        Check::new("directory_kind", "#what-stat-tells-you", directory_kind),
+        Check::new(
             "symlink_followed_by_default",
             "#stat-and-lstat",
             symlink_followed_by_default,
         ),
-        check(
+        Check::new(
             "no_follow_reports_symlink",
             "#stat-and-lstat",
             no_follow_reports_symlink,
         ),
-        check(
+        Check::new(
             "several_paths_in_order",
             "#one-bad-path-among-many",
             several_paths_in_order,
         ),
-        check(
+        Check::new(
             "name_is_final_component",
             "#the-name-is-the-last-component",
             name_is_final_component,
         ),
-        check(
+        Check::new(
             "missing_path_reported_others_still_print",
             "#one-bad-path-among-many",
             missing_path_reported_others_still_print,
         ),
-        check(
+        Check::new(
             "no_path_is_usage_error",
             "#usage-errors",
             no_path_is_usage_error,
@@ -69,7 +63,7 @@ fn checks() -> Vec<Check> {
     ];
     // macOS and Windows file systems refuse names that are not valid Unicode.
     #[cfg(target_os = "linux")]
-    checks.push(check(
+    checks.push(Check::new(
         "non_utf8_file_name",
         "#file-names-that-are-not-utf-8",
         non_utf8_file_name,

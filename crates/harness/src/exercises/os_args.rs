@@ -18,54 +18,38 @@ pub static EXERCISE: Exercise = Exercise {
 
 fn checks() -> Vec<Check> {
     vec![
-        Check {
-            name: "argc_counts_every_argument",
-            points: 1,
-            section: "#what-argv-holds",
-            run: argc_counts_every_argument,
-        },
-        Check {
-            name: "argv0_is_the_program",
-            points: 1,
-            section: "#argument-zero",
-            run: argv0_is_the_program,
-        },
-        Check {
-            name: "arguments_in_order",
-            points: 1,
-            section: "#what-argv-holds",
-            run: arguments_in_order,
-        },
-        Check {
-            name: "spaces_stay_one_argument",
-            points: 1,
-            section: "#arguments-are-not-words",
-            run: spaces_stay_one_argument,
-        },
-        Check {
-            name: "empty_argument",
-            points: 1,
-            section: "#arguments-are-not-words",
-            run: empty_argument,
-        },
-        Check {
-            name: "unicode_printed_exactly",
-            points: 1,
-            section: "#text-that-is-not-utf-8",
-            run: unicode_printed_exactly,
-        },
-        Check {
-            name: "non_utf8_printed_lossily",
-            points: 1,
-            section: "#text-that-is-not-utf-8",
-            run: non_utf8_printed_lossily,
-        },
-        Check {
-            name: "two_hundred_arguments",
-            points: 1,
-            section: "#what-argv-holds",
-            run: two_hundred_arguments,
-        },
+        Check::new(
+            "argc_counts_every_argument",
+            "#what-argv-holds",
+            argc_counts_every_argument,
+        ),
+        Check::new(
+            "argv0_is_the_program",
+            "#argument-zero",
+            argv0_is_the_program,
+        ),
+        Check::new("arguments_in_order", "#what-argv-holds", arguments_in_order),
+        Check::new(
+            "spaces_stay_one_argument",
+            "#arguments-are-not-words",
+            spaces_stay_one_argument,
+        ),
+        Check::new("empty_argument", "#arguments-are-not-words", empty_argument),
+        Check::new(
+            "unicode_printed_exactly",
+            "#text-that-is-not-utf-8",
+            unicode_printed_exactly,
+        ),
+        Check::new(
+            "non_utf8_printed_lossily",
+            "#text-that-is-not-utf-8",
+            non_utf8_printed_lossily,
+        ),
+        Check::new(
+            "two_hundred_arguments",
+            "#what-argv-holds",
+            two_hundred_arguments,
+        ),
     ]
 }
 

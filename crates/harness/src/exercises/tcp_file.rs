@@ -38,61 +38,55 @@ const BIG: usize = 64 << 20;
 const IDLE_MS: u64 = 300;
 
 fn checks() -> Vec<Check> {
-    let check = |name, section, run| Check {
-        name,
-        points: 1,
-        section,
-        run,
-    };
     #[allow(unused_mut)] // pushed to on Unix only
     let mut checks = vec![
-        check("recv_ready_line", "#the-protocol", recv_ready_line),
-        check(
+        Check::new("recv_ready_line", "#the-protocol", recv_ready_line),
+        Check::new(
             "recv_saves_text_file",
             "#the-receiver-step-by-step",
             recv_saves_text_file,
         ),
-        check(
+        Check::new(
             "recv_empty_file",
             "#the-receiver-step-by-step",
             recv_empty_file,
         ),
-        check(
+        Check::new(
             "recv_big_file_flat_memory",
             "#memory-stays-flat",
             recv_big_file_flat_memory,
         ),
-        check(
+        Check::new(
             "recv_replies_exactly_ok",
             "#why-wait-for-ok",
             recv_replies_exactly_ok,
         ),
-        check(
+        Check::new(
             "recv_refuses_hostile_names",
             "#names-from-the-wire-are-hostile",
             recv_refuses_hostile_names,
         ),
-        check(
+        Check::new(
             "recv_keeps_existing_file",
             "#never-show-a-half-written-file",
             recv_keeps_existing_file,
         ),
-        check(
+        Check::new(
             "recv_two_files_in_a_row",
             "#the-receiver-step-by-step",
             recv_two_files_in_a_row,
         ),
-        check(
+        Check::new(
             "recv_eight_senders_at_once",
             "#many-senders-at-once",
             recv_eight_senders_at_once,
         ),
-        check(
+        Check::new(
             "recv_slow_sender_does_not_block_others",
             "#many-senders-at-once",
             recv_slow_sender_does_not_block_others,
         ),
-        check(
+        Check::new(
             "recv_no_partial_file_under_final_name",
             "#never-show-a-half-written-file",
             recv_no_partial_file_under_final_name,
@@ -100,59 +94,59 @@ fn checks() -> Vec<Check> {
     ];
     // Resetting a connection on purpose takes SO_LINGER, set through libc.
     #[cfg(unix)]
-    checks.push(check(
+    checks.push(Check::new(
         "recv_reset_mid_file_leaves_nothing",
         "#a-read-error-is-not-the-end-of-the-file",
         recv_reset_mid_file_leaves_nothing,
     ));
     checks.extend([
-        check(
+        Check::new(
             "recv_idle_connection_closed",
             "#idle-connections",
             recv_idle_connection_closed,
         ),
-        check(
+        Check::new(
             "recv_works_with_reference_sender",
             "#the-protocol",
             recv_works_with_reference_sender,
         ),
-        check(
+        Check::new(
             "send_base_name_only",
             "#the-sender-step-by-step",
             send_base_name_only,
         ),
-        check("send_waits_for_ok", "#why-wait-for-ok", send_waits_for_ok),
-        check(
+        Check::new("send_waits_for_ok", "#why-wait-for-ok", send_waits_for_ok),
+        Check::new(
             "send_big_file_flat_memory",
             "#memory-stays-flat",
             send_big_file_flat_memory,
         ),
-        check(
+        Check::new(
             "send_waits_for_receiver_close",
             "#half-close-and-waiting-for-the-close",
             send_waits_for_receiver_close,
         ),
-        check(
+        Check::new(
             "send_refused_reports_reason",
             "#the-sender-step-by-step",
             send_refused_reports_reason,
         ),
-        check(
+        Check::new(
             "send_nobody_listening",
             "#errors-before-connecting",
             send_nobody_listening,
         ),
-        check(
+        Check::new(
             "send_missing_file_or_directory",
             "#errors-before-connecting",
             send_missing_file_or_directory,
         ),
-        check(
+        Check::new(
             "send_works_with_reference_receiver",
             "#the-protocol",
             send_works_with_reference_receiver,
         ),
-        check("pair_send_to_recv", "#the-protocol", pair_send_to_recv),
+        Check::new("pair_send_to_recv", "#the-protocol", pair_send_to_recv),
     ]);
     checks
 }

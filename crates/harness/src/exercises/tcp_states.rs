@@ -19,38 +19,32 @@ pub static EXERCISE: Exercise = Exercise {
 };
 
 fn checks() -> Vec<Check> {
-    let check = |name, section, run| Check {
-        name,
-        points: 1,
-        section,
-        run,
-    };
     #[allow(unused_mut)] // pushed to on Linux only
     let mut checks = vec![
-        check(
+        Check::new(
             "ipv4_addresses_decoded",
             "#reading-procnettcp",
             ipv4_addresses_decoded,
         ),
-        check(
+        Check::new(
             "ipv6_addresses_decoded",
             "#reading-procnettcp",
             ipv6_addresses_decoded,
         ),
-        check(
+        Check::new(
             "v4_mapped_addresses_shown",
             "#ipv4-mapped-addresses",
             v4_mapped_addresses_shown,
         ),
-        check("every_state_named", "#the-state-codes", every_state_named),
-        check(
+        Check::new("every_state_named", "#the-state-codes", every_state_named),
+        Check::new(
             "malformed_lines_skipped",
             "#reading-procnettcp",
             malformed_lines_skipped,
         ),
-        check("filters_by_port", "#filtering-by-port", filters_by_port),
-        check("bad_port_is_usage_error", "#usage", bad_port_is_usage_error),
-        check(
+        Check::new("filters_by_port", "#filtering-by-port", filters_by_port),
+        Check::new("bad_port_is_usage_error", "#usage", bad_port_is_usage_error),
+        Check::new(
             "missing_file_is_an_error",
             "#usage",
             missing_file_is_an_error,
@@ -58,27 +52,27 @@ fn checks() -> Vec<Check> {
     ];
     #[cfg(target_os = "linux")]
     {
-        checks.push(check(
+        checks.push(Check::new(
             "live_listener_listed",
             "#reading-ss--tan-and-netstat--an",
             live::listener_listed,
         ));
-        checks.push(check(
+        checks.push(Check::new(
             "live_half_close_states",
             "#half-close",
             live::half_close_states,
         ));
-        checks.push(check(
+        checks.push(Check::new(
             "live_ipv6_listener_listed",
             "#reading-procnettcp",
             live::ipv6_listener_listed,
         ));
-        checks.push(check(
+        checks.push(Check::new(
             "demo_states_in_order",
             "#the-demo",
             live::demo_states_in_order,
         ));
-        checks.push(check(
+        checks.push(Check::new(
             "demo_window_fills_and_drains",
             "#the-sliding-window",
             live::demo_window_fills_and_drains,

@@ -30,90 +30,84 @@ const CLIENT_RUN: Duration = Duration::from_secs(3);
 const LARGEST: usize = 65_507;
 
 fn checks() -> Vec<Check> {
-    let check = |name, section, run| Check {
-        name,
-        points: 1,
-        section,
-        run,
-    };
     vec![
-        check("server_ready_line", "#the-ready-line", server_ready_line),
-        check(
+        Check::new("server_ready_line", "#the-ready-line", server_ready_line),
+        Check::new(
             "server_echoes_bytes",
             "#one-socket-many-clients",
             server_echoes_bytes,
         ),
-        check(
+        Check::new(
             "server_empty_datagram",
             "#datagrams-are-bytes",
             server_empty_datagram,
         ),
-        check(
+        Check::new(
             "server_largest_datagram",
             "#how-big-a-datagram-can-be",
             server_largest_datagram,
         ),
-        check(
+        Check::new(
             "server_binary_payload",
             "#datagrams-are-bytes",
             server_binary_payload,
         ),
-        check(
+        Check::new(
             "server_many_clients_at_once",
             "#one-socket-many-clients",
             server_many_clients_at_once,
         ),
-        check(
+        Check::new(
             "server_survives_vanished_client",
             "#when-a-client-goes-away",
             server_survives_vanished_client,
         ),
-        check(
+        Check::new(
             "server_works_with_reference_client",
             "#one-socket-many-clients",
             server_works_with_reference_client,
         ),
-        check(
+        Check::new(
             "client_message_words_joined",
             "#the-command-line",
             client_message_words_joined,
         ),
-        check(
+        Check::new(
             "client_stdin_lines_in_order",
             "#the-command-line",
             client_stdin_lines_in_order,
         ),
-        check(
+        Check::new(
             "client_no_reply_gives_up",
             "#timeouts-and-retries",
             client_no_reply_gives_up,
         ),
-        check(
+        Check::new(
             "client_retries_lost_datagram",
             "#timeouts-and-retries",
             client_retries_lost_datagram,
         ),
-        check(
+        Check::new(
             "client_ignores_stranger",
             "#what-connect-does-on-a-udp-socket",
             client_ignores_stranger,
         ),
-        check(
+        Check::new(
             "client_duplicate_reply_printed_once",
             "#duplicates-and-late-replies",
             client_duplicate_reply_printed_once,
         ),
-        check(
+        Check::new(
             "client_bad_options_usage_error",
             "#the-command-line",
             client_bad_options_usage_error,
         ),
-        check(
+        Check::new(
             "client_works_with_reference_server",
             "#what-connect-does-on-a-udp-socket",
             client_works_with_reference_server,
         ),
-        check(
+        Check::new(
             "pair_client_and_server",
             "#the-checks",
             pair_client_and_server,
