@@ -3,6 +3,7 @@
 
 use std::net::UdpSocket;
 use std::process::ExitCode;
+use std::thread;
 
 const USAGE: &str = "usage: udp_server [ADDR]";
 /// The Go course's port.
@@ -27,17 +28,26 @@ fn main() -> ExitCode {
 
     // ANCHOR: bind
     // Go: net.ResolveUDPAddr + net.ListenUDP. `bind` resolves ("localhost:8003" works too)
-    // and binds in one call.
-    let socket = match UdpSocket::bind(&addr) {
-        Ok(socket) => socket,
+    // and binds in one call. On Linux, per_core (at the end of this file) binds one socket
+    // per core to the address instead.
+    let bound = match per_core::bind(&addr) {
+        Some(sockets) => sockets,
+        None => UdpSocket::bind(&addr).map(|socket| vec![socket]),
+    };
+    let sockets = match bound {
+        Ok(sockets) => sockets,
         Err(err) => {
             eprintln!("error: cannot listen on {addr}: {err}");
             return ExitCode::FAILURE;
         }
     };
+    let Some((first, others)) = sockets.split_first() else {
+        eprintln!("error: cannot listen on {addr}: no socket");
+        return ExitCode::FAILURE;
+    };
     // Print the address the socket really got: with port 0 the OS picks a free port, and
     // whoever started us can only find it here.
-    match socket.local_addr() {
+    match first.local_addr() {
         Ok(local) => println!("listening on {local}"),
         Err(err) => {
             eprintln!("error: cannot read the bound address: {err}");
@@ -45,7 +55,14 @@ fn main() -> ExitCode {
         }
     }
     // ANCHOR_END: bind
-    serve(&socket)
+
+    // One thread per socket, each running the same loop; usually there is just one.
+    thread::scope(|scope| {
+        for socket in others {
+            scope.spawn(move || serve(socket));
+        }
+        serve(first)
+    })
 }
 
 // ANCHOR: serve
@@ -73,3 +90,60 @@ fn serve(socket: &UdpSocket) -> ! {
     }
 }
 // ANCHOR_END: serve
+
+// ANCHOR: per_core
+/// The fast path: one loop answers on one core, however many clients there are. Linux lets
+/// several sockets share one address when each sets SO_REUSEPORT before binding; it then
+/// spreads the clients over them (by their address), so one socket and one thread per core
+/// answer side by side, with no queue or lock shared between them. std cannot set the
+/// option before `bind`, so the sockets are made with socket2, the crate std's own
+/// networking grew out of.
+#[cfg(target_os = "linux")]
+mod per_core {
+    use std::io;
+    use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+
+    use socket2::{Domain, Socket, Type};
+
+    /// One socket per core, all bound to `addr`. None: one core, so one plain socket will do.
+    pub fn bind(addr: &str) -> Option<io::Result<Vec<UdpSocket>>> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores == 1 {
+            return None;
+        }
+        Some(bind_many(addr, cores))
+    }
+
+    fn bind_many(addr: &str, count: usize) -> io::Result<Vec<UdpSocket>> {
+        let Some(mut addr) = addr.to_socket_addrs()?.next() else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "it names no host",
+            ));
+        };
+        let mut sockets = Vec::with_capacity(count);
+        for _ in 0..count {
+            let socket = bind_shared(addr)?;
+            // Port 0 picks a free port: the others must join the port the first one got.
+            addr = socket.local_addr()?;
+            sockets.push(socket);
+        }
+        Ok(sockets)
+    }
+
+    fn bind_shared(addr: SocketAddr) -> io::Result<UdpSocket> {
+        let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
+        socket.set_reuse_port(true)?;
+        socket.bind(&addr.into())?;
+        Ok(socket.into())
+    }
+}
+
+/// Elsewhere, one socket: UdpSocket::bind.
+#[cfg(not(target_os = "linux"))]
+mod per_core {
+    pub fn bind(_: &str) -> Option<std::io::Result<Vec<std::net::UdpSocket>>> {
+        None
+    }
+}
+// ANCHOR_END: per_core

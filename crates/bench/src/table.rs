@@ -134,7 +134,7 @@ impl Report {
         let reference = self
             .transfers
             .iter()
-            .find(|t| t.name.starts_with("tcp_send_sol"));
+            .find(|t| t.name == crate::transfer::REFERENCE);
         if let Some(r) = reference {
             lines.push(format!(
                 "reference transfer ≥ 1.5 GiB/s: {:.2} GiB/s, {}",

@@ -17,6 +17,23 @@ use crate::table::{Report, Transfer};
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 const READY_LIMIT: Duration = Duration::from_secs(5);
 
+/// What the table calls the reference programs, zero-copy path and portable path.
+pub const REFERENCE: &str = "tcp_send_sol → tcp_recv_sol";
+pub const REFERENCE_PORTABLE: &str = "tcp_send_sol → tcp_recv_sol, portable path";
+
+/// One way of moving the file, measured once per round.
+struct Entry<'a> {
+    name: &'static str,
+    run: Box<dyn FnMut() -> Result<Sample> + 'a>,
+    samples: Vec<Sample>,
+}
+
+struct Sample {
+    seconds: f64,
+    sender_mib: Option<f64>,
+    receiver_mib: Option<f64>,
+}
+
 pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
     let scratch = tempfile::tempdir().context("making a scratch folder")?;
     let payload = scratch.path().join("payload.bin");
@@ -25,22 +42,23 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
     write_payload(&payload, size)?;
     let received = scratch.path().join("received");
     fs::create_dir(&received)?;
-
-    eprintln!("transfer: tcp_send_sol -> tcp_recv_sol");
-    report
-        .transfers
-        .push(reference(bins, &payload, &received, size, options.runs)?);
-
     let out = received.join("payload.bin");
+
+    let mut entries = vec![
+        Entry::new(REFERENCE, || {
+            reference(bins, &payload, &received, size, false)
+        }),
+        Entry::new(REFERENCE_PORTABLE, || {
+            reference(bins, &payload, &received, size, true)
+        }),
+    ];
     match which("nc") {
         None => report
             .notes
             .push("nc is not installed: skipped (apt install netcat-openbsd)".into()),
-        Some(_) => {
-            eprintln!("transfer: nc -> nc -l");
-            let transfer = external(
-                "nc (openbsd)",
-                options.runs,
+        Some(_) => entries.push(Entry::new("nc (openbsd)", || {
+            external(
+                "nc",
                 size,
                 &out,
                 // nc -l announces "Listening on ..." on stderr; the data goes to the file.
@@ -54,19 +72,16 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
                         .args(["-c", &format!("exec nc -N 127.0.0.1 {port} <\"$0\"")])
                         .arg(&payload)
                 },
-            )?;
-            report.transfers.push(transfer);
-        }
+            )
+        })),
     }
     match which("socat") {
         None => report
             .notes
             .push("socat is not installed: skipped (apt install socat)".into()),
-        Some(_) => {
-            eprintln!("transfer: socat -> socat");
-            let transfer = external(
+        Some(_) => entries.push(Entry::new("socat", || {
+            external(
                 "socat",
-                options.runs,
                 size,
                 &out,
                 |port| {
@@ -83,19 +98,16 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
                     let source = format!("OPEN:{}", payload.display());
                     Cmd::new("socat").args(["-u", &source, &format!("TCP:127.0.0.1:{port}")])
                 },
-            )?;
-            report.transfers.push(transfer);
-        }
+            )
+        })),
     }
     match which("iperf3") {
         None => report
             .notes
             .push("iperf3 is not installed: no loopback ceiling (apt install iperf3)".into()),
-        Some(_) => {
-            eprintln!("transfer: iperf3 (memory to memory, no files)");
-            let transfer = external(
-                "iperf3 (ceiling: no files)",
-                options.runs,
+        Some(_) => entries.push(Entry::new("ceiling: iperf3, memory to memory", || {
+            external(
+                "iperf3",
                 size,
                 Path::new(""),
                 |port| {
@@ -106,11 +118,50 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
                         .args(["-c", "127.0.0.1", "-p", &port.to_string(), "-n"])
                         .arg(size.to_string())
                 },
-            )?;
-            report.transfers.push(transfer);
+            )
+        })),
+    }
+    entries.push(Entry::new(
+        "ceiling: writing a new file from memory",
+        || write_new_file(&out, size),
+    ));
+
+    // Round after round, each entry once per round, starting one further each time: a
+    // machine that slows down or speeds up mid-run (other load, its host, memory being
+    // handed back) then weighs on every entry alike, not on whichever ran last.
+    for round in 0..options.runs {
+        eprintln!("transfer: round {} of {}", round + 1, options.runs);
+        for k in 0..entries.len() {
+            let i = (round + k) % entries.len();
+            let entry = &mut entries[i];
+            let sample = (entry.run)().with_context(|| entry.name)?;
+            eprintln!("  {:.2} s  {}", sample.seconds, entry.name);
+            entry.samples.push(sample);
         }
     }
+    for entry in entries {
+        let seconds = entry.samples.iter().map(|s| s.seconds).collect();
+        let sender: Vec<_> = entry.samples.iter().map(|s| s.sender_mib).collect();
+        let receiver: Vec<_> = entry.samples.iter().map(|s| s.receiver_mib).collect();
+        report.transfers.push(Transfer::new(
+            entry.name,
+            size,
+            seconds,
+            max(&sender),
+            max(&receiver),
+        ));
+    }
     Ok(())
+}
+
+impl<'a> Entry<'a> {
+    fn new(name: &'static str, run: impl FnMut() -> Result<Sample> + 'a) -> Self {
+        Entry {
+            name,
+            run: Box::new(run),
+            samples: Vec::new(),
+        }
+    }
 }
 
 /// `size` bytes of cheap pseudo-random data (xorshift), so nothing compresses or dedups.
@@ -130,103 +181,119 @@ fn write_payload(path: &Path, size: u64) -> Result<()> {
         out.write_all(&chunk[..n])?;
         left -= n as u64;
     }
-    out.flush()?;
+    // On the disk now, so that writing it back does not run during the measurements.
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(())
 }
 
+/// One run of the reference pair: a fresh receiver, the sender timed until it exits (after
+/// the receiver has saved the file and closed). `portable` turns their Linux fast paths off.
 fn reference(
     bins: &Path,
     payload: &Path,
     received: &Path,
     size: u64,
-    runs: usize,
-) -> Result<Transfer> {
-    let receiver = Cmd::new(bins.join("tcp_recv_sol"))
+    portable: bool,
+) -> Result<Sample> {
+    let saved = received.join("payload.bin");
+    let _ = fs::remove_file(&saved);
+    let with_path = |cmd: Cmd| {
+        if portable {
+            cmd.env("NETLAB_NO_ZERO_COPY", "1")
+        } else {
+            cmd
+        }
+    };
+    let receiver = with_path(Cmd::new(bins.join("tcp_recv_sol")))
         .arg("127.0.0.1:0")
         .arg(received)
-        .timeout(RUN_LIMIT * runs as u32)
+        .timeout(RUN_LIMIT)
         .spawn()?;
     let addr = receiver
         .listening_addr(READY_LIMIT)
         .map_err(|e| anyhow::anyhow!("tcp_recv_sol did not start: {e}"))?;
     let receiver_memory = PeakMemory::watch(receiver.id());
-    let saved = received.join("payload.bin");
-    let mut seconds = Vec::new();
-    let mut sender_memory = Vec::new();
-    for _ in 0..runs {
-        let _ = fs::remove_file(&saved);
-        let started = Instant::now();
-        let sender = Cmd::new(bins.join("tcp_send_sol"))
-            .arg(payload)
-            .arg(addr.to_string())
-            .timeout(RUN_LIMIT)
-            .spawn()?;
-        let memory = PeakMemory::watch(sender.id());
-        let output = sender.wait();
-        seconds.push(started.elapsed().as_secs_f64());
-        sender_memory.push(memory.finish());
-        if output.code() != Some(0) {
-            bail!("tcp_send_sol failed:\n{}", output.report());
-        }
-        // The sender exits only after the receiver closed, i.e. after it saved the file.
-        check_size(&saved, size)?;
+    let started = Instant::now();
+    let sender = with_path(Cmd::new(bins.join("tcp_send_sol")))
+        .arg(payload)
+        .arg(addr.to_string())
+        .timeout(RUN_LIMIT)
+        .spawn()?;
+    let sender_memory = PeakMemory::watch(sender.id());
+    let output = sender.wait();
+    let seconds = started.elapsed().as_secs_f64();
+    if output.code() != Some(0) {
+        bail!("tcp_send_sol failed:\n{}", output.report());
     }
-    let receiver_peak = receiver_memory.finish();
-    drop(receiver);
-    Ok(Transfer::new(
-        "tcp_send_sol → tcp_recv_sol",
-        size,
+    // The sender exits only after the receiver closed, i.e. after it saved the file.
+    check_size(&saved, size)?;
+    let sample = Sample {
         seconds,
-        max(&sender_memory),
-        receiver_peak,
-    ))
+        sender_mib: sender_memory.finish(),
+        receiver_mib: receiver_memory.finish(),
+    };
+    drop(receiver);
+    Ok(sample)
 }
 
-/// A transfer between two external tools that know nothing of `listening on`: the receiver
-/// is started first and announces itself on stdout (or on stderr sent there), and the run
+/// One run of two external tools that know nothing of `listening on`: the receiver is
+/// started first and announces itself on stdout (or on stderr sent there), and the run
 /// ends when both have exited.
 fn external(
     name: &str,
-    runs: usize,
     size: u64,
     out: &Path,
     receiver: impl Fn(u16) -> Cmd,
     sender: impl Fn(u16) -> Cmd,
-) -> Result<Transfer> {
-    let mut seconds = Vec::new();
-    let (mut sender_memory, mut receiver_memory) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        if !out.as_os_str().is_empty() {
-            let _ = fs::remove_file(out);
-        }
-        let port = free_port()?;
-        let listener = receiver(port).timeout(RUN_LIMIT).spawn()?;
-        wait_ready(&listener, name)?;
-        let listener_memory = PeakMemory::watch(listener.id());
-        let started = Instant::now();
-        let client = sender(port).timeout(RUN_LIMIT).spawn()?;
-        let client_memory = PeakMemory::watch(client.id());
-        let client_output = client.wait();
-        let listener_output = listener.wait();
-        seconds.push(started.elapsed().as_secs_f64());
-        sender_memory.push(client_memory.finish());
-        receiver_memory.push(listener_memory.finish());
-        for output in [&client_output, &listener_output] {
-            if output.code() != Some(0) {
-                bail!("{name} failed:\n{}", output.report());
-            }
-        }
-        if !out.as_os_str().is_empty() {
-            check_size(out, size)?;
+) -> Result<Sample> {
+    if !out.as_os_str().is_empty() {
+        let _ = fs::remove_file(out);
+    }
+    let port = free_port()?;
+    let listener = receiver(port).timeout(RUN_LIMIT).spawn()?;
+    wait_ready(&listener, name)?;
+    let listener_memory = PeakMemory::watch(listener.id());
+    let started = Instant::now();
+    let client = sender(port).timeout(RUN_LIMIT).spawn()?;
+    let client_memory = PeakMemory::watch(client.id());
+    let client_output = client.wait();
+    let listener_output = listener.wait();
+    let seconds = started.elapsed().as_secs_f64();
+    for output in [&client_output, &listener_output] {
+        if output.code() != Some(0) {
+            bail!("{name} failed:\n{}", output.report());
         }
     }
-    Ok(Transfer::new(
-        name,
-        size,
+    if !out.as_os_str().is_empty() {
+        check_size(out, size)?;
+    }
+    Ok(Sample {
         seconds,
-        max(&sender_memory),
-        max(&receiver_memory),
-    ))
+        sender_mib: client_memory.finish(),
+        receiver_mib: listener_memory.finish(),
+    })
+}
+
+/// What the receiving side alone costs: a new file of `size` bytes written from memory in
+/// 1 MiB writes, into the same folder the transfers write to. No transfer that saves a new
+/// file can beat it.
+fn write_new_file(out: &Path, size: u64) -> Result<Sample> {
+    let _ = fs::remove_file(out);
+    let chunk = vec![0x5au8; 1 << 20];
+    let started = Instant::now();
+    let mut file = File::create(out)?;
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        file.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    drop(file);
+    Ok(Sample {
+        seconds: started.elapsed().as_secs_f64(),
+        sender_mib: None,
+        receiver_mib: None,
+    })
 }
 
 fn wait_ready(listener: &Running, name: &str) -> Result<()> {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use harness::{Cmd, Running};
 
 use crate::Options;
@@ -18,25 +18,23 @@ use crate::table::{Echo, Report};
 const CLIENT_THREADS: [usize; 2] = [1, 4];
 
 pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
-    eprintln!("udp echo: udp_server_sol");
-    let server = Cmd::new(bins.join("udp_server_sol"))
+    // Both servers run the whole time (idle while the other is measured), so that the
+    // rounds below can take turns between them.
+    let mut servers: Vec<(String, SocketAddr, Running)> = Vec::new();
+    let ours = Cmd::new(bins.join("udp_server_sol"))
         .arg("127.0.0.1:0")
         .timeout(Duration::from_secs(600))
         .spawn()?;
-    let addr = server
+    let addr = ours
         .listening_addr(Duration::from_secs(5))
         .map_err(|e| anyhow::anyhow!("udp_server_sol did not start: {e}"))?;
-    report
-        .echoes
-        .push(measure("udp_server_sol", addr, options)?);
-    drop(server);
+    servers.push(("udp_server_sol".into(), addr, ours));
 
     match which("socat") {
         None => report
             .notes
             .push("socat is not installed: no UDP echo to compare with".into()),
         Some(_) => {
-            eprintln!("udp echo: socat PIPE");
             let port = free_port()?;
             let listen = format!("UDP4-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork");
             let socat = Cmd::new("sh")
@@ -45,10 +43,38 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
                 .spawn()?;
             wait_listening(&socat)?;
             let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            report
-                .echoes
-                .push(measure("socat UDP4-LISTEN,fork PIPE", addr, options)?);
+            servers.push(("socat UDP4-LISTEN,fork PIPE".into(), addr, socat));
         }
+    }
+
+    // Rounds, each server once per round, as the transfers do: drift weighs on both alike.
+    let length = Duration::from_secs(options.udp_seconds);
+    let rounds = options.runs.min(3);
+    let mut rates = vec![Vec::new(); servers.len() * CLIENT_THREADS.len()];
+    for (t, threads) in CLIENT_THREADS.into_iter().enumerate() {
+        for round in 0..rounds {
+            eprintln!(
+                "udp echo: {threads} client(s), round {} of {rounds}",
+                round + 1
+            );
+            for k in 0..servers.len() {
+                let s = (round + k) % servers.len();
+                let rate = round_trips_per_second(servers[s].1, threads, length)
+                    .with_context(|| servers[s].0.clone())?;
+                rates[s * CLIENT_THREADS.len() + t].push(rate);
+            }
+        }
+    }
+    for (s, (name, _, _)) in servers.iter().enumerate() {
+        let per_threads = CLIENT_THREADS
+            .into_iter()
+            .enumerate()
+            .map(|(t, threads)| (threads, median(&mut rates[s * CLIENT_THREADS.len() + t])))
+            .collect();
+        report.echoes.push(Echo {
+            name: name.clone(),
+            per_threads,
+        });
     }
     Ok(())
 }
@@ -58,23 +84,6 @@ fn wait_listening(socat: &Running) -> Result<()> {
         Some(_) => Ok(()),
         None => bail!("socat did not start: {:?}", socat.stdout_so_far()),
     }
-}
-
-/// Round trips per second for each client-thread count, the median of `options.runs`.
-fn measure(name: &str, server: SocketAddr, options: &Options) -> Result<Echo> {
-    let mut per_threads = Vec::new();
-    for threads in CLIENT_THREADS {
-        let mut rates: Vec<f64> = (0..options.runs.min(3))
-            .map(|_| {
-                round_trips_per_second(server, threads, Duration::from_secs(options.udp_seconds))
-            })
-            .collect::<Result<_>>()?;
-        per_threads.push((threads, median(&mut rates)));
-    }
-    Ok(Echo {
-        name: name.to_string(),
-        per_threads,
-    })
 }
 
 fn round_trips_per_second(server: SocketAddr, threads: usize, length: Duration) -> Result<f64> {
@@ -105,6 +114,10 @@ fn client(server: SocketAddr, until: Instant) -> Result<u64> {
         let n = match socket.recv(&mut reply) {
             Ok(n) => n,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
+            // socat's fork mode hands its socket to a child and opens a new one; a datagram
+            // arriving in between gets "port unreachable", which a connected socket reports
+            // on its next receive. Lost, like any other: send again.
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => continue,
             Err(e) => return Err(e.into()),
         };
         // socat's PIPE is a byte stream: after a resend, two payloads can come back as
