@@ -8,12 +8,31 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use harness::Running;
+
 /// The path of `tool` on PATH, if installed.
 pub fn which(tool: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(tool))
         .find(|candidate| candidate.is_file())
+}
+
+/// How long any server, ours or another tool, has to say it listens.
+pub const READY_LIMIT: Duration = Duration::from_secs(5);
+
+/// Wait for a tool that knows nothing of netlab to say it listens: a line with
+/// "listening on" in any case (nc says "Listening on", socat "listening on").
+pub fn wait_ready(listener: &Running) -> anyhow::Result<()> {
+    let ready = |line: &str| line.to_ascii_lowercase().contains("listening on");
+    match listener.wait_for_line(READY_LIMIT, ready) {
+        Some(_) => Ok(()),
+        None => anyhow::bail!(
+            "{} did not say it was listening: {:?}",
+            listener.command_line(),
+            listener.stdout_so_far()
+        ),
+    }
 }
 
 /// A port that was free a moment ago, for tools that cannot be told to take port 0.

@@ -66,6 +66,16 @@ impl Report {
         }
     }
 
+    /// Whether `tool` is on PATH; if not, a note under the table says what went without it.
+    pub fn installed(&mut self, tool: &str, without: &str) -> bool {
+        let found = crate::measure::which(tool).is_some();
+        if !found {
+            self.notes
+                .push(format!("{tool} is not installed: {without}"));
+        }
+        found
+    }
+
     pub fn markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "Measured on: {}.\n", machine());

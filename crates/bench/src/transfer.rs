@@ -9,14 +9,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use harness::{Cmd, Running};
+use harness::Cmd;
 
 use crate::Options;
-use crate::measure::{PeakMemory, free_port, max, which};
+use crate::measure::{PeakMemory, READY_LIMIT, free_port, max, wait_ready};
 use crate::table::{Report, Transfer};
 
 const RUN_LIMIT: Duration = Duration::from_secs(120);
-const READY_LIMIT: Duration = Duration::from_secs(5);
 
 /// What the table calls the reference programs, zero-copy path and portable path.
 pub const REFERENCE: &str = "tcp_send_sol → tcp_recv_sol";
@@ -55,15 +54,11 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
             reference(bins, &payload, &received, size, true)
         }),
     ];
-    match which("nc") {
-        None => report
-            .notes
-            .push("nc is not installed: skipped (apt install netcat-openbsd)".into()),
-        Some(_) => entries.push(Entry::new("nc (openbsd)", || {
+    if report.installed("nc", "skipped (apt install netcat-openbsd)") {
+        entries.push(Entry::new("nc (openbsd)", || {
             external(
-                "nc",
                 size,
-                &out,
+                Some(&out),
                 // nc -l announces "Listening on ..." on stderr; the data goes to the file.
                 |port| {
                     Cmd::new("sh")
@@ -76,17 +71,13 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
                         .arg(&payload)
                 },
             )
-        })),
+        }));
     }
-    match which("socat") {
-        None => report
-            .notes
-            .push("socat is not installed: skipped (apt install socat)".into()),
-        Some(_) => entries.push(Entry::new("socat", || {
+    if report.installed("socat", "skipped (apt install socat)") {
+        entries.push(Entry::new("socat", || {
             external(
-                "socat",
                 size,
-                &out,
+                Some(&out),
                 |port| {
                     let listen = format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr");
                     let sink = format!("CREATE:{}", out.display());
@@ -102,17 +93,13 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
                     Cmd::new("socat").args(["-u", &source, &format!("TCP:127.0.0.1:{port}")])
                 },
             )
-        })),
+        }));
     }
-    match which("iperf3") {
-        None => report
-            .notes
-            .push("iperf3 is not installed: no loopback ceiling (apt install iperf3)".into()),
-        Some(_) => entries.push(Entry::new("ceiling: iperf3, memory to memory", || {
+    if report.installed("iperf3", "no loopback ceiling (apt install iperf3)") {
+        entries.push(Entry::new("ceiling: iperf3, memory to memory", || {
             external(
-                "iperf3",
                 size,
-                Path::new(""),
+                None,
                 |port| {
                     Cmd::new("iperf3").args(["-s", "-1", "--forceflush", "-p", &port.to_string()])
                 },
@@ -122,7 +109,7 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
                         .arg(size.to_string())
                 },
             )
-        })),
+        }));
     }
     entries.push(Entry::new(NEW_FILE_CEILING, || write_new_file(&out, size)));
 
@@ -248,20 +235,19 @@ fn reference(
 
 /// One run of two external tools that know nothing of `listening on`: the receiver is
 /// started first and announces itself on stdout (or on stderr sent there), and the run
-/// ends when both have exited.
+/// ends when both have exited. `out`: the file the receiver writes, if any.
 fn external(
-    name: &str,
     size: u64,
-    out: &Path,
+    out: Option<&Path>,
     receiver: impl Fn(u16) -> Cmd,
     sender: impl Fn(u16) -> Cmd,
 ) -> Result<Sample> {
-    if !out.as_os_str().is_empty() {
+    if let Some(out) = out {
         let _ = fs::remove_file(out);
     }
     let port = free_port()?;
     let listener = receiver(port).timeout(RUN_LIMIT).spawn()?;
-    wait_ready(&listener, name)?;
+    wait_ready(&listener)?;
     let listener_memory = PeakMemory::watch(listener.id());
     let started = Instant::now();
     let client = sender(port).timeout(RUN_LIMIT).spawn()?;
@@ -271,10 +257,10 @@ fn external(
     let seconds = started.elapsed().as_secs_f64();
     for output in [&client_output, &listener_output] {
         if output.code() != Some(0) {
-            bail!("{name} failed:\n{}", output.report());
+            bail!("a run failed:\n{}", output.report());
         }
     }
-    if !out.as_os_str().is_empty() {
+    if let Some(out) = out {
         check_size(out, size)?;
     }
     Ok(Sample {
@@ -322,20 +308,6 @@ fn page_reporting_note() -> Option<String> {
          run. Compare each row with the new-file ceiling measured in the same rounds.",
         order.trim()
     ))
-}
-
-fn wait_ready(listener: &Running, name: &str) -> Result<()> {
-    let ready = |line: &str| {
-        let line = line.to_ascii_lowercase();
-        line.contains("listening on")
-    };
-    match listener.wait_for_line(READY_LIMIT, ready) {
-        Some(_) => Ok(()),
-        None => bail!(
-            "{name} did not say it was listening: {:?}",
-            listener.stdout_so_far()
-        ),
-    }
 }
 
 fn check_size(path: &Path, size: u64) -> Result<()> {

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use harness::{Cmd, Running};
 
 use crate::Options;
-use crate::measure::{free_port, median, which};
+use crate::measure::{READY_LIMIT, free_port, median, wait_ready};
 use crate::table::{Echo, Report};
 
 const CLIENT_THREADS: [usize; 2] = [1, 4];
@@ -26,31 +26,27 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
         .timeout(Duration::from_secs(600))
         .spawn()?;
     let addr = ours
-        .listening_addr(Duration::from_secs(5))
+        .listening_addr(READY_LIMIT)
         .map_err(|e| anyhow::anyhow!("udp_server_sol did not start: {e}"))?;
     servers.push(("udp_server_sol".into(), addr, ours));
 
-    match which("socat") {
-        None => report
-            .notes
-            .push("socat is not installed: no UDP echo to compare with".into()),
-        Some(_) => {
-            let port = free_port()?;
-            let listen = format!("UDP4-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork");
-            let socat = Cmd::new("sh")
-                .args(["-c", "exec socat -d -d \"$0\" PIPE 2>&1", &listen])
-                .timeout(Duration::from_secs(600))
-                .spawn()?;
-            wait_listening(&socat)?;
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            servers.push(("socat UDP4-LISTEN,fork PIPE".into(), addr, socat));
-        }
+    if report.installed("socat", "no UDP echo to compare with") {
+        let port = free_port()?;
+        let listen = format!("UDP4-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork");
+        let socat = Cmd::new("sh")
+            .args(["-c", "exec socat -d -d \"$0\" PIPE 2>&1", &listen])
+            .timeout(Duration::from_secs(600))
+            .spawn()?;
+        wait_ready(&socat)?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        servers.push(("socat UDP4-LISTEN,fork PIPE".into(), addr, socat));
     }
 
     // Rounds, each server once per round, as the transfers do: drift weighs on both alike.
     let length = Duration::from_secs(options.udp_seconds);
     let rounds = options.runs.min(3);
-    let mut rates = vec![Vec::new(); servers.len() * CLIENT_THREADS.len()];
+    // rates[server][client-thread count] = one figure per round
+    let mut rates = vec![vec![Vec::new(); CLIENT_THREADS.len()]; servers.len()];
     for (t, threads) in CLIENT_THREADS.into_iter().enumerate() {
         for round in 0..rounds {
             eprintln!(
@@ -61,15 +57,15 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
                 let s = (round + k) % servers.len();
                 let rate = round_trips_per_second(servers[s].1, threads, length)
                     .with_context(|| servers[s].0.clone())?;
-                rates[s * CLIENT_THREADS.len() + t].push(rate);
+                rates[s][t].push(rate);
             }
         }
     }
-    for (s, (name, _, _)) in servers.iter().enumerate() {
+    for ((name, _, _), mut rates) in servers.iter().zip(rates) {
         let per_threads = CLIENT_THREADS
             .into_iter()
-            .enumerate()
-            .map(|(t, threads)| (threads, median(&mut rates[s * CLIENT_THREADS.len() + t])))
+            .zip(&mut rates)
+            .map(|(threads, rates)| (threads, median(rates)))
             .collect();
         report.echoes.push(Echo {
             name: name.clone(),
@@ -77,13 +73,6 @@ pub fn run(bins: &Path, options: &Options, report: &mut Report) -> Result<()> {
         });
     }
     Ok(())
-}
-
-fn wait_listening(socat: &Running) -> Result<()> {
-    match socat.wait_for_line(Duration::from_secs(5), |l| l.contains("listening on")) {
-        Some(_) => Ok(()),
-        None => bail!("socat did not start: {:?}", socat.stdout_so_far()),
-    }
 }
 
 fn round_trips_per_second(server: SocketAddr, threads: usize, length: Duration) -> Result<f64> {

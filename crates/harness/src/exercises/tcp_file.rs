@@ -323,13 +323,32 @@ fn mib(bytes: u64) -> String {
 fn peer_send(addr: SocketAddr, name: &str, data: &[u8]) -> Result<(), Failure> {
     let reply = peer::send_file(addr, name.as_bytes(), data)
         .map_err(|e| Failure::expected(format!("the receiver takes {name} and then closes"), e))?;
-    if !reply.starts_with(b"ok") {
-        return Err(Failure::expected(
-            format!("the reply `ok` to the name {name:?}"),
-            format!("{:?}", String::from_utf8_lossy(&reply)),
-        ));
+    expect_ok(name, &reply)
+}
+
+/// Connect with the peer sender and send `name`; the receiver must answer `ok`. For the
+/// checks that then send the bytes their own way (slowly, half, not at all).
+fn sender_past_ok(addr: SocketAddr, name: &str) -> Result<Sender, Failure> {
+    let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
+    sender.send_name(name.as_bytes()).map_err(could_not_talk)?;
+    let reply = sender.reply().map_err(could_not_talk)?;
+    expect_ok(name, &reply)?;
+    Ok(sender)
+}
+
+fn expect_ok(name: &str, reply: &[u8]) -> Result<(), Failure> {
+    if reply.starts_with(b"ok") {
+        return Ok(());
     }
-    Ok(())
+    Err(Failure::expected(
+        format!("the reply `ok` to the name {name:?}"),
+        format!("{:?}", String::from_utf8_lossy(reply)),
+    ))
+}
+
+/// The check's own side failed (the receiver vanished, a reset): said as such.
+fn could_not_talk(e: std::io::Error) -> Failure {
+    Failure::new(format!("the check could not talk to the receiver: {e}"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -477,10 +496,8 @@ fn recv_refuses_hostile_names(ctx: &Ctx) -> Result<(), Failure> {
 
 /// Send one bad name; the receiver must answer with a reason (not `ok`) and close.
 fn refuse_one(addr: SocketAddr, name: &[u8], shown: &str) -> Result<(), Failure> {
-    let could_not =
-        |e: std::io::Error| Failure::new(format!("the check could not talk to the receiver: {e}"));
-    let mut sender = Sender::connect(addr).map_err(could_not)?;
-    sender.send_name(name).map_err(could_not)?;
+    let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
+    sender.send_name(name).map_err(could_not_talk)?;
     // A receiver that refuses while unread bytes wait (the glued case) resets the
     // connection, which may swallow its reason: then only "not ok" can be asked for.
     let glued = name.len() > 1024;
@@ -607,20 +624,10 @@ fn recv_slow_sender_does_not_block_others(ctx: &Ctx) -> Result<(), Failure> {
     let folder = Folder::new()?;
     let inbox = folder.inbox();
     with_receiver(ctx, &[], &inbox, |server, addr| {
-        let could_not =
-            |e: std::io::Error| Failure::new(format!("the slow sender could not go on: {e}"));
         // The slow sender gets its ok, sends a few bytes one by one, then pauses...
-        let mut slow = Sender::connect(addr).map_err(could_not)?;
-        slow.send_name(b"slow.txt").map_err(could_not)?;
-        let reply = slow.reply().map_err(could_not)?;
-        if !reply.starts_with(b"ok") {
-            return Err(Failure::expected(
-                "the reply `ok` to slow.txt",
-                format!("{:?}", String::from_utf8_lossy(&reply)),
-            ));
-        }
+        let mut slow = sender_past_ok(addr, "slow.txt")?;
         slow.send_slowly(b"sl", Duration::from_millis(20))
-            .map_err(could_not)?;
+            .map_err(could_not_talk)?;
         // ...and while it is paused mid-file, another sender must get through.
         let fast = pseudo_random(10_000, 7);
         peer_send(addr, "fast.bin", &fast).map_err(|failure| {
@@ -631,7 +638,7 @@ fn recv_slow_sender_does_not_block_others(ctx: &Ctx) -> Result<(), Failure> {
         })?;
         saved_line(server, "fast.bin", fast.len())?;
         slow.send_slowly(b"ow\n", Duration::from_millis(20))
-            .map_err(could_not)?;
+            .map_err(could_not_talk)?;
         slow.finish(IO_TIMEOUT)
             .map_err(|e| Failure::expected("the receiver closes after slow.txt", e))?;
         saved_line(server, "slow.txt", 5)?;
@@ -645,17 +652,8 @@ fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Failure> {
     let inbox = folder.inbox();
     let data = pseudo_random(200_000, 3);
     with_receiver(ctx, &[], &inbox, |server, addr| {
-        let could_not = |e: std::io::Error| Failure::new(format!("the check could not send: {e}"));
-        let mut sender = Sender::connect(addr).map_err(could_not)?;
-        sender.send_name(b"draft.bin").map_err(could_not)?;
-        let reply = sender.reply().map_err(could_not)?;
-        if !reply.starts_with(b"ok") {
-            return Err(Failure::expected(
-                "the reply `ok` to draft.bin",
-                format!("{:?}", String::from_utf8_lossy(&reply)),
-            ));
-        }
-        sender.send(&data[..100_000]).map_err(could_not)?;
+        let mut sender = sender_past_ok(addr, "draft.bin")?;
+        sender.send(&data[..100_000]).map_err(could_not_talk)?;
         // Half the file is out; the sender pauses. Whatever the receiver has put in DIR
         // by now must not carry the final name.
         let seen = wait_for_entry(&inbox, Duration::from_millis(500));
@@ -666,7 +664,7 @@ fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Failure> {
                 format!("DIR holds {seen:?} mid-transfer"),
             ));
         }
-        sender.send(&data[100_000..]).map_err(could_not)?;
+        sender.send(&data[100_000..]).map_err(could_not_talk)?;
         sender
             .finish(IO_TIMEOUT)
             .map_err(|e| Failure::expected("the receiver closes after draft.bin", e))?;
@@ -681,20 +679,11 @@ fn recv_reset_mid_file_leaves_nothing(ctx: &Ctx) -> Result<(), Failure> {
     let inbox = folder.inbox();
     let data = pseudo_random(200_000, 4);
     with_receiver(ctx, &[], &inbox, |server, addr| {
-        let could_not = |e: std::io::Error| Failure::new(format!("the check could not send: {e}"));
-        let mut sender = Sender::connect(addr).map_err(could_not)?;
-        sender.send_name(b"partial.bin").map_err(could_not)?;
-        let reply = sender.reply().map_err(could_not)?;
-        if !reply.starts_with(b"ok") {
-            return Err(Failure::expected(
-                "the reply `ok` to partial.bin",
-                format!("{:?}", String::from_utf8_lossy(&reply)),
-            ));
-        }
-        sender.send(&data[..100_000]).map_err(could_not)?;
+        let mut sender = sender_past_ok(addr, "partial.bin")?;
+        sender.send(&data[..100_000]).map_err(could_not_talk)?;
         // Let the receiver start its temporary file, then pull the plug.
         let had_file = !wait_for_entry(&inbox, Duration::from_millis(500)).is_empty();
-        sender.abort().map_err(could_not)?;
+        sender.abort().map_err(could_not_talk)?;
 
         // Until DIR is empty again; a receiver that kept nothing on disk gets a while
         // more to show whether it saves the half file anyway.
@@ -752,24 +741,14 @@ fn recv_idle_connection_closed(ctx: &Ctx) -> Result<(), Failure> {
     let inbox = folder.inbox();
     let idle = IDLE_MS.to_string();
     with_receiver(ctx, &["--idle-timeout", &idle], &inbox, |_, addr| {
-        let could_not =
-            |e: std::io::Error| Failure::new(format!("the check could not connect: {e}"));
         let window = Duration::from_millis(IDLE_MS * 10);
         let too_soon = Duration::from_millis(IDLE_MS * 3 / 4);
         // One sender connects and says nothing...
-        let mut silent = Sender::connect(addr).map_err(could_not)?;
+        let mut silent = Sender::connect(addr).map_err(could_not_talk)?;
         let silent_since = Instant::now();
         // ...another gets its ok, sends a few bytes, and goes quiet.
-        let mut stalled = Sender::connect(addr).map_err(could_not)?;
-        stalled.send_name(b"stalled.txt").map_err(could_not)?;
-        let reply = stalled.reply().map_err(could_not)?;
-        if !reply.starts_with(b"ok") {
-            return Err(Failure::expected(
-                "the reply `ok` to stalled.txt",
-                format!("{:?}", String::from_utf8_lossy(&reply)),
-            ));
-        }
-        stalled.send(b"first words").map_err(could_not)?;
+        let mut stalled = sender_past_ok(addr, "stalled.txt")?;
+        stalled.send(b"first words").map_err(could_not_talk)?;
         let stalled_since = Instant::now();
         for (sender, since, what) in [
             (
