@@ -40,7 +40,7 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Peak resident memory (VmHWM, KiB) of a process, read from /proc every few ms while it
+/// Peak resident memory (VmHWM) of a process, read from /proc every few ms while it
 /// runs. VmHWM is the kernel's own high-water mark, so sampling only risks missing the very
 /// last milliseconds of a process's life. None where /proc is missing.
 pub struct PeakMemory {
@@ -56,8 +56,8 @@ impl PeakMemory {
             let mut peak = None;
             loop {
                 // Read before checking `stopped`, so one last sample is always taken.
-                if let Some(kib) = vm_hwm_kib(pid) {
-                    peak = Some(peak.unwrap_or(0).max(kib));
+                if let Some(bytes) = harness::memory::peak_rss(pid) {
+                    peak = Some(peak.unwrap_or(0).max(bytes));
                 }
                 if stopped.load(Ordering::Relaxed) {
                     return peak;
@@ -71,15 +71,9 @@ impl PeakMemory {
     /// Stop sampling; the peak in MiB.
     pub fn finish(self) -> Option<f64> {
         self.stop.store(true, Ordering::Relaxed);
-        let kib = self.sampler.join().ok().flatten()?;
-        Some(kib as f64 / 1024.0)
+        let bytes = self.sampler.join().ok().flatten()?;
+        Some(bytes as f64 / f64::from(1u32 << 20))
     }
-}
-
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 pub fn median(values: &mut [f64]) -> f64 {

@@ -42,10 +42,13 @@ fn main() -> ExitCode {
     };
     // Ctrl-C or a kill: stop the workers (which stop what they started), then exit.
     harness::signals::on_termination(|| {
-        harness::process::terminate_all_groups(Duration::from_secs(3));
+        harness::groups::terminate_all_groups(Duration::from_secs(3));
         eprintln!("error: interrupted; every program grade started has been stopped");
     });
-    match run(options) {
+    let outcome = run(options);
+    // An error after a Ctrl-C (a build it stopped) is no error of the submission's.
+    harness::signals::halt_if_interrupted();
+    match outcome {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -104,6 +107,9 @@ fn run(options: Options) -> Result<ExitCode> {
         }
         engine::grade_submissions(&plan, &submissions)?
     };
+    // A Ctrl-C cut the grading short: checks it killed are no results, and the signal's
+    // thread is exiting with its own message.
+    harness::signals::halt_if_interrupted();
     write_report(&options, &report)?;
     Ok(ExitCode::SUCCESS)
 }

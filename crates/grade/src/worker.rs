@@ -24,9 +24,8 @@ const PARALLEL_CHECKS: usize = 8;
 
 /// `grade --worker EXERCISE STUDENT_DIR REFERENCE_DIR TIMEOUT_MS [--as-reference]`
 pub fn main(args: &[OsString]) -> ExitCode {
-    signals::on_termination(|| {
-        harness::process::kill_all_groups();
-    });
+    // Whatever the checks started dies with the worker.
+    signals::on_termination(|| {});
     let [name, student, reference, timeout, rest @ ..] = args else {
         eprintln!("error: grade --worker EXERCISE STUDENT_DIR REFERENCE_DIR TIMEOUT_MS");
         return ExitCode::from(2);
@@ -85,7 +84,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     }
     if timed_out {
         // Checks still running may be stuck for good: stop everything they started.
-        harness::process::kill_all_groups();
+        harness::groups::kill_all_groups();
     }
     let message = format!(
         "the check did not finish within the {} s limit for this exercise, and was stopped \

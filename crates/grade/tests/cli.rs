@@ -247,6 +247,62 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// Ctrl-C in the middle of grading: grade says it was interrupted, exits 130, leaves no
+/// process behind, and does not report the checks its own interrupt cut short (they used to
+/// show as "a netlab bug").
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_mid_grading_stops_everything_and_reports_nothing() {
+    let class = scratch("interrupted-class");
+    let _ = fs::remove_dir_all(&class);
+    // A submission that is surely still being graded: its program sleeps for good.
+    fixture_submission("os_args-sleeps-instead-of-answering", &class.join("s"));
+    let out = scratch("interrupted");
+    let grading = Cmd::new(env!("CARGO_BIN_EXE_grade"))
+        .arg(&class)
+        .args(["--exercise=os_args", "--format=json", "--scratch"])
+        .arg(&out)
+        .cwd(root())
+        .timeout(Duration::from_secs(600))
+        .spawn()
+        .expect("grade starts");
+    // The student's program running shows that checks are under way. Nothing announces
+    // it, so look for it under a deadline.
+    let student_bin = out.join("submissions/s/target/debug/os_args");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while processes_mentioning(student_bin.as_os_str().as_encoded_bytes()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the student's program never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &grading.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let output = grading.wait_for_exit(Duration::from_secs(20));
+    assert_eq!(output.code(), Some(130), "{}", output.report());
+    assert!(
+        output.stderr_text().contains("interrupted"),
+        "{}",
+        output.report()
+    );
+    assert!(
+        !output.stdout_text().contains("netlab bug")
+            && !output.stderr_text().contains("netlab bug"),
+        "the interrupted checks were reported as results:\n{}",
+        output.report()
+    );
+    let left = processes_mentioning(out.as_os_str().as_encoded_bytes());
+    assert!(
+        left.is_empty(),
+        "processes left behind:\n{}",
+        left.join("\n")
+    );
+}
+
 #[test]
 fn junit_report_parses_with_a_suite_per_submission_and_exercise() {
     let out = scratch("junit");

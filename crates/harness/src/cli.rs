@@ -15,10 +15,8 @@ pub fn run_exercise(name: &str, one_bin: &str) -> ExitCode {
         return ExitCode::from(2);
     };
     // Ctrl-C reaches cargo and this process, but not the programs under test: they lead
-    // process groups of their own. Kill those before going.
-    crate::signals::on_termination(|| {
-        crate::groups::kill_all_groups();
-    });
+    // process groups of their own: on_termination kills those before going.
+    crate::signals::on_termination(|| {});
     let bins = Binaries::beside(exercise, one_bin);
     let trials = exercise
         .checks()

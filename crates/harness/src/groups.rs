@@ -70,7 +70,7 @@ pub(crate) fn signal(pgid: u32, signal: Signal) {
 }
 
 /// How many process groups started by this process are still live.
-pub fn live_groups() -> usize {
+fn live_groups() -> usize {
     lock().live.len()
 }
 

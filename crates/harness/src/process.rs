@@ -13,7 +13,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::groups;
-pub use crate::groups::{kill_all_groups, terminate_all_groups};
 use crate::panic::Panic;
 
 /// How long a program may run when a check does not say otherwise.
@@ -187,7 +186,7 @@ impl Cmd {
             deadline: started + self.timeout,
             transcript: self.transcript.clone(),
             grace: self.grace,
-            reaped: None,
+            finished: false,
         })
     }
 
@@ -296,7 +295,8 @@ pub struct Running {
     deadline: Instant,
     transcript: Option<Arc<Transcript>>,
     grace: Option<Duration>,
-    reaped: Option<(Option<ExitStatus>, bool)>,
+    /// Killed, reaped and collected: nothing left for Drop to do.
+    finished: bool,
 }
 
 impl Running {
@@ -385,65 +385,46 @@ impl Running {
     }
 
     fn wait_until(&mut self, until: Instant) -> Output {
-        let mut pause = Duration::from_millis(1);
-        let status = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < until => {
-                    // Bounded polling of the exit status: std has no wait-with-timeout.
-                    thread::sleep(pause.min(until.saturating_duration_since(Instant::now())));
-                    pause = (pause * 2).min(Duration::from_millis(20));
-                }
-                Ok(None) | Err(_) => break None,
-            }
-        };
+        let status = self.poll_exit(until);
         let timed_out = status.is_none() && until >= self.deadline;
-        let status = status.or_else(|| {
-            if timed_out {
-                self.terminate_within_grace()
-            } else {
-                None
+        let status = match (status, self.grace) {
+            (None, Some(grace)) if timed_out => {
+                // SIGTERM first, then up to the grace period for the program to exit.
+                groups::signal(self.child.id(), groups::Signal::Term);
+                self.poll_exit(Instant::now() + grace)
             }
-        });
-        let status = status.or_else(|| self.kill_and_reap());
-        // Even after a clean exit, children it left in its group are killed.
-        self.kill_group();
-        groups::forget(self.child.id());
-        self.reaped = Some((status, timed_out));
-        self.collect(status, timed_out)
+            (status, _) => status,
+        };
+        self.finish(status, timed_out)
     }
 
-    fn kill_group(&mut self) {
-        #[cfg(unix)]
-        {
-            let pgid = self.child.id() as libc::pid_t;
-            #[allow(unsafe_code)]
-            // SAFETY: kill(2) takes plain integers; a negative pid names the process
-            // group this child leads (process_group(0) at spawn), reaching its children.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-        }
-    }
-
-    /// SIGTERM to the group, then up to the grace period for the program to exit.
-    fn terminate_within_grace(&mut self) -> Option<ExitStatus> {
-        let grace = self.grace?;
-        groups::signal(self.child.id(), groups::Signal::Term);
-        let until = Instant::now() + grace;
+    /// The exit status, if the program exits by `until`. Bounded polling: std has no
+    /// wait-with-timeout.
+    fn poll_exit(&mut self, until: Instant) -> Option<ExitStatus> {
+        let mut pause = Duration::from_millis(1);
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => return Some(status),
-                Ok(None) if Instant::now() < until => thread::sleep(Duration::from_millis(10)),
+                Ok(None) if Instant::now() < until => {
+                    thread::sleep(pause.min(until.saturating_duration_since(Instant::now())));
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
                 Ok(None) | Err(_) => return None,
             }
         }
     }
 
-    fn kill_and_reap(&mut self) -> Option<ExitStatus> {
-        self.kill_group();
-        let _ = self.child.kill();
-        self.child.wait().ok()
+    /// Kill the group (even after a clean exit: children it left behind die too), reap the
+    /// program if it has not exited, and collect what it printed.
+    fn finish(&mut self, status: Option<ExitStatus>, timed_out: bool) -> Output {
+        groups::signal(self.child.id(), groups::Signal::Kill);
+        let status = status.or_else(|| {
+            let _ = self.child.kill();
+            self.child.wait().ok()
+        });
+        groups::forget(self.child.id());
+        self.finished = true;
+        self.collect(status, timed_out)
     }
 
     fn collect(&mut self, status: Option<ExitStatus>, timed_out: bool) -> Output {
@@ -474,11 +455,8 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if self.reaped.is_none() {
-            let status = self.kill_and_reap();
-            groups::forget(self.child.id());
-            self.reaped = Some((status, false));
-            self.collect(status, false);
+        if !self.finished {
+            self.finish(None, false);
         }
     }
 }

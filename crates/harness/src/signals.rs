@@ -16,7 +16,7 @@ extern "C" fn on_signal(signal: libc::c_int) {
 
 /// Catch SIGTERM and SIGINT from now on. A caught signal goes back to its default on
 /// exec, so the programs this process starts are not affected.
-pub fn catch() {
+fn catch() {
     #[cfg(unix)]
     {
         let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
@@ -29,12 +29,22 @@ pub fn catch() {
     }
 }
 
-pub fn received() -> bool {
+fn received() -> bool {
     RECEIVED.load(Ordering::SeqCst) != 0
 }
 
-/// Catch the signals, and on one: `cleanup`, then exit with 128 + the signal's number
-/// (130 for Ctrl-C, 143 for SIGTERM), as the shell reports a process killed by it.
+/// After a signal, block this thread for good: the thread [`on_termination`] started is
+/// stopping everything and will exit the process, and what this thread was about to report
+/// (a program that died of that signal) is not a result. Returns at once otherwise.
+pub fn halt_if_interrupted() {
+    while received() {
+        thread::park();
+    }
+}
+
+/// Catch the signals, and on one: `cleanup`, then SIGKILL every process group this process
+/// started that is still live, then exit with 128 + the signal's number (130 for Ctrl-C,
+/// 143 for SIGTERM), as the shell reports a process killed by it.
 pub fn on_termination(cleanup: impl FnOnce() + Send + 'static) {
     catch();
     thread::spawn(move || {
@@ -43,6 +53,7 @@ pub fn on_termination(cleanup: impl FnOnce() + Send + 'static) {
             thread::sleep(Duration::from_millis(25));
         }
         cleanup();
+        crate::groups::kill_all_groups();
         std::process::exit(128 + RECEIVED.load(Ordering::SeqCst));
     });
 }

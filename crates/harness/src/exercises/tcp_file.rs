@@ -814,20 +814,17 @@ fn sender_cmd(ctx: &Ctx, cwd: &Path, file: &str, addr: SocketAddr) -> crate::Cmd
         .timeout(Duration::from_secs(15))
 }
 
-/// Run the sender against the peer receiver answering `answer`.
+/// Run the sender against the peer receiver answering as `answer` says, given the
+/// sender's pid (which the memory check watches).
 fn send_to_peer(
     ctx: &Ctx,
     cwd: &Path,
     file: &str,
-    answer: Answer,
+    answer: impl FnOnce(u32) -> Answer,
 ) -> Result<(Output, Result<Received, String>), Failure> {
     let receiver = peer::Receiver::bind()?;
     let running = sender_cmd(ctx, cwd, file, receiver.addr()?).spawn()?;
-    let answer = Answer {
-        watch_pid: answer.watch_pid.map(|_| running.id()),
-        ..answer
-    };
-    let pending = receiver.serve_one(answer);
+    let pending = receiver.serve_one(answer(running.id()));
     let output = running.wait();
     Ok((output, pending.result(IO_TIMEOUT)))
 }
@@ -850,7 +847,9 @@ fn sent_ok(output: &Output, name: &str, bytes: usize) -> Result<(), Failure> {
 fn send_base_name_only(ctx: &Ctx) -> Result<(), Failure> {
     let folder = Folder::new()?;
     folder.write("docs/notes/plan.txt", b"")?;
-    let (output, got) = send_to_peer(ctx, folder.root(), "docs/notes/plan.txt", Answer::default())?;
+    let (output, got) = send_to_peer(ctx, folder.root(), "docs/notes/plan.txt", |_| {
+        Answer::default()
+    })?;
     let got = received(&output, got)?;
     if got.before_ok != b"plan.txt" {
         return Err(Failure::expected(
@@ -871,7 +870,7 @@ fn send_waits_for_ok(ctx: &Ctx) -> Result<(), Failure> {
         ok_delay: delay,
         ..Answer::default()
     };
-    let (output, got) = send_to_peer(ctx, folder.root(), "wait.bin", answer)?;
+    let (output, got) = send_to_peer(ctx, folder.root(), "wait.bin", |_| answer)?;
     let got = received(&output, got)?;
     if got.before_ok.len() > b"wait.bin".len() && got.before_ok.starts_with(b"wait.bin") {
         return Err(Failure::expected(
@@ -903,8 +902,8 @@ fn send_big_file_flat_memory(ctx: &Ctx) -> Result<(), Failure> {
     let folder = Folder::new()?;
     let data = big_data();
     folder.write("big.bin", data)?;
-    let answer = Answer {
-        watch_pid: Some(0), // replaced by the sender's pid
+    let answer = |sender| Answer {
+        watch_pid: Some(sender),
         ..Answer::default()
     };
     let (output, got) = send_to_peer(ctx, folder.root(), "big.bin", answer)?;
@@ -1004,7 +1003,7 @@ fn send_refused_reports_reason(ctx: &Ctx) -> Result<(), Failure> {
         refuse: Some(reason.to_string()),
         ..Answer::default()
     };
-    let (output, got) = send_to_peer(ctx, folder.root(), "taken.txt", answer)?;
+    let (output, got) = send_to_peer(ctx, folder.root(), "taken.txt", |_| answer)?;
     received(&output, got)?;
     expect::exit_code(&output, 1, "the receiver refused the file")?;
     if !output

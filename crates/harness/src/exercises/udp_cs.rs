@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::check::{self, Check, Ctx, Exercise, Failure};
 use crate::expect;
-use crate::peers::udp::{Behaviour, Client, EchoPeer, Received, many_clients};
+use crate::peers::udp::{Behaviour, Client, EchoPeer, many_clients};
 use crate::process::{Cmd, Output, Running};
 
 pub static EXERCISE: Exercise = Exercise {
@@ -193,18 +193,18 @@ fn not_hung(output: &Output, why: &str) -> Result<(), Failure> {
 }
 
 /// What the peer received, for a failure message.
-fn datagrams(received: &[Received]) -> String {
+fn datagrams(received: &[Vec<u8>]) -> String {
     if received.is_empty() {
         return "no datagram".to_string();
     }
-    let shown: Vec<String> = received.iter().map(|r| show(&r.payload)).collect();
+    let shown: Vec<String> = received.iter().map(|r| show(r)).collect();
     format!("{} datagram(s): {}", received.len(), shown.join(", "))
 }
 
 /// The peer received exactly these payloads, in order.
 fn peer_got(peer: &EchoPeer, wanted: &[&str], why: &str, output: &Output) -> Result<(), Failure> {
     let received = peer.received();
-    let payloads: Vec<&[u8]> = received.iter().map(|r| r.payload.as_slice()).collect();
+    let payloads: Vec<&[u8]> = received.iter().map(Vec::as_slice).collect();
     let wanted_bytes: Vec<&[u8]> = wanted.iter().map(|w| w.as_bytes()).collect();
     if payloads == wanted_bytes {
         return Ok(());

@@ -49,10 +49,7 @@ impl Sender {
 
     /// Stream `data`.
     pub fn send(&mut self, data: &[u8]) -> io::Result<()> {
-        for chunk in data.chunks(1 << 20) {
-            self.stream.write_all(chunk)?;
-        }
-        Ok(())
+        self.stream.write_all(data)
     }
 
     /// Stream `data` one byte per write, `pause` between bytes.
@@ -211,9 +208,8 @@ pub struct Received {
     pub before_ok: Vec<u8>,
     /// Everything after `ok`, up to the end of file.
     pub after_ok: Vec<u8>,
-    /// The largest peak memory seen for `watch_pid`, and how many readings were taken.
+    /// The largest peak memory seen for `watch_pid`.
     pub peak_rss: Option<u64>,
-    pub rss_readings: usize,
 }
 
 /// A receiver peer listening on a loopback port.
@@ -346,7 +342,6 @@ impl Receiver {
 impl Received {
     fn read_rss(&mut self, pid: u32) {
         if let Some(bytes) = memory::peak_rss(pid) {
-            self.rss_readings += 1;
             self.peak_rss = self.peak_rss.max(Some(bytes));
         }
     }

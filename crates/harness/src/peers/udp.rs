@@ -30,18 +30,12 @@ pub struct Behaviour {
     pub stranger_copies: bool,
 }
 
-/// What an [`EchoPeer`] saw: each datagram, and who sent it.
-#[derive(Clone, Debug)]
-pub struct Received {
-    pub payload: Vec<u8>,
-    pub from: SocketAddr,
-}
-
 /// A UDP echo server with awkward habits, in a thread of the check.
 pub struct EchoPeer {
     addr: SocketAddr,
     stranger: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
+    /// The payload of every datagram received, in order.
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -84,8 +78,8 @@ impl EchoPeer {
         self.stranger
     }
 
-    /// Every datagram received so far, in order.
-    pub fn received(&self) -> Vec<Received> {
+    /// The payload of every datagram received so far, in order.
+    pub fn received(&self) -> Vec<Vec<u8>> {
         self.received
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -106,7 +100,7 @@ fn serve(
     socket: &UdpSocket,
     stranger: &UdpSocket,
     behaviour: Behaviour,
-    received: &Mutex<Vec<Received>>,
+    received: &Mutex<Vec<Vec<u8>>>,
     stop: &AtomicBool,
 ) {
     let deadline = Instant::now() + LIFETIME;
@@ -122,10 +116,7 @@ fn serve(
         received
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(Received {
-                payload: payload.to_vec(),
-                from,
-            });
+            .push(payload.to_vec());
         seen += 1;
         if behaviour.stranger_copies {
             let _ = stranger.send_to(payload, from);
