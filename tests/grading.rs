@@ -2,7 +2,6 @@
 //! check, each untouched starter fails every check with "not written yet", and each recorded
 //! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -91,42 +90,43 @@ fn fixtures() -> Vec<PathBuf> {
 /// `no check fails` (for hostile programs whose harm is not in their output, such as
 /// processes left behind: the grade CLI tests catch those).
 fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
-    let expect = fs::read_to_string(fixture.join("expect.txt"))
+    let expect = harness::fixture::expectation(fixture)
         .map_err(|e| format!("{}: no expect.txt: {e}", fixture.display()))?;
-    let mut must_fail: BTreeSet<&str> = expect
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    let build_fails = must_fail.remove("build fails");
-    let none_fails = must_fail.remove("no check fails");
-    let exercises: Vec<&Exercise> = harness::exercises()
-        .iter()
-        .copied()
-        .filter(|e| fixture.join(e.name).is_dir())
-        .collect();
-    let [exercise] = exercises[..] else {
+    let Some(exercise) = harness::fixture::exercise_of(fixture) else {
         return Err("a fixture holds exactly one exercise folder".into());
     };
     let checks = exercise.checks();
     let name = fixture.file_name().unwrap_or_default().to_string_lossy();
     let scratch = scratch(&format!("fixtures/{name}"));
-    // The reference solution with the mistake made in it.
+    // The reference solution with the mistake made in it, built as grade builds a
+    // submission.
     let submission = tempfile::tempdir().map_err(|e| e.to_string())?;
-    harness::fixture::submission(workspace(), exercise, fixture, submission.path())
-        .map_err(|e| format!("could not lay the fixture over the reference: {e}"))?;
-    if build_fails {
-        return match workspace().build_overlay(exercise, submission.path(), &scratch) {
-            Ok(_) => Err("expect.txt says `build fails`, but the fixture compiles".into()),
-            Err(_) => Ok(()),
+    harness::fixture::submission(
+        workspace(),
+        exercise,
+        fixture,
+        &submission.path().join(exercise.name),
+    )
+    .map_err(|e| format!("could not lay the fixture over the reference: {e}"))?;
+    let built = workspace()
+        .build_submission(&[exercise], submission.path(), &scratch)
+        .map_err(|e| format!("the fixture could not be built: {e}\n{}", e.log))?;
+    if expect.build_fails {
+        return match built.failed.is_empty() {
+            true => Err("expect.txt says `build fails`, but the fixture compiles".into()),
+            false => Ok(()),
         };
     }
-    if must_fail.is_empty() && !none_fails {
+    if let Some(error) = built.failed.get(exercise.name) {
+        return Err(format!("the fixture {error}\n{}", error.log).into());
+    }
+    let must_fail = &expect.must_fail;
+    if must_fail.is_empty() && !expect.none_fails {
         return Err("expect.txt names no check: a mistake nothing catches is not a fixture".into());
     }
     if let Some(unknown) = must_fail
         .iter()
-        .find(|n| !checks.iter().any(|c| c.name == **n))
+        .find(|n| !checks.iter().any(|c| c.name == n.as_str()))
     {
         return Err(format!(
             "expect.txt names {unknown:?}, which {} has no check of",
@@ -134,9 +134,7 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
         )
         .into());
     }
-    let student_dir = workspace()
-        .build_overlay(exercise, submission.path(), &scratch)
-        .map_err(|e| format!("the fixture {e}\n{}", e.log))?;
+    let student_dir = built.bin_dir;
     let bins = Binaries::in_dirs(exercise, &student_dir, reference_bins);
     // In parallel: a hostile fixture (a program that never exits) costs each check its
     // deadline, once rather than once per check.

@@ -50,10 +50,7 @@ fn checks(exercise: &Value) -> &Vec<Value> {
 /// the reference solution with the recorded mistake in it.
 fn fixture_submission(name: &str, dest: &Path) -> PathBuf {
     let fixture = root().join("tests/fixtures").join(name);
-    let exercise = harness::exercises()
-        .iter()
-        .find(|e| fixture.join(e.name).is_dir())
-        .expect("a fixture holds an exercise folder");
+    let exercise = harness::fixture::exercise_of(&fixture).expect("a fixture holds an exercise");
     let workspace = harness::build::Workspace::locate().unwrap();
     harness::fixture::submission(&workspace, exercise, &fixture, &dest.join(exercise.name))
         .unwrap();
@@ -110,17 +107,6 @@ fn untouched_starters_score_zero() {
 }
 
 /// The checks a fixture's expect.txt says fail (None: `build fails`).
-fn expected_failures(fixture: &Path) -> Option<BTreeSet<String>> {
-    let expect = fs::read_to_string(fixture.join("expect.txt")).expect("expect.txt");
-    let lines: BTreeSet<String> = expect
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#') && *l != "no check fails")
-        .map(str::to_string)
-        .collect();
-    (!lines.contains("build fails")).then_some(lines)
-}
-
 /// Every process whose command line mentions `needle`, as `pid: command line`.
 fn processes_mentioning(needle: &[u8]) -> Vec<String> {
     let mut found = Vec::new();
@@ -153,21 +139,18 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
     });
     fixtures.sort();
     // Only the exercises some fixture is about: the others would all be "not submitted".
-    let exercise_of = |fixture: &Path| -> &'static str {
-        harness::exercises()
-            .iter()
-            .find(|e| fixture.join(e.name).is_dir())
-            .map(|e| e.name)
+    let exercise_of = |fixture: &Path| {
+        harness::fixture::exercise_of(fixture)
             .unwrap_or_else(|| panic!("{} holds no exercise", fixture.display()))
     };
-    let wanted: BTreeSet<&str> = fixtures.iter().map(|f| exercise_of(f)).collect();
+    let wanted: BTreeSet<&str> = fixtures.iter().map(|f| exercise_of(f).name).collect();
     // Each fixture made into a submission (the reference with the mistake), as
     // tests/grading.rs does, and the lot graded as one class.
     let class = scratch("fixture-class");
     let _ = fs::remove_dir_all(&class);
     let workspace = harness::build::Workspace::locate().unwrap();
     for fixture in &fixtures {
-        let exercise = harness::exercise(exercise_of(fixture)).unwrap();
+        let exercise = exercise_of(fixture);
         let submission = class.join(fixture.file_name().unwrap()).join(exercise.name);
         harness::fixture::submission(&workspace, exercise, fixture, &submission).unwrap();
     }
@@ -211,32 +194,31 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
     for (fixture, sub) in fixtures.iter().zip(submissions) {
         let name = fixture.file_name().unwrap().to_string_lossy();
         assert_eq!(sub["name"], *name);
-        let exercise_name = exercise_of(fixture);
+        let exercise_name = exercise_of(fixture).name;
         let exercises = sub["exercises"].as_array().unwrap();
         let exercise = exercises
             .iter()
             .find(|e| e["name"] == exercise_name)
             .unwrap();
-        match expected_failures(fixture) {
-            None => {
-                if exercise["status"] != "does_not_compile"
-                    || !exercise["build_error"].as_str().unwrap().contains("error")
-                    || exercise["score"] != 0
-                {
-                    wrong.push(format!("{name}: should not compile, got {exercise}"));
-                }
+        let expect = harness::fixture::expectation(fixture).expect("expect.txt");
+        if expect.build_fails {
+            if exercise["status"] != "does_not_compile"
+                || !exercise["build_error"].as_str().unwrap().contains("error")
+                || exercise["score"] != 0
+            {
+                wrong.push(format!("{name}: should not compile, got {exercise}"));
             }
-            Some(must_fail) => {
-                let failed: BTreeSet<String> = checks(exercise)
-                    .iter()
-                    .filter(|c| c["passed"] == false)
-                    .map(|c| c["name"].as_str().unwrap().to_string())
-                    .collect();
-                if failed != must_fail || exercise["status"] != "graded" {
-                    wrong.push(format!(
-                        "{name}: expected failures {must_fail:?}, got {failed:?}"
-                    ));
-                }
+        } else {
+            let failed: BTreeSet<String> = checks(exercise)
+                .iter()
+                .filter(|c| c["passed"] == false)
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect();
+            if failed != expect.must_fail || exercise["status"] != "graded" {
+                wrong.push(format!(
+                    "{name}: expected failures {:?}, got {failed:?}",
+                    expect.must_fail
+                ));
             }
         }
         for other in exercises.iter().filter(|e| e["name"] != exercise_name) {

@@ -81,56 +81,11 @@ impl Workspace {
         Ok(target_dir.join("debug"))
     }
 
-    /// Build the student binaries of `exercise` from `overlay` (a folder shaped like
-    /// `exercises/<exercise>`, of which only `src/` is read) laid over a pristine copy, in
-    /// the scratch folder `scratch`. Returns the folder of binaries. Files are rewritten
-    /// only when they changed, so a second build of the same code is a no-op for cargo.
-    pub fn build_overlay(
-        &self,
-        exercise: &Exercise,
-        overlay: &Path,
-        scratch: &Path,
-    ) -> Result<PathBuf, BuildError> {
-        let scratch_err = |e| BuildError::io("could not prepare the scratch folder", e);
-        let mut files = BTreeMap::new();
-        let pristine = self.root.join("exercises").join(exercise.name);
-        let solutions = self.root.join("solutions").join(exercise.name);
-        let ex = Path::new("exercises").join(exercise.name);
-        collect(&pristine, &ex, &mut files).map_err(scratch_err)?;
-        collect(
-            &solutions,
-            &Path::new("solutions").join(exercise.name),
-            &mut files,
-        )
-        .map_err(scratch_err)?;
-        let overlay_src = overlay.join("src");
-        if overlay_src.is_dir() {
-            // File by file: what the submission has replaces the starter's file.
-            collect(&overlay_src, &ex.join("src"), &mut files)
-                .map_err(|e| BuildError::io("could not read the submission", e))?;
-        }
-        files.insert(
-            PathBuf::from("Cargo.toml"),
-            self.scratch_manifest(&[exercise]).map_err(scratch_err)?,
-        );
-        if let Ok(lock) = fs::read(self.root.join("Cargo.lock")) {
-            files.insert(PathBuf::from("Cargo.lock"), lock);
-        }
-        sync(scratch, &files).map_err(scratch_err)?;
-
-        let target_dir = scratch.join("target");
-        let mut args: Vec<OsString> = vec!["build".into()];
-        for bin in exercise.bins {
-            args.extend(["--bin".into(), (*bin).into()]);
-        }
-        cargo(&scratch.join("Cargo.toml"), &target_dir, args)?;
-        Ok(target_dir.join("debug"))
-    }
-
     /// Build the student binaries of several exercises of one submission with one cargo
     /// invocation (cargo compiles them in parallel). `submission` is a folder shaped like
-    /// `exercises/`: `submission/<exercise>/src/` is laid over a pristine copy of each
-    /// exercise in `scratch`, as [`Workspace::build_overlay`] does. One exercise that
+    /// `exercises/`: only `submission/<exercise>/src/` is read, laid file by file over a
+    /// pristine copy of each exercise in `scratch`. Files are rewritten only when they
+    /// changed, so a second build of the same code is a no-op for cargo. One exercise that
     /// does not compile does not stop the others (`--keep-going`); it is listed in
     /// [`SubmissionBuild::failed`]. An `Err` means nothing could be built.
     pub fn build_submission(

@@ -12,6 +12,7 @@
 //! >>>>>>> mistake
 //! ```
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -22,6 +23,48 @@ use crate::check::Exercise;
 const REFERENCE: &str = "<<<<<<< reference\n";
 const DIVIDER: &str = "=======\n";
 const MISTAKE: &str = ">>>>>>> mistake\n";
+
+/// What a fixture's `expect.txt` records: comment lines (`#`), then the name of every check
+/// the mistake must fail, every other check passing; or one of two special lines.
+#[derive(Debug, Default)]
+pub struct Expectation {
+    /// `build fails`: the submission must not compile.
+    pub build_fails: bool,
+    /// `no check fails`: a hostile program whose harm is not in its output, or the
+    /// reference's portable path: every check must pass.
+    pub none_fails: bool,
+    pub must_fail: BTreeSet<String>,
+}
+
+/// Read `fixture/expect.txt`.
+pub fn expectation(fixture: &Path) -> io::Result<Expectation> {
+    let text = fs::read_to_string(fixture.join("expect.txt"))?;
+    let mut expectation = Expectation::default();
+    for line in text.lines().map(str::trim) {
+        match line {
+            "" => {}
+            _ if line.starts_with('#') => {}
+            "build fails" => expectation.build_fails = true,
+            "no check fails" => expectation.none_fails = true,
+            check => {
+                expectation.must_fail.insert(check.to_string());
+            }
+        }
+    }
+    Ok(expectation)
+}
+
+/// The exercise a fixture is about: its one exercise folder. None if it has none or more.
+pub fn exercise_of(fixture: &Path) -> Option<&'static Exercise> {
+    let mut found = crate::exercises()
+        .iter()
+        .copied()
+        .filter(|e| fixture.join(e.name).is_dir());
+    match (found.next(), found.next()) {
+        (Some(exercise), None) => Some(exercise),
+        _ => None,
+    }
+}
 
 /// Lay out `fixture`'s version of `exercise` in `dest` (shaped like a submission's
 /// exercise folder): the reference solution, with the fixture's files and edits applied.
