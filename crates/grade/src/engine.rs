@@ -110,36 +110,30 @@ fn grade_one(plan: &Plan, submission: &Submission, reference: &Path) -> Submissi
         .exercises
         .iter()
         .map(|exercise| {
-            let build = match &build {
-                Some(build) if present.iter().any(|e| e.name == exercise.name) => build,
-                _ => {
-                    let message = format!(
+            let does_not_compile = |first_error: &str| {
+                ExerciseReport::all_zero(
+                    exercise,
+                    Status::DoesNotCompile,
+                    Some(first_error.to_string()),
+                    &format!("does not compile: {first_error}"),
+                )
+            };
+            let submitted = present.iter().any(|e| e.name == exercise.name);
+            match &build {
+                Some(Err(error)) if submitted => does_not_compile(&error.first_error),
+                Some(Ok(built)) if submitted => match built.failed.get(exercise.name) {
+                    Some(error) => does_not_compile(&error.first_error),
+                    None => run_worker(plan, exercise, &built.bin_dir, reference, false),
+                },
+                _ => ExerciseReport::all_zero(
+                    exercise,
+                    Status::NotSubmitted,
+                    None,
+                    &format!(
                         "not submitted: the submission has no {}/src/ folder",
                         exercise.name
-                    );
-                    return ExerciseReport::all_zero(
-                        exercise,
-                        Status::NotSubmitted,
-                        None,
-                        &message,
-                    );
-                }
-            };
-            let (built, error) = match build {
-                Err(error) => (None, Some(error)),
-                Ok(built) => (Some(built), built.failed.get(exercise.name)),
-            };
-            match (built, error) {
-                (Some(built), None) => run_worker(plan, exercise, &built.bin_dir, reference, false),
-                (_, error) => {
-                    let first = error.map_or("", |e| e.first_error.as_str());
-                    ExerciseReport::all_zero(
-                        exercise,
-                        Status::DoesNotCompile,
-                        Some(first.to_string()),
-                        &format!("does not compile: {first}"),
-                    )
-                }
+                    ),
+                ),
             }
         })
         .collect();

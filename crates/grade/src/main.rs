@@ -58,19 +58,16 @@ fn main() -> ExitCode {
 }
 
 fn run(options: Options) -> Result<ExitCode> {
-    let exercises = select_exercises(&options.exercises)?;
-    let Some(exercises) = exercises else {
-        let names: Vec<&str> = harness::exercises().iter().map(|e| e.name).collect();
-        eprintln!(
-            "error: no exercise named {}: choose from {}\n{USAGE}",
-            options
-                .exercises
-                .iter()
-                .find(|n| harness::exercise(n).is_none())
-                .map_or(String::new(), |n| format!("{n:?}")),
-            names.join(", ")
-        );
-        return Ok(ExitCode::from(2));
+    let exercises = match select_exercises(&options.exercises) {
+        Ok(exercises) => exercises,
+        Err(unknown) => {
+            let names: Vec<&str> = harness::exercises().iter().map(|e| e.name).collect();
+            eprintln!(
+                "error: no exercise named {unknown:?}: choose from {}\n{USAGE}",
+                names.join(", ")
+            );
+            return Ok(ExitCode::from(2));
+        }
     };
     let workspace = Workspace::locate().context("grade runs inside a netlab checkout")?;
     let scratch = match &options.scratch {
@@ -114,21 +111,17 @@ fn run(options: Options) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The exercises to grade, in the book's order; None when a name is unknown.
-fn select_exercises(names: &[String]) -> Result<Option<Vec<&'static Exercise>>> {
-    if names.is_empty() {
-        return Ok(Some(harness::exercises().to_vec()));
+/// The exercises to grade, in the book's order (all when none is named); Err(name) for
+/// the first name that is no exercise.
+fn select_exercises(names: &[String]) -> Result<Vec<&'static Exercise>, &str> {
+    if let Some(unknown) = names.iter().find(|n| harness::exercise(n).is_none()) {
+        return Err(unknown);
     }
-    if names.iter().any(|n| harness::exercise(n).is_none()) {
-        return Ok(None);
-    }
-    Ok(Some(
-        harness::exercises()
-            .iter()
-            .copied()
-            .filter(|e| names.iter().any(|n| n == e.name))
-            .collect(),
-    ))
+    Ok(harness::exercises()
+        .iter()
+        .copied()
+        .filter(|e| names.is_empty() || names.iter().any(|n| n == e.name))
+        .collect())
 }
 
 fn write_report(options: &Options, report: &Report) -> Result<()> {

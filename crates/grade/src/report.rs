@@ -88,7 +88,7 @@ impl CheckReport {
             awarded: 0,
             passed: false,
             message: message.to_string(),
-            read: format!("book/src/{}{}", exercise.chapter, check.section),
+            read: exercise.read_about(check),
             elapsed_ms: 0,
         }
     }

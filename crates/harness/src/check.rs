@@ -29,6 +29,11 @@ impl Exercise {
         (self.checks)()
     }
 
+    /// Where the book explains `check`: `book/src/os_args.md#argument-zero`.
+    pub fn read_about(&self, check: &Check) -> String {
+        format!("book/src/{}{}", self.chapter, check.section)
+    }
+
     pub fn max_points(&self) -> u32 {
         self.checks().iter().map(|c| c.points).sum()
     }
@@ -249,7 +254,7 @@ pub fn run_check(exercise: &Exercise, check: &Check, bins: &Binaries) -> CheckRe
         points: check.points,
         awarded: if message.is_empty() { check.points } else { 0 },
         message,
-        read: format!("book/src/{}{}", exercise.chapter, check.section),
+        read: exercise.read_about(check),
         elapsed,
     }
 }
