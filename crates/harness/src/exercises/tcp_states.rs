@@ -634,11 +634,16 @@ mod live {
 
     /// The number in a line `prefix<number><rest>`.
     fn number_after(output: &Output, prefix: &str) -> Option<u64> {
-        output.stdout_lines().iter().find_map(|line| {
-            let rest = line.strip_prefix(prefix)?;
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
+        output
+            .stdout_lines()
+            .iter()
+            .find_map(|line| leading_number(line.strip_prefix(prefix)?))
+    }
+
+    /// The number `text` starts with: `4096 bytes` gives 4096.
+    fn leading_number(text: &str) -> Option<u64> {
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
     }
 
     pub fn demo_window_fills_and_drains(ctx: &Ctx) -> Result<(), Failure> {
@@ -655,8 +660,7 @@ mod live {
         let drained = lines.iter().find_map(|line| {
             let rest = line.strip_prefix("window: the server read ")?;
             let (_, more) = rest.split_once("; the client then wrote ")?;
-            let digits: String = more.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse::<u64>().ok()
+            leading_number(more)
         });
         if matches!(drained, None | Some(0)) {
             return Err(Failure::expected(
