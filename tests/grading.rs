@@ -1,14 +1,23 @@
 //! The grading contract, proved on every `cargo test`: each reference solution passes every
 //! check, each untouched starter fails every check with "not written yet", and each recorded
-//! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists.
+//! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists, with the
+//! words recorded in its `failures.txt` (what its student reads; `NETLAB_BLESS=1`
+//! records them again, so a change in wording is a reviewed diff).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use harness::{Binaries, CheckResult, Exercise, run_check};
+use harness::{Binaries, CheckResult, Exercise, run_check, run_check_seeded};
 use libtest_mimic::{Arguments, Failed, Trial};
 use netlab_tests::{exercise_bins, scratch, workspace};
+use regex::Regex;
+
+/// Fixtures draw their inputs from one fixed seed, so that what their students read can be
+/// recorded; the reference and starter trials draw new inputs every run.
+const FIXTURE_SEED: u64 = 1;
+/// Set to record every fixture's `failures.txt` anew.
+const BLESS: &str = "NETLAB_BLESS";
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -25,12 +34,12 @@ fn main() -> ExitCode {
             let reference = Binaries::reference_as_student(exercise, &bins);
             trials.push(Trial::test(
                 format!("reference::{}::{}", exercise.name, check.name),
-                move || reference_passes(run_check(exercise, &check, &reference)),
+                move || reference_passes(run_check(exercise, check, &reference)),
             ));
             let starter = Binaries::in_dirs(exercise, &bins, &bins);
             trials.push(Trial::test(
                 format!("starter::{}::{}", exercise.name, check.name),
-                move || starter_not_written_yet(exercise, run_check(exercise, &check, &starter)),
+                move || starter_not_written_yet(exercise, run_check(exercise, check, &starter)),
             ));
         }
     }
@@ -141,7 +150,7 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
     let results: Vec<CheckResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = checks
             .iter()
-            .map(|check| scope.spawn(|| run_check(exercise, check, &bins)))
+            .map(|check| scope.spawn(|| run_check_seeded(exercise, check, &bins, FIXTURE_SEED)))
             .collect();
         handles
             .into_iter()
@@ -149,7 +158,15 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
             .collect()
     });
     let mut wrong = Vec::new();
+    let mut words = String::new();
     for (check, result) in checks.iter().zip(results) {
+        if !result.passed() {
+            words.push_str(&format!(
+                "## {}\n{}\n\n",
+                check.name,
+                normalise(&result.explanation())
+            ));
+        }
         let should_fail = must_fail.contains(check.name);
         if result.passed() == should_fail {
             wrong.push(if should_fail {
@@ -166,9 +183,79 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
             });
         }
     }
-    if wrong.is_empty() {
-        Ok(())
-    } else {
-        Err(wrong.join("\n").into())
+    if !wrong.is_empty() {
+        return Err(wrong.join("\n").into());
     }
+    pinned_words(fixture, &words)
+}
+
+/// What the fixture's student reads must be what `failures.txt` records.
+fn pinned_words(fixture: &Path, words: &str) -> Result<(), Failed> {
+    if words.is_empty() {
+        // `no check fails`: nothing for a student to read.
+        return Ok(());
+    }
+    let file = fixture.join("failures.txt");
+    if std::env::var_os(BLESS).is_some() {
+        return fs::write(&file, words).map_err(|e| format!("{}: {e}", file.display()).into());
+    }
+    let name = fixture.file_name().unwrap_or_default().to_string_lossy();
+    let recorded = fs::read_to_string(&file).map_err(|e| {
+        format!(
+            "{}: {e}\nRecord what this fixture's student reads with \
+             `{BLESS}=1 cargo test --test grading -- fixture::{name}` and review it.",
+            file.display()
+        )
+    })?;
+    if recorded == words {
+        return Ok(());
+    }
+    let first = recorded
+        .lines()
+        .zip(words.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(recorded.lines().count().min(words.lines().count()));
+    Err(format!(
+        "what the student reads changed (line {} of failures.txt):\n  recorded: {:?}\n       now: {:?}\n\
+         If the change is meant, record it: `{BLESS}=1 cargo test --test grading -- fixture::{name}`, \
+         and review the diff.\n--- now:\n{words}",
+        first + 1,
+        recorded.lines().nth(first).unwrap_or("(end)"),
+        words.lines().nth(first).unwrap_or("(end)"),
+    )
+    .into())
+}
+
+/// A failure message with what changes from run to run made constant: ports, temporary
+/// paths, the checkout's path, durations, sizes of memory, process ids.
+fn normalise(text: &str) -> String {
+    static RULES: std::sync::OnceLock<Vec<(Regex, &'static str)>> = std::sync::OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        [
+            (
+                r"(127\.0\.0\.1|0\.0\.0\.0|\[::1?\]|\[::ffff:127\.0\.0\.1\]|localhost):\d+",
+                "$1:PORT",
+            ),
+            (r"(/tmp|/var/folders)/[^\s\x22'`)\]]*", "<tmp>"),
+            (r"\.tmp[A-Za-z0-9]{6}", "<tmp>"),
+            (r"\b\d+(\.\d+)? ?(ms|s)\b", "N $2"),
+            (r"\b\d+(\.\d+)? ?(KiB|MiB|GiB)\b", "N $2"),
+            (r"\bpid \d+", "pid N"),
+            (r"thread '[^']*' \(\d+\)", "thread 'T'"),
+            (
+                r"\d+ bytes past the capture limit",
+                "N bytes past the capture limit",
+            ),
+            (r"\bport [1-9]\d{3,4}\b", "port N"),
+        ]
+        .into_iter()
+        .map(|(pattern, to)| (Regex::new(pattern).expect("a valid pattern"), to))
+        .collect()
+    });
+    let root = workspace().root().to_string_lossy().into_owned();
+    let mut text = text.replace(&root, "<root>");
+    for (pattern, to) in rules {
+        text = pattern.replace_all(&text, *to).into_owned();
+    }
+    text
 }

@@ -170,6 +170,8 @@ fn run_worker(
         .arg(student)
         .arg(reference)
         .arg(plan.timeout.as_millis().to_string())
+        // One seed for the whole run, so the report's seed replays every exercise.
+        .env(harness::seed::VAR, harness::seed::run_seed().to_string())
         // The worker stops itself at its deadline; this is the backstop, and SIGTERM
         // first lets it kill the process groups it started.
         .timeout(plan.timeout + Duration::from_secs(10))

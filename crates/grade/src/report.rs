@@ -17,6 +17,9 @@ pub const SCHEMA: &str = "netlab-grade/1";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub schema: String,
+    /// The seed every check drew its inputs from: `NETLAB_SEED=<seed>` draws them again.
+    #[serde(default)]
+    pub seed: u64,
     pub score: u32,
     pub max_score: u32,
     pub submissions: Vec<SubmissionReport>,
@@ -148,6 +151,7 @@ impl Report {
     pub fn new(submissions: Vec<SubmissionReport>) -> Self {
         Report {
             schema: SCHEMA.to_string(),
+            seed: harness::seed::run_seed(),
             score: submissions.iter().map(|s| s.score).sum(),
             max_score: submissions.iter().map(|s| s.max_score).sum(),
             submissions,
@@ -172,10 +176,15 @@ fn indented(message: &str, indent: usize) -> String {
 /// The terminal view. One submission: a progress view, each exercise's score and its
 /// next failing check with the message and the book section. Several: one row each.
 pub fn table(report: &Report, verbose: bool) -> String {
-    match &report.submissions[..] {
+    let table = match &report.submissions[..] {
         [one] => progress(one, verbose),
         many => class_table(many, verbose),
-    }
+    };
+    format!(
+        "{table}seed {seed} (inputs are drawn per run; {var}={seed} draws these again)\n",
+        seed = report.seed,
+        var = harness::seed::VAR
+    )
 }
 
 fn progress(sub: &SubmissionReport, verbose: bool) -> String {

@@ -49,12 +49,8 @@ pub fn main(args: &[OsString]) -> ExitCode {
     let queue = Arc::new(Mutex::new((0..checks.len()).rev().collect::<Vec<_>>()));
     let (sender, results) = mpsc::channel();
     for _ in 0..PARALLEL_CHECKS.min(checks.len()) {
-        let (queue, sender, bins, checks) = (
-            Arc::clone(&queue),
-            sender.clone(),
-            bins.clone(),
-            checks.clone(),
-        );
+        let (queue, sender, bins, checks) =
+            (Arc::clone(&queue), sender.clone(), bins.clone(), checks);
         thread::spawn(move || {
             loop {
                 let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
@@ -93,7 +89,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     );
     let reports: Vec<CheckReport> = done
         .into_iter()
-        .zip(&checks)
+        .zip(checks)
         .map(|(report, check)| {
             report.unwrap_or_else(|| CheckReport::zero(exercise, check, &message))
         })

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Display};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::process::{Cmd, Output, Running, Transcript};
+use crate::seed;
 
 /// One exercise: its package name, the binaries a student writes, its book chapter, and
 /// its checks.
@@ -21,12 +22,12 @@ pub struct Exercise {
     /// The chapter's file in book/src: `os_args.md`.
     pub chapter: &'static str,
     /// The checks, in the order they run and are reported.
-    pub checks: fn() -> Vec<Check>,
+    pub checks: &'static [Check],
 }
 
 impl Exercise {
-    pub fn checks(&self) -> Vec<Check> {
-        (self.checks)()
+    pub fn checks(&self) -> &'static [Check] {
+        self.checks
     }
 
     /// Where the book explains `check`: `book/src/os_args.md#argument-zero`.
@@ -150,13 +151,31 @@ impl Binaries {
     }
 }
 
-/// What a check gets: the binaries, and a transcript of what it ran.
+/// What a check gets: the binaries, its seeded generator, and a transcript of what it ran
+/// and of the steps it took.
 pub struct Ctx {
     bins: Binaries,
     transcript: Arc<Transcript>,
+    rng: Mutex<fastrand::Rng>,
+    steps: Mutex<Vec<String>>,
 }
 
 impl Ctx {
+    /// The check's generator, seeded from the run's seed and the check's name: draw every
+    /// input a student could otherwise hard-code from it (see [`crate::draw`]).
+    pub fn rng(&self) -> MutexGuard<'_, fastrand::Rng> {
+        self.rng.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Record a step of a check with several actors ("peer sender sent the name `a.txt`");
+    /// a failure lists the steps so far above expected/got.
+    pub fn step(&self, step: impl Into<String>) {
+        self.steps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(step.into());
+    }
+
     /// The student's binary `bin`, ready to run.
     pub fn student(&self, bin: &str) -> Cmd {
         Cmd::new(self.student_path(bin)).transcript(&self.transcript)
@@ -200,6 +219,17 @@ pub fn start_server(
     }
 }
 
+/// Start `cmd` as a server and run `test` against its address; when `test` fails, the
+/// failure shows what the server printed. The server is killed either way.
+pub fn with_server(
+    cmd: Cmd,
+    timeout: Duration,
+    test: impl FnOnce(std::net::SocketAddr) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let (server, addr) = start_server(cmd, timeout)?;
+    test(addr).map_err(|failure| failure.with_run(&server.kill()))
+}
+
 /// How one check went.
 #[derive(Clone, Debug)]
 pub struct CheckResult {
@@ -224,12 +254,26 @@ impl CheckResult {
     }
 }
 
-/// Run one check against `bins`. Never panics: a panic inside the check is reported as a
-/// failure, and every process the check started is killed and reaped by then.
+/// Run one check against `bins` with this run's seed ([`seed::run_seed`]).
 pub fn run_check(exercise: &Exercise, check: &Check, bins: &Binaries) -> CheckResult {
+    run_check_seeded(exercise, check, bins, seed::run_seed())
+}
+
+/// Run one check against `bins`, drawing its inputs from `seed`. Never panics: a panic
+/// inside the check is reported as a failure, and every process the check started is
+/// killed and reaped by then. A check whose program under test panicked fails, even when
+/// what the check looked at was right.
+pub fn run_check_seeded(
+    exercise: &Exercise,
+    check: &Check,
+    bins: &Binaries,
+    seed: u64,
+) -> CheckResult {
     let ctx = Ctx {
         bins: bins.clone(),
         transcript: Arc::new(Transcript::default()),
+        rng: Mutex::new(seed::for_check(seed, check.name)),
+        steps: Mutex::new(Vec::new()),
     };
     let started = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(|| (check.run)(&ctx)));
@@ -248,7 +292,18 @@ pub fn run_check(exercise: &Exercise, check: &Check, bins: &Binaries) -> CheckRe
             ))
         }
     };
-    let message = failure.map_or_else(String::new, |message| explain(message, &ctx.transcript));
+    let steps = ctx.steps.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let message = match failure {
+        Some(message) => explain(Some(with_steps(&steps, message)), &ctx.transcript),
+        None => explain(None, &ctx.transcript),
+    }
+    .map(|message| {
+        format!(
+            "{message}\n{}",
+            seed::replay_line(seed, exercise.name, check.name)
+        )
+    })
+    .unwrap_or_default();
     CheckResult {
         name: check.name.to_string(),
         points: check.points,
@@ -259,9 +314,22 @@ pub fn run_check(exercise: &Exercise, check: &Check, bins: &Binaries) -> CheckRe
     }
 }
 
+/// The steps a check took, numbered, above its failure.
+fn with_steps(steps: &[String], message: String) -> String {
+    if steps.is_empty() {
+        return message;
+    }
+    let mut text = String::from("what happened:\n");
+    for (i, step) in steps.iter().enumerate() {
+        text.push_str(&format!("  {}. {step}\n", i + 1));
+    }
+    text + &message
+}
+
 /// Put what the student most needs to hear first: a `todo!()` reached means "not written
-/// yet"; any other panic is quoted above the details.
-fn explain(message: String, transcript: &Transcript) -> String {
+/// yet"; any other panic is quoted above the details. `failure` is None when the check
+/// passed: then a panic (a server's worker thread, say) is the failure, quoted alone.
+fn explain(failure: Option<String>, transcript: &Transcript) -> Option<String> {
     let panics: Vec<_> = transcript
         .runs()
         .into_iter()
@@ -269,13 +337,22 @@ fn explain(message: String, transcript: &Transcript) -> String {
         .collect();
     if let Some((_, todo)) = panics.iter().find(|(_, p)| p.todo_text().is_some()) {
         let text = todo.todo_text().unwrap_or_default();
-        return format!("not written yet: {text} (todo!() at {})", todo.location);
+        return Some(format!(
+            "not written yet: {text} (todo!() at {})",
+            todo.location
+        ));
     }
-    match panics.first() {
-        Some((command, panic)) => format!(
+    match (panics.first(), failure) {
+        (Some((command, panic)), Some(message)) => Some(format!(
             "your program panicked at {}: {}\n     ran: {command}\n{message}",
             panic.location, panic.message
-        ),
-        None => message,
+        )),
+        (Some((command, panic)), None) => Some(format!(
+            "your program panicked at {}: {}\n     ran: {command}\n\
+             (what this check looked at was right, but a panic is never: a program must \
+             handle every input, and a server thread that dies serves nobody)",
+            panic.location, panic.message
+        )),
+        (None, message) => message,
     }
 }

@@ -18,13 +18,22 @@ pub fn run_exercise(name: &str, one_bin: &str) -> ExitCode {
     // process groups of their own: on_termination kills those before going.
     crate::signals::on_termination(|| {});
     let bins = Binaries::beside(exercise, one_bin);
+    let args = Arguments::from_args();
+    if !args.list {
+        // On stderr: test listers (nextest) read stdout.
+        let seed = crate::seed::run_seed();
+        eprintln!(
+            "netlab: inputs drawn with seed {seed}; {}={seed} cargo test -p {name} draws them again",
+            crate::seed::VAR
+        );
+    }
     let trials = exercise
         .checks()
-        .into_iter()
+        .iter()
         .map(|check| {
             let bins = bins.clone();
             Trial::test(check.name, move || {
-                let result = run_check(exercise, &check, &bins);
+                let result = run_check(exercise, check, &bins);
                 if result.passed() {
                     Ok(())
                 } else {
@@ -33,5 +42,5 @@ pub fn run_exercise(name: &str, one_bin: &str) -> ExitCode {
             })
         })
         .collect();
-    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+    libtest_mimic::run(&args, trials).exit_code()
 }

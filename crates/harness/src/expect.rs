@@ -74,3 +74,27 @@ pub fn stderr_line_starting(output: &Output, prefix: &str, why: &str) -> Result<
     )
     .with_run(output))
 }
+
+/// Stdout is exactly `wanted`, byte for byte: no line missing, none extra, the final
+/// newline included. The failure shows where the first difference is.
+pub fn stdout_is(output: &Output, wanted: &[u8], why: &str) -> Result<(), Failure> {
+    crate::bytes::same(&format!("stdout ({why})"), wanted, &output.stdout)
+        .map_err(|failure| failure.with_run(output))
+}
+
+/// A usage error: exit code 2 and a `usage: <bin> ...` line on stderr.
+pub fn usage_error(output: &Output, bin: &str, why: &str) -> Result<(), Failure> {
+    exit_code(output, 2, why)?;
+    stderr_line_starting(
+        output,
+        &format!("usage: {bin}"),
+        "tell the user how to call it",
+    )
+}
+
+/// A clean error: exit code 1 and a line on stderr starting `error: ` (a panic is caught
+/// by the check runner whatever the check looks at).
+pub fn clean_error(output: &Output, why: &str) -> Result<(), Failure> {
+    exit_code(output, 1, why)?;
+    stderr_line_starting(output, "error: ", "errors go to stderr as `error: ...`")
+}

@@ -2,8 +2,10 @@
 //! they use, and the runners that `cargo test -p <exercise>` and `grade` share.
 
 pub mod build;
+pub mod bytes;
 pub mod check;
 pub mod cli;
+pub mod draw;
 pub mod exercises;
 pub mod expect;
 pub mod fixture;
@@ -12,9 +14,12 @@ pub mod memory;
 pub mod panic;
 pub mod peers;
 pub mod process;
+pub mod seed;
 pub mod signals;
 
-pub use check::{Binaries, Check, CheckResult, Ctx, Exercise, Failure, run_check};
+pub use check::{
+    Binaries, Check, CheckResult, Ctx, Exercise, Failure, run_check, run_check_seeded,
+};
 pub use process::{Cmd, Output, Running};
 
 /// Every exercise, in the order the book teaches them.

@@ -16,60 +16,56 @@ pub static EXERCISE: Exercise = Exercise {
     name: "fs_meta",
     bins: &["fs_meta"],
     chapter: "fs_meta.md",
-    checks,
+    checks: CHECKS,
 };
 
-fn checks() -> Vec<Check> {
-    #[allow(unused_mut)] // pushed to on Linux only
-    let mut checks = vec![
-        Check::new(
-            "regular_file_name_and_size",
-            "#what-stat-tells-you",
-            regular_file_name_and_size,
-        ),
-        Check::new("empty_file", "#what-stat-tells-you", empty_file),
-        Check::new("sparse_5gib_file", "#sizes-are-u64", sparse_5gib_file),
-        Check::new("directory_kind", "#what-stat-tells-you", directory_kind),
-        Check::new(
-            "symlink_followed_by_default",
-            "#stat-and-lstat",
-            symlink_followed_by_default,
-        ),
-        Check::new(
-            "no_follow_reports_symlink",
-            "#stat-and-lstat",
-            no_follow_reports_symlink,
-        ),
-        Check::new(
-            "several_paths_in_order",
-            "#one-bad-path-among-many",
-            several_paths_in_order,
-        ),
-        Check::new(
-            "name_is_final_component",
-            "#the-name-is-the-last-component",
-            name_is_final_component,
-        ),
-        Check::new(
-            "missing_path_reported_others_still_print",
-            "#one-bad-path-among-many",
-            missing_path_reported_others_still_print,
-        ),
-        Check::new(
-            "no_path_is_usage_error",
-            "#usage-errors",
-            no_path_is_usage_error,
-        ),
-    ];
+static CHECKS: &[Check] = &[
+    Check::new(
+        "regular_file_name_and_size",
+        "#what-stat-tells-you",
+        regular_file_name_and_size,
+    ),
+    Check::new("empty_file", "#what-stat-tells-you", empty_file),
+    Check::new("sparse_5gib_file", "#sizes-are-u64", sparse_5gib_file),
+    Check::new("directory_kind", "#what-stat-tells-you", directory_kind),
+    Check::new(
+        "symlink_followed_by_default",
+        "#stat-and-lstat",
+        symlink_followed_by_default,
+    ),
+    Check::new(
+        "no_follow_reports_symlink",
+        "#stat-and-lstat",
+        no_follow_reports_symlink,
+    ),
+    Check::new(
+        "several_paths_in_order",
+        "#one-bad-path-among-many",
+        several_paths_in_order,
+    ),
+    Check::new(
+        "name_is_final_component",
+        "#the-name-is-the-last-component",
+        name_is_final_component,
+    ),
+    Check::new(
+        "missing_path_reported_others_still_print",
+        "#one-bad-path-among-many",
+        missing_path_reported_others_still_print,
+    ),
+    Check::new(
+        "no_path_is_usage_error",
+        "#usage-errors",
+        no_path_is_usage_error,
+    ),
     // macOS and Windows file systems refuse names that are not valid Unicode.
     #[cfg(target_os = "linux")]
-    checks.push(Check::new(
+    Check::new(
         "non_utf8_file_name",
         "#file-names-that-are-not-utf-8",
         non_utf8_file_name,
-    ));
-    checks
-}
+    ),
+];
 
 /// A temporary folder to run fs_meta in, with files made by the check.
 fn folder() -> Result<TempDir, Failure> {

@@ -13,45 +13,43 @@ pub static EXERCISE: Exercise = Exercise {
     name: "os_args",
     bins: &["os_args"],
     chapter: "os_args.md",
-    checks,
+    checks: CHECKS,
 };
 
-fn checks() -> Vec<Check> {
-    vec![
-        Check::new(
-            "argc_counts_every_argument",
-            "#what-argv-holds",
-            argc_counts_every_argument,
-        ),
-        Check::new(
-            "argv0_is_the_program",
-            "#argument-zero",
-            argv0_is_the_program,
-        ),
-        Check::new("arguments_in_order", "#what-argv-holds", arguments_in_order),
-        Check::new(
-            "spaces_stay_one_argument",
-            "#arguments-are-not-words",
-            spaces_stay_one_argument,
-        ),
-        Check::new("empty_argument", "#arguments-are-not-words", empty_argument),
-        Check::new(
-            "unicode_printed_exactly",
-            "#text-that-is-not-utf-8",
-            unicode_printed_exactly,
-        ),
-        Check::new(
-            "non_utf8_printed_lossily",
-            "#text-that-is-not-utf-8",
-            non_utf8_printed_lossily,
-        ),
-        Check::new(
-            "two_hundred_arguments",
-            "#what-argv-holds",
-            two_hundred_arguments,
-        ),
-    ]
-}
+static CHECKS: &[Check] = &[
+    Check::new(
+        "argc_counts_every_argument",
+        "#what-argv-holds",
+        argc_counts_every_argument,
+    ),
+    Check::new(
+        "argv0_is_the_program",
+        "#argument-zero",
+        argv0_is_the_program,
+    ),
+    Check::new("arguments_in_order", "#what-argv-holds", arguments_in_order),
+    Check::new(
+        "spaces_stay_one_argument",
+        "#arguments-are-not-words",
+        spaces_stay_one_argument,
+    ),
+    Check::new("empty_argument", "#arguments-are-not-words", empty_argument),
+    Check::new(
+        "unicode_printed_exactly",
+        "#text-that-is-not-utf-8",
+        unicode_printed_exactly,
+    ),
+    Check::new(
+        "non_utf8_printed_lossily",
+        "#text-that-is-not-utf-8",
+        non_utf8_printed_lossily,
+    ),
+    Check::new(
+        "two_hundred_arguments",
+        "#what-argv-holds",
+        two_hundred_arguments,
+    ),
+];
 
 /// Printing its arguments takes a program milliseconds; this bounds one that never ends.
 const RUN_LIMIT: Duration = Duration::from_secs(2);

@@ -15,71 +15,69 @@ pub static EXERCISE: Exercise = Exercise {
     name: "tcp_states",
     bins: &["tcp_states"],
     chapter: "tcp_states.md",
-    checks,
+    checks: CHECKS,
 };
 
-fn checks() -> Vec<Check> {
-    #[allow(unused_mut)] // pushed to on Linux only
-    let mut checks = vec![
-        Check::new(
-            "ipv4_addresses_decoded",
-            "#reading-procnettcp",
-            ipv4_addresses_decoded,
-        ),
-        Check::new(
-            "ipv6_addresses_decoded",
-            "#reading-procnettcp",
-            ipv6_addresses_decoded,
-        ),
-        Check::new(
-            "v4_mapped_addresses_shown",
-            "#ipv4-mapped-addresses",
-            v4_mapped_addresses_shown,
-        ),
-        Check::new("every_state_named", "#the-state-codes", every_state_named),
-        Check::new(
-            "malformed_lines_skipped",
-            "#reading-procnettcp",
-            malformed_lines_skipped,
-        ),
-        Check::new("filters_by_port", "#filtering-by-port", filters_by_port),
-        Check::new("bad_port_is_usage_error", "#usage", bad_port_is_usage_error),
-        Check::new(
-            "missing_file_is_an_error",
-            "#usage",
-            missing_file_is_an_error,
-        ),
-    ];
+static CHECKS: &[Check] = &[
+    Check::new(
+        "ipv4_addresses_decoded",
+        "#reading-procnettcp",
+        ipv4_addresses_decoded,
+    ),
+    Check::new(
+        "ipv6_addresses_decoded",
+        "#reading-procnettcp",
+        ipv6_addresses_decoded,
+    ),
+    Check::new(
+        "v4_mapped_addresses_shown",
+        "#ipv4-mapped-addresses",
+        v4_mapped_addresses_shown,
+    ),
+    Check::new("every_state_named", "#the-state-codes", every_state_named),
+    Check::new(
+        "malformed_lines_skipped",
+        "#reading-procnettcp",
+        malformed_lines_skipped,
+    ),
+    Check::new("filters_by_port", "#filtering-by-port", filters_by_port),
+    Check::new("bad_port_is_usage_error", "#usage", bad_port_is_usage_error),
+    Check::new(
+        "missing_file_is_an_error",
+        "#usage",
+        missing_file_is_an_error,
+    ),
     #[cfg(target_os = "linux")]
-    {
-        checks.push(Check::new(
-            "live_listener_listed",
-            "#reading-ss--tan-and-netstat--an",
-            live::listener_listed,
-        ));
-        checks.push(Check::new(
-            "live_half_close_states",
-            "#half-close",
-            live::half_close_states,
-        ));
-        checks.push(Check::new(
-            "live_ipv6_listener_listed",
-            "#reading-procnettcp",
-            live::ipv6_listener_listed,
-        ));
-        checks.push(Check::new(
-            "demo_states_in_order",
-            "#the-demo",
-            live::demo_states_in_order,
-        ));
-        checks.push(Check::new(
-            "demo_window_fills_and_drains",
-            "#the-sliding-window",
-            live::demo_window_fills_and_drains,
-        ));
-    }
-    checks
-}
+    Check::new(
+        "live_listener_listed",
+        "#reading-ss--tan-and-netstat--an",
+        live::listener_listed,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "live_half_close_states",
+        "#half-close",
+        live::half_close_states,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "live_ipv6_listener_listed",
+        "#reading-procnettcp",
+        live::ipv6_listener_listed,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "demo_states_in_order",
+        "#the-demo",
+        live::demo_states_in_order,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "demo_window_fills_and_drains",
+        "#the-sliding-window",
+        live::demo_window_fills_and_drains,
+    ),
+];
 
 const HEADER: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";
 const HEADER6: &str = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";

@@ -15,7 +15,7 @@ pub static EXERCISE: Exercise = Exercise {
     name: "udp_cs",
     bins: &["udp_server", "udp_client"],
     chapter: "udp_cs.md",
-    checks,
+    checks: CHECKS,
 };
 
 /// How long a server may take to print its `listening on` line.
@@ -29,91 +29,89 @@ const CLIENT_RUN: Duration = Duration::from_secs(3);
 /// The largest UDP payload over IPv4: 65,535 - 20 (IP header) - 8 (UDP header).
 const LARGEST: usize = 65_507;
 
-fn checks() -> Vec<Check> {
-    vec![
-        Check::new("server_ready_line", "#the-ready-line", server_ready_line),
-        Check::new(
-            "server_echoes_bytes",
-            "#one-socket-many-clients",
-            server_echoes_bytes,
-        ),
-        Check::new(
-            "server_empty_datagram",
-            "#datagrams-are-bytes",
-            server_empty_datagram,
-        ),
-        Check::new(
-            "server_largest_datagram",
-            "#how-big-a-datagram-can-be",
-            server_largest_datagram,
-        ),
-        Check::new(
-            "server_binary_payload",
-            "#datagrams-are-bytes",
-            server_binary_payload,
-        ),
-        Check::new(
-            "server_many_clients_at_once",
-            "#one-socket-many-clients",
-            server_many_clients_at_once,
-        ),
-        Check::new(
-            "server_survives_vanished_client",
-            "#when-a-client-goes-away",
-            server_survives_vanished_client,
-        ),
-        Check::new(
-            "server_works_with_reference_client",
-            "#one-socket-many-clients",
-            server_works_with_reference_client,
-        ),
-        Check::new(
-            "client_message_words_joined",
-            "#the-command-line",
-            client_message_words_joined,
-        ),
-        Check::new(
-            "client_stdin_lines_in_order",
-            "#the-command-line",
-            client_stdin_lines_in_order,
-        ),
-        Check::new(
-            "client_no_reply_gives_up",
-            "#timeouts-and-retries",
-            client_no_reply_gives_up,
-        ),
-        Check::new(
-            "client_retries_lost_datagram",
-            "#timeouts-and-retries",
-            client_retries_lost_datagram,
-        ),
-        Check::new(
-            "client_ignores_stranger",
-            "#what-connect-does-on-a-udp-socket",
-            client_ignores_stranger,
-        ),
-        Check::new(
-            "client_duplicate_reply_printed_once",
-            "#duplicates-and-late-replies",
-            client_duplicate_reply_printed_once,
-        ),
-        Check::new(
-            "client_bad_options_usage_error",
-            "#the-command-line",
-            client_bad_options_usage_error,
-        ),
-        Check::new(
-            "client_works_with_reference_server",
-            "#what-connect-does-on-a-udp-socket",
-            client_works_with_reference_server,
-        ),
-        Check::new(
-            "pair_client_and_server",
-            "#the-checks",
-            pair_client_and_server,
-        ),
-    ]
-}
+static CHECKS: &[Check] = &[
+    Check::new("server_ready_line", "#the-ready-line", server_ready_line),
+    Check::new(
+        "server_echoes_bytes",
+        "#one-socket-many-clients",
+        server_echoes_bytes,
+    ),
+    Check::new(
+        "server_empty_datagram",
+        "#datagrams-are-bytes",
+        server_empty_datagram,
+    ),
+    Check::new(
+        "server_largest_datagram",
+        "#how-big-a-datagram-can-be",
+        server_largest_datagram,
+    ),
+    Check::new(
+        "server_binary_payload",
+        "#datagrams-are-bytes",
+        server_binary_payload,
+    ),
+    Check::new(
+        "server_many_clients_at_once",
+        "#one-socket-many-clients",
+        server_many_clients_at_once,
+    ),
+    Check::new(
+        "server_survives_vanished_client",
+        "#when-a-client-goes-away",
+        server_survives_vanished_client,
+    ),
+    Check::new(
+        "server_works_with_reference_client",
+        "#one-socket-many-clients",
+        server_works_with_reference_client,
+    ),
+    Check::new(
+        "client_message_words_joined",
+        "#the-command-line",
+        client_message_words_joined,
+    ),
+    Check::new(
+        "client_stdin_lines_in_order",
+        "#the-command-line",
+        client_stdin_lines_in_order,
+    ),
+    Check::new(
+        "client_no_reply_gives_up",
+        "#timeouts-and-retries",
+        client_no_reply_gives_up,
+    ),
+    Check::new(
+        "client_retries_lost_datagram",
+        "#timeouts-and-retries",
+        client_retries_lost_datagram,
+    ),
+    Check::new(
+        "client_ignores_stranger",
+        "#what-connect-does-on-a-udp-socket",
+        client_ignores_stranger,
+    ),
+    Check::new(
+        "client_duplicate_reply_printed_once",
+        "#duplicates-and-late-replies",
+        client_duplicate_reply_printed_once,
+    ),
+    Check::new(
+        "client_bad_options_usage_error",
+        "#the-command-line",
+        client_bad_options_usage_error,
+    ),
+    Check::new(
+        "client_works_with_reference_server",
+        "#what-connect-does-on-a-udp-socket",
+        client_works_with_reference_server,
+    ),
+    Check::new(
+        "pair_client_and_server",
+        "#the-checks",
+        pair_client_and_server,
+    ),
+];
 
 // ---- helpers ---------------------------------------------------------------------------
 

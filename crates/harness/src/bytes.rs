@@ -1,0 +1,114 @@
+//! Bytes shown one way in every failure message: the length, then the bytes as escaped
+//! text (`\n`, `\xff`), and for long data a window around the first difference.
+
+use crate::check::Failure;
+
+/// How many bytes a message quotes in full; longer data is shown as a window.
+const QUOTE_LIMIT: usize = 64;
+/// Bytes shown on each side of the first difference.
+const WINDOW: usize = 16;
+
+/// `5 bytes "hello"`, `0 bytes`, `70000 bytes starting "abc..."`.
+pub fn show(bytes: &[u8]) -> String {
+    match bytes.len() {
+        0 => "0 bytes".to_string(),
+        1 => format!("1 byte \"{}\"", bytes.escape_ascii()),
+        n if n <= QUOTE_LIMIT => format!("{n} bytes \"{}\"", bytes.escape_ascii()),
+        n => format!(
+            "{n} bytes starting \"{}\"...",
+            bytes[..WINDOW * 2].escape_ascii()
+        ),
+    }
+}
+
+/// Where `got` first differs from `wanted`, or None when they are the same.
+pub fn first_difference(wanted: &[u8], got: &[u8]) -> Option<usize> {
+    if wanted == got {
+        return None;
+    }
+    Some(
+        wanted
+            .iter()
+            .zip(got)
+            .position(|(a, b)| a != b)
+            .unwrap_or(wanted.len().min(got.len())),
+    )
+}
+
+/// The bytes of `bytes` around offset `at`, escaped: `...abc[d]ef...`.
+fn window(bytes: &[u8], at: usize) -> String {
+    let start = at.saturating_sub(WINDOW);
+    let end = (at + WINDOW).min(bytes.len());
+    let at = at.min(bytes.len());
+    format!(
+        "{}\"{}[{}]{}\"{}",
+        if start > 0 { "..." } else { "" },
+        bytes[start..at].escape_ascii(),
+        bytes[at..(at + 1).min(end)].escape_ascii(),
+        bytes[(at + 1).min(end)..end].escape_ascii(),
+        if end < bytes.len() { "..." } else { "" },
+    )
+}
+
+/// `what` must be exactly `wanted`. The failure gives both lengths and, for long data,
+/// the bytes around the first difference in each.
+pub fn same(what: &str, wanted: &[u8], got: &[u8]) -> Result<(), Failure> {
+    let Some(at) = first_difference(wanted, got) else {
+        return Ok(());
+    };
+    if wanted.len() <= QUOTE_LIMIT && got.len() <= QUOTE_LIMIT {
+        return Err(Failure::expected(
+            format!("{what}: {}", show(wanted)),
+            show(got),
+        ));
+    }
+    let got_text = if at >= got.len() {
+        format!(
+            "{} bytes: the first {at} are right, then it ends",
+            got.len()
+        )
+    } else {
+        format!(
+            "{} bytes, the first difference at byte {at}: {} where {} was expected",
+            got.len(),
+            window(got, at),
+            window(wanted, at)
+        )
+    };
+    Err(Failure::expected(
+        format!("{what}: {} bytes, identical to what was sent", wanted.len()),
+        got_text,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_bytes_are_quoted_escaped() {
+        assert_eq!(show(b""), "0 bytes");
+        assert_eq!(show(b"a\n\xff"), "3 bytes \"a\\n\\xff\"");
+    }
+
+    #[test]
+    fn long_data_shows_a_window_at_the_first_difference() {
+        let wanted = vec![b'a'; 1000];
+        let mut got = wanted.clone();
+        got[500] = b'b';
+        let message = same("the file", &wanted, &got).unwrap_err().to_string();
+        assert!(
+            message.contains("first difference at byte 500"),
+            "{message}"
+        );
+        assert!(message.contains("[b]"), "{message}");
+        let short = same("the file", &wanted, &wanted[..10])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            short.contains("the first 10 are right, then it ends"),
+            "{short}"
+        );
+        assert!(same("x", b"abc", b"abc").is_ok());
+    }
+}
