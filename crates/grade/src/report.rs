@@ -67,6 +67,10 @@ pub struct CheckReport {
     pub message: String,
     /// The book section that explains it: `book/src/os_args.md#argument-zero`.
     pub read: String,
+    /// How to draw the check's inputs again: `N (replay: NETLAB_SEED=N cargo test ...)`.
+    /// Empty when it passed.
+    #[serde(default)]
+    pub replay: String,
     pub elapsed_ms: u64,
 }
 
@@ -79,6 +83,7 @@ impl CheckReport {
             passed: result.passed(),
             message: result.message.clone(),
             read: result.read.clone(),
+            replay: result.replay.clone(),
             elapsed_ms: result.elapsed.as_millis() as u64,
         }
     }
@@ -92,7 +97,16 @@ impl CheckReport {
             passed: false,
             message: message.to_string(),
             read: exercise.read_about(check),
+            replay: String::new(),
             elapsed_ms: 0,
+        }
+    }
+
+    /// The failure's lines after the message: how to replay it, where to read.
+    fn footer(&self) -> String {
+        match self.replay.is_empty() {
+            true => format!("read: {}", self.read),
+            false => format!("seed: {}\nread: {}", self.replay, self.read),
         }
     }
 }
@@ -221,6 +235,9 @@ fn progress(sub: &SubmissionReport, verbose: bool) -> String {
                             let _ = writeln!(out, "    then: {}", check.name);
                         }
                         let _ = writeln!(out, "{}", indented(&check.message, 6));
+                        if !check.replay.is_empty() {
+                            let _ = writeln!(out, "      seed: {}", check.replay);
+                        }
                         let _ = writeln!(out, "      read: {}", check.read);
                     }
                 }
@@ -442,7 +459,7 @@ pub fn junit(report: &Report) -> Result<String> {
                 failure.push_attribute(("message", message.lines().next().unwrap_or("")));
                 failure.push_attribute(("type", status_word(ex.status)));
                 writer.write_event(Event::Start(failure))?;
-                let body = format!("{message}\nread: {}", xml_text(&check.read));
+                let body = format!("{message}\n{}", xml_text(&check.footer()));
                 writer.write_event(Event::Text(BytesText::new(&body)))?;
                 writer.write_event(Event::End(BytesEnd::new("failure")))?;
                 writer.write_event(Event::End(BytesEnd::new("testcase")))?;
@@ -483,7 +500,7 @@ pub fn gradescope(report: &Report) -> Result<String> {
             let output = if check.passed {
                 String::new()
             } else {
-                format!("{}\nread: {}", check.message, check.read)
+                format!("{}\n{}", check.message, check.footer())
             };
             tests.push(json!({
                 "name": format!("{}: {}", ex.name, check.name),

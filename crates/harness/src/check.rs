@@ -240,6 +240,9 @@ pub struct CheckResult {
     pub message: String,
     /// The book section to read: `book/src/os_args.md#argument-zero`.
     pub read: String,
+    /// How to draw this check's inputs again (`seed: N (replay: NETLAB_SEED=N cargo test
+    /// ...)`); empty when the check passed.
+    pub replay: String,
     pub elapsed: Duration,
 }
 
@@ -250,7 +253,10 @@ impl CheckResult {
 
     /// The message as a student reads it, with the book section under it.
     pub fn explanation(&self) -> String {
-        format!("{}\n    read: {}", self.message, self.read)
+        format!(
+            "{}\n    seed: {}\n    read: {}",
+            self.message, self.replay, self.read
+        )
     }
 }
 
@@ -297,19 +303,18 @@ pub fn run_check_seeded(
         Some(message) => explain(Some(with_steps(&steps, message)), &ctx.transcript),
         None => explain(None, &ctx.transcript),
     }
-    .map(|message| {
-        format!(
-            "{message}\n{}",
-            seed::replay_line(seed, exercise.name, check.name)
-        )
-    })
     .unwrap_or_default();
+    let replay = match message.is_empty() {
+        true => String::new(),
+        false => seed::replay(seed, exercise.name, check.name),
+    };
     CheckResult {
         name: check.name.to_string(),
         points: check.points,
         awarded: if message.is_empty() { check.points } else { 0 },
         message,
         read: exercise.read_about(check),
+        replay,
         elapsed,
     }
 }

@@ -44,9 +44,9 @@ pub fn for_check(seed: u64, check: &str) -> fastrand::Rng {
     fastrand::Rng::with_seed(seed ^ hash)
 }
 
-/// How to draw the same inputs again.
-pub fn replay_line(seed: u64, exercise: &str, check: &str) -> String {
-    format!("    seed: {seed} (replay: {VAR}={seed} cargo test -p {exercise} -- {check} --exact)")
+/// How to draw the same inputs again: `N (replay: NETLAB_SEED=N cargo test -p ...)`.
+pub fn replay(seed: u64, exercise: &str, check: &str) -> String {
+    format!("{seed} (replay: {VAR}={seed} cargo test -p {exercise} -- {check} --exact)")
 }
 
 #[cfg(test)]
