@@ -1,5 +1,6 @@
 //! Bytes shown one way in every failure message: the length, then the bytes as escaped
-//! text (`\n`, `\xff`), and for long data a window around the first difference.
+//! text (UTF-8 characters as they are, `\n` and other controls escaped, bytes that are not
+//! UTF-8 as `\xff`), and for long data a window around the first difference.
 
 use crate::check::Failure;
 
@@ -8,16 +9,27 @@ const QUOTE_LIMIT: usize = 64;
 /// Bytes shown on each side of the first difference.
 const WINDOW: usize = 16;
 
+/// Bytes as text a person can read and a terminal cannot be confused by: valid UTF-8
+/// characters as they are (`é`, `🦀`), quotes, backslashes and control characters escaped
+/// (`\"`, `\n`, `\u{1b}`), and each byte that is not UTF-8 as `\xNN`.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    for chunk in bytes.utf8_chunks() {
+        text.extend(chunk.valid().chars().flat_map(char::escape_debug));
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
+}
+
 /// `5 bytes "hello"`, `0 bytes`, `70000 bytes starting "abc..."`.
 pub fn show(bytes: &[u8]) -> String {
     match bytes.len() {
         0 => "0 bytes".to_string(),
-        1 => format!("1 byte \"{}\"", bytes.escape_ascii()),
-        n if n <= QUOTE_LIMIT => format!("{n} bytes \"{}\"", bytes.escape_ascii()),
-        n => format!(
-            "{n} bytes starting \"{}\"...",
-            bytes[..WINDOW * 2].escape_ascii()
-        ),
+        1 => format!("1 byte \"{}\"", escape(bytes)),
+        n if n <= QUOTE_LIMIT => format!("{n} bytes \"{}\"", escape(bytes)),
+        n => format!("{n} bytes starting \"{}\"...", escape(&bytes[..WINDOW * 2])),
     }
 }
 
@@ -43,9 +55,9 @@ fn window(bytes: &[u8], at: usize) -> String {
     format!(
         "{}\"{}[{}]{}\"{}",
         if start > 0 { "..." } else { "" },
-        bytes[start..at].escape_ascii(),
-        bytes[at..(at + 1).min(end)].escape_ascii(),
-        bytes[(at + 1).min(end)..end].escape_ascii(),
+        escape(&bytes[start..at]),
+        escape(&bytes[at..(at + 1).min(end)]),
+        escape(&bytes[(at + 1).min(end)..end]),
         if end < bytes.len() { "..." } else { "" },
     )
 }
@@ -89,6 +101,7 @@ mod tests {
     fn short_bytes_are_quoted_escaped() {
         assert_eq!(show(b""), "0 bytes");
         assert_eq!(show(b"a\n\xff"), "3 bytes \"a\\n\\xff\"");
+        assert_eq!(escape("é\"\u{1b}".as_bytes()), "é\\\"\\u{1b}");
     }
 
     #[test]

@@ -536,14 +536,21 @@ pub fn excerpt(bytes: &[u8], dropped: u64) -> String {
     if bytes.is_empty() && dropped == 0 {
         return "(nothing)".to_string();
     }
-    let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text.lines().collect();
+    // Split on b'\n' (and drop a '\r' before it), as `str::lines` would, but keep the
+    // bytes: a byte that is not UTF-8 shows as `\xff`, the way crate::bytes shows it.
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    if lines.last().is_some_and(|last| last.is_empty()) {
+        lines.pop();
+    }
     let mut shown: Vec<String> = lines
         .iter()
         .take(MAX_LINES)
         .map(|line| {
-            let line: String = line.chars().take(MAX_LINE).collect();
-            format!("{line:?}")
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let text = crate::bytes::escape(line);
+            let cut: String = text.chars().take(MAX_LINE).collect();
+            let more = if cut.len() < text.len() { "..." } else { "" };
+            format!("\"{cut}\"{more}")
         })
         .collect();
     if lines.len() > MAX_LINES {
