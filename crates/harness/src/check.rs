@@ -181,6 +181,13 @@ impl Ctx {
         Cmd::new(self.student_path(bin)).transcript(&self.transcript)
     }
 
+    /// The student's program started through `program`, a link to one of its binaries
+    /// that the check made, so that its argv[0] is a path the check chose (and a student
+    /// cannot know in advance). Watched like [`Ctx::student`].
+    pub fn student_at(&self, program: impl AsRef<Path>) -> Cmd {
+        Cmd::new(program).transcript(&self.transcript)
+    }
+
     /// The reference binary for `bin` (`<bin>_sol`), ready to run.
     pub fn reference(&self, bin: &str) -> Cmd {
         let path = self

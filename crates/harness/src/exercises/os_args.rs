@@ -1,13 +1,20 @@
 //! Checks for os_args: `argc: N`, then `argv[i]: <arg>` for every argument, argv[0]
-//! included, whatever the arguments hold. Each check looks at one thing, so one mistake
-//! fails one check.
+//! included, whatever the arguments hold, and nothing else on stdout. Every argument is
+//! drawn per run (words, spaces, empty strings, wide characters, bytes that are not UTF-8,
+//! even the name the program is started by), so no answer can be copied from a failure
+//! message. Each check looks at one thing, so one mistake fails one check; only
+//! `whole_stdout_exact` compares stdout byte for byte.
 
 use std::ffi::OsString;
 use std::time::Duration;
 
+use fastrand::Rng;
+
+use crate::bytes;
 use crate::check::{Check, Ctx, Exercise, Failure};
+use crate::draw;
 use crate::expect;
-use crate::process::Output;
+use crate::process::{Cmd, Output};
 
 pub static EXERCISE: Exercise = Exercise {
     name: "os_args",
@@ -49,120 +56,423 @@ static CHECKS: &[Check] = &[
         "#what-argv-holds",
         two_hundred_arguments,
     ),
+    Check::new(
+        "whole_stdout_exact",
+        "#the-output-is-a-contract",
+        whole_stdout_exact,
+    ),
 ];
 
 /// Printing its arguments takes a program milliseconds; this bounds one that never ends.
 const RUN_LIMIT: Duration = Duration::from_secs(2);
 
-/// Run os_args with `args`; it must exit 0.
-fn run(ctx: &Ctx, args: &[OsString]) -> Result<Output, Failure> {
-    let output = ctx.student("os_args").args(args).timeout(RUN_LIMIT).run()?;
+/// Run `cmd` with `args`; it must exit 0.
+fn run_cmd(cmd: Cmd, args: &[OsString]) -> Result<Output, Failure> {
+    let output = cmd.args(args).timeout(RUN_LIMIT).run()?;
     expect::exit_code(&output, 0, "printing arguments cannot fail")?;
     Ok(output)
 }
 
-fn strings(args: &[&str]) -> Vec<OsString> {
-    args.iter().map(OsString::from).collect()
+/// Run the student's os_args with `args`; it must exit 0.
+fn run(ctx: &Ctx, args: &[OsString]) -> Result<Output, Failure> {
+    run_cmd(ctx.student("os_args"), args)
 }
 
-/// `argv[i]: arg` for each of `args`, numbered from 1.
-fn argv_lines(args: &[&str]) -> Vec<String> {
+/// The line the contract wants for argument `i`: `argv[i]: <arg, lossily>`. The check
+/// asks std's own lossy decoding what that is, rather than guessing how many U+FFFD a
+/// bad sequence turns into.
+fn argv_line(i: usize, arg: &OsString) -> Vec<u8> {
+    format!("argv[{i}]: {}", arg.to_string_lossy()).into_bytes()
+}
+
+/// `argv[1]: ...` and on for `args`, numbered from 1 (argv[0] is the program).
+fn argv_lines(args: &[OsString]) -> Vec<Vec<u8>> {
     args.iter()
         .enumerate()
-        .map(|(i, arg)| format!("argv[{}]: {arg}", i + 1))
+        .map(|(i, arg)| argv_line(i + 1, arg))
         .collect()
 }
 
-fn argc_counts_every_argument(ctx: &Ctx) -> Result<(), Failure> {
-    let output = run(ctx, &strings(&["one", "two", "three"]))?;
-    let first = output.stdout_lines().into_iter().next().unwrap_or_default();
-    if first == "argc: 4" {
+/// The whole stdout the contract fixes for a program started as `argv0` with `args`.
+fn contract_lines(argv0: &OsString, args: &[OsString]) -> Vec<Vec<u8>> {
+    let mut lines = vec![format!("argc: {}", args.len() + 1).into_bytes()];
+    lines.push(argv_line(0, argv0));
+    lines.extend(argv_lines(args));
+    lines
+}
+
+/// A line as every failure message shows text: quoted, UTF-8 as it is, the rest escaped.
+fn quote(line: &[u8]) -> String {
+    format!("\"{}\"", bytes::escape(line))
+}
+
+/// Stdout split into lines at `\n`, the bytes kept (a byte that is not UTF-8 must not
+/// be mistaken for the U+FFFD that should stand in its place).
+fn stdout_lines(output: &Output) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = output.stdout.split(|&b| b == b'\n').collect();
+    if lines.last().is_some_and(|last| last.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+/// Stdout has each of `wanted`, as whole lines, in this order (other lines may come
+/// between: whether anything else is printed is `whole_stdout_exact`'s business).
+fn expect_lines(output: &Output, wanted: &[Vec<u8>], why: &str) -> Result<(), Failure> {
+    let got = stdout_lines(output);
+    let mut from = 0;
+    for (n, line) in wanted.iter().enumerate() {
+        if let Some(at) = got[from..].iter().position(|g| g == line) {
+            from += at + 1;
+            continue;
+        }
+        let text = if got.iter().any(|g| g == line) {
+            format!(
+                "{} only before {}: out of order",
+                quote(line),
+                quote(&wanted[n - 1])
+            )
+        } else {
+            // The line with the same label (`argv[3]:`) is most likely the wrong one.
+            let label_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+            let label = &line[..label_end];
+            match got.iter().find(|g| g.starts_with(label)) {
+                Some(near) => format!("the line {}", quote(near)),
+                None => format!("no line starting with {}", quote(label)),
+            }
+        };
+        return Err(
+            Failure::expected(format!("the line {} ({why})", quote(line)), text).with_run(output),
+        );
+    }
+    Ok(())
+}
+
+/// Stdout is exactly `wanted`, each line ended by `\n`, byte for byte. The failure names
+/// the first line that differs, or the missing final newline, or what came after.
+fn expect_exact(output: &Output, wanted: &[Vec<u8>], why: &str) -> Result<(), Failure> {
+    let whole: Vec<u8> = wanted
+        .iter()
+        .flat_map(|line| line.iter().copied().chain([b'\n']))
+        .collect();
+    let got = &output.stdout;
+    if *got == whole {
         return Ok(());
     }
-    Err(Failure::expected(
-        "first line \"argc: 4\" (three arguments plus the program name, like Go's len(os.Args))",
-        format!("{first:?}"),
-    )
-    .with_run(&output))
+    let last = wanted.last().map_or(String::new(), |l| quote(l));
+    let (expected, found) = if whole.strip_suffix(b"\n") == Some(&got[..]) {
+        (
+            format!("a newline after the last line {last} too ({why})"),
+            "stdout ends without it (print! where println! was meant?)".to_string(),
+        )
+    } else if let Some(more) = got.strip_prefix(&whole[..]) {
+        (
+            format!("nothing after the last line {last} ({why})"),
+            format!("more output: {}", bytes::show(more)),
+        )
+    } else {
+        let got_lines: Vec<&[u8]> = got.split_inclusive(|&b| b == b'\n').collect();
+        let wanted_lines: Vec<&[u8]> = whole.split_inclusive(|&b| b == b'\n').collect();
+        let k = (0..)
+            .find(|&k| got_lines.get(k) != wanted_lines.get(k))
+            .unwrap_or_default();
+        let wanted_line = wanted_lines.get(k).map_or(&[][..], |l| &l[..l.len() - 1]);
+        let found = match got_lines.get(k) {
+            None => format!("stdout ends after line {k}"),
+            Some(line) => match line.strip_suffix(b"\n") {
+                Some(text) => quote(text),
+                None => format!("{} and no newline after it", quote(line)),
+            },
+        };
+        (
+            format!(
+                "line {} of stdout to be {} ({why})",
+                k + 1,
+                quote(wanted_line)
+            ),
+            found,
+        )
+    };
+    Err(Failure::expected(expected, found).with_run(output))
+}
+
+fn strings(args: &[String]) -> Vec<OsString> {
+    args.iter().map(OsString::from).collect()
+}
+
+/// `n` words, all different (so that order and position show).
+fn distinct_words(rng: &mut Rng, n: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    while words.len() < n {
+        let word = draw::short_word(rng);
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    words
+}
+
+fn argc_counts_every_argument(ctx: &Ctx) -> Result<(), Failure> {
+    // Two runs with different counts (none at all is one possibility), so that no
+    // printed number can be right both times by chance.
+    let (first, second) = {
+        let mut rng = ctx.rng();
+        let first = rng.usize(0..=9);
+        let second = (first + rng.usize(1..=9)) % 10;
+        (
+            distinct_words(&mut rng, first),
+            distinct_words(&mut rng, second),
+        )
+    };
+    for words in [first, second] {
+        let output = run(ctx, &strings(&words))?;
+        let wanted = format!("argc: {}", words.len() + 1);
+        let why = match words.len() {
+            1 => "one argument plus the program name, like Go's len(os.Args)".to_string(),
+            n => format!("{n} arguments plus the program name, like Go's len(os.Args)"),
+        };
+        expect::line(&output, &wanted, &why)?;
+    }
+    Ok(())
 }
 
 fn argv0_is_the_program(ctx: &Ctx) -> Result<(), Failure> {
-    let output = run(ctx, &strings(&["x"]))?;
-    let program = ctx.student_path("os_args").to_string_lossy().into_owned();
-    expect::line(
+    let (link_name, words) = {
+        let mut rng = ctx.rng();
+        // The name the program is started by: a word, maybe with wide text after it (no
+        // space: splitting words is `spaces_stay_one_argument`'s business).
+        let mut name = draw::short_word(&mut rng);
+        if rng.bool() {
+            let chars = rng.usize(2..=5);
+            name.push_str(&draw::unicode_text(&mut rng, chars));
+        }
+        let n = rng.usize(1..=3);
+        (name, distinct_words(&mut rng, n))
+    };
+    let dir = tempfile::tempdir()?;
+    let program = started_as(ctx, &dir, &link_name)?;
+    let output = run_cmd(ctx.student_at(&program), &strings(&words))?;
+    expect_lines(
         &output,
-        &format!("argv[0]: {program}"),
-        "argv[0] is the program as it was started, and it is printed too",
+        &[argv_line(0, &program.into_os_string())],
+        "argv[0] is the program exactly as it was started (here through a link), and it is \
+         printed too",
     )
 }
 
+/// A link named `name` in `dir` to the student's program, to start it by (so argv[0] is
+/// a path no program can know in advance); where links need privileges, the program.
+fn started_as(
+    ctx: &Ctx,
+    dir: &tempfile::TempDir,
+    name: &str,
+) -> Result<std::path::PathBuf, Failure> {
+    let program = ctx.student_path("os_args").to_path_buf();
+    #[cfg(unix)]
+    {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(&program, &link)?;
+        Ok(link)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, name);
+        Ok(program)
+    }
+}
+
 fn arguments_in_order(ctx: &Ctx) -> Result<(), Failure> {
-    let args = ["one", "two", "three"];
-    let output = run(ctx, &strings(&args))?;
-    expect::lines_in_order(
+    let words = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(3..=8);
+        distinct_words(&mut rng, n)
+    };
+    let args = strings(&words);
+    let output = run(ctx, &args)?;
+    expect_lines(
         &output,
         &argv_lines(&args),
-        "one line per argument, in order",
+        "one line per argument, numbered from 1 after argv[0], in order",
     )
 }
 
 fn spaces_stay_one_argument(ctx: &Ctx) -> Result<(), Failure> {
-    let args = ["hello world", "  two  spaces  "];
-    let output = run(ctx, &strings(&args))?;
-    expect::lines_in_order(
+    let args: Vec<String> = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(2..=3);
+        (0..n)
+            .map(|_| {
+                let count = rng.usize(2..=3);
+                let words = distinct_words(&mut rng, count);
+                let gap = " ".repeat(rng.usize(1..=3));
+                let mut arg = words.join(&gap);
+                if rng.bool() {
+                    arg.insert_str(0, &" ".repeat(rng.usize(1..=2)));
+                }
+                if rng.bool() {
+                    arg.push_str(&" ".repeat(rng.usize(1..=2)));
+                }
+                arg
+            })
+            .collect()
+    };
+    let args = strings(&args);
+    let output = run(ctx, &args)?;
+    expect_lines(
         &output,
         &argv_lines(&args),
-        "the shell already split the words: an argument with spaces is one argument",
+        "the shell already split the words: an argument with spaces is one argument, its \
+         spaces kept",
     )?;
-    expect::no_line_starting(&output, "argv[3]:", "there were only two arguments")
+    let after = format!("argv[{}]:", args.len() + 1);
+    expect::no_line_starting(
+        &output,
+        &after,
+        &format!("there were only {} arguments", args.len()),
+    )
 }
 
 fn empty_argument(ctx: &Ctx) -> Result<(), Failure> {
-    let args = ["", "after"];
-    let output = run(ctx, &strings(&args))?;
-    expect::lines_in_order(
+    let args: Vec<String> = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(2..=5);
+        let mut args = distinct_words(&mut rng, n);
+        // One or two of them empty, anywhere (first and last included).
+        for _ in 0..rng.usize(1..=2) {
+            let at = rng.usize(..n);
+            args[at].clear();
+        }
+        args
+    };
+    let args = strings(&args);
+    let output = run(ctx, &args)?;
+    expect_lines(
         &output,
         &argv_lines(&args),
-        "an empty string is an argument too (`os_args '' after`)",
+        "an empty string is an argument too (`os_args '' word`), printed as `argv[i]: `",
     )
 }
 
 fn unicode_printed_exactly(ctx: &Ctx) -> Result<(), Failure> {
-    let args = ["你好，世界", "🦀🚀", "naïve"];
-    let output = run(ctx, &strings(&args))?;
-    expect::lines_in_order(
+    let args: Vec<String> = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(2..=4);
+        (0..n)
+            .map(|_| {
+                let chars = rng.usize(2..=8);
+                draw::unicode_text(&mut rng, chars)
+            })
+            .collect()
+    };
+    let args = strings(&args);
+    let output = run(ctx, &args)?;
+    expect_lines(
         &output,
         &argv_lines(&args),
-        "UTF-8 text is printed unchanged",
+        "UTF-8 text is printed unchanged, byte for byte",
     )
 }
 
 fn non_utf8_printed_lossily(ctx: &Ctx) -> Result<(), Failure> {
-    let output = run(ctx, &[not_unicode()])?;
-    expect::line(
+    let (args, bad) = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(1..=4);
+        let mut args = strings(&distinct_words(&mut rng, n));
+        let bad = not_unicode(&mut rng);
+        let at = rng.usize(..=n);
+        args.insert(at, bad.clone());
+        (args, bad)
+    };
+    let output = run(ctx, &args)?;
+    expect_lines(
         &output,
-        "argv[1]: ab\u{FFFD}cd",
-        "an argument that is not valid text prints with U+FFFD in place of the bad bytes",
+        &argv_lines(&args),
+        &format!(
+            "the argument {} is not valid UTF-8: it prints with U+FFFD (�) in place of each \
+             bad sequence, the way to_string_lossy() does, and the others as they are",
+            shown(&bad)
+        ),
     )
 }
 
-/// An argument the OS accepts but that is not valid Unicode: the byte 0xFF on Unix, an
-/// unpaired surrogate on Windows.
+/// An argument the OS accepts but that is not valid Unicode: on Unix, ASCII around one
+/// or two bad sequences (a byte never found in UTF-8, a stray continuation byte, or a
+/// character cut short), which may sit at either end.
 #[cfg(unix)]
-fn not_unicode() -> OsString {
+fn not_unicode(rng: &mut Rng) -> OsString {
     use std::os::unix::ffi::OsStringExt;
-    OsString::from_vec(b"ab\xffcd".to_vec())
+    let mut bytes = Vec::new();
+    for _ in 0..rng.usize(1..=2) {
+        let before = rng.usize(0..=4);
+        bytes.extend_from_slice(draw::word(rng, before).as_bytes());
+        if rng.u8(..3) == 0 {
+            // The first bytes of a character of 3 or 4 bytes, without its last byte.
+            let mut wide = [0u8; 4];
+            let encoded = loop {
+                let c = draw::wide_char(rng);
+                if c.len_utf8() > 2 {
+                    break c.encode_utf8(&mut wide).as_bytes();
+                }
+            };
+            bytes.extend_from_slice(&encoded[..encoded.len() - 1]);
+        } else {
+            bytes.push(draw::invalid_utf8_byte(rng));
+        }
+    }
+    let after = rng.usize(0..=4);
+    bytes.extend_from_slice(draw::word(rng, after).as_bytes());
+    OsString::from_vec(bytes)
 }
 
+/// On Windows, an unpaired surrogate between ASCII letters.
 #[cfg(windows)]
-fn not_unicode() -> OsString {
+fn not_unicode(rng: &mut Rng) -> OsString {
     use std::os::windows::ffi::OsStringExt;
-    OsString::from_wide(&[0x61, 0x62, 0xD800, 0x63, 0x64])
+    let mut units: Vec<u16> = draw::word(rng, 3).encode_utf16().collect();
+    units.push(rng.u16(0xD800..=0xDFFF));
+    units.extend(draw::word(rng, 2).encode_utf16());
+    OsString::from_wide(&units)
+}
+
+/// How a failure shows an argument that is not text: its bytes, escaped.
+fn shown(arg: &OsString) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        bytes::show(arg.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        format!("{arg:?}")
+    }
 }
 
 fn two_hundred_arguments(ctx: &Ctx) -> Result<(), Failure> {
-    let args: Vec<String> = (1..=200).map(|i| format!("arg{i}")).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let output = run(ctx, &strings(&args))?;
-    expect::lines_in_order(&output, &argv_lines(&args), "every one of 200 arguments")
+    let words = {
+        let mut rng = ctx.rng();
+        (0..200)
+            .map(|_| draw::short_word(&mut rng))
+            .collect::<Vec<_>>()
+    };
+    let args = strings(&words);
+    let output = run(ctx, &args)?;
+    expect_lines(&output, &argv_lines(&args), "every one of 200 arguments")
+}
+
+fn whole_stdout_exact(ctx: &Ctx) -> Result<(), Failure> {
+    // Plain words: this check is about the shape of the output, not the arguments.
+    let words = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(1..=5);
+        distinct_words(&mut rng, n)
+    };
+    let args = strings(&words);
+    let output = run(ctx, &args)?;
+    let argv0 = ctx.student_path("os_args").as_os_str().to_os_string();
+    expect_exact(
+        &output,
+        &contract_lines(&argv0, &args),
+        "stdout is exactly `argc: N`, then one `argv[i]: ...` line per argument, each \
+         ending in a newline, and nothing else",
+    )
 }
