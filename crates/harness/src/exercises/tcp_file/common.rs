@@ -1,28 +1,32 @@
 //! Helpers the tcp_file checks share: a temporary folder with the receiver's DIR inside,
-//! the student's receiver started on port 0, the `saved` line, file contents compared byte
-//! for byte, the test data, and the protocol's first steps done by the peer sender.
+//! the student's receiver started on port 0 (and what its announcement says), the `saved`
+//! line, file contents compared byte for byte, the drawn names and data, and the protocol's
+//! steps done by the peer sender, each recorded with `ctx.step`.
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use fastrand::Rng;
 use tempfile::TempDir;
 
+use crate::bytes;
 use crate::check::{self, Ctx, Failure};
-use crate::peers::tcp_file::{self as peer, Sender};
+use crate::draw;
+use crate::peers::tcp_file::{IO_TIMEOUT, Sender};
 use crate::process::Running;
+use crate::seed;
 
 /// How long a receiver has to print its `listening on` line.
 pub(super) const START: Duration = Duration::from_secs(5);
 /// How long a `saved` line may take to appear after the sender's last byte.
 pub(super) const SAVE: Duration = Duration::from_secs(5);
-/// The memory a program moving a 64 MiB file may use at its peak.
+/// The memory a program moving a big file (63 to 64 MiB) may use at its peak.
 pub(super) const MEMORY_LIMIT: u64 = 32 << 20;
-pub(super) const BIG: usize = 64 << 20;
 /// The idle timeout passed to the receiver in the idle check.
 pub(super) const IDLE_MS: u64 = 300;
 
@@ -79,8 +83,9 @@ pub(super) fn wait_for_entry(dir: &Path, timeout: Duration) -> BTreeSet<String> 
     }
 }
 
-/// Start the student's receiver on port 0 serving `dir`, run `body` against it, and on
-/// failure attach what the receiver printed.
+/// Start the student's receiver on port 0 serving `dir`, make sure it announced the
+/// address it really got, run `body` against it, and on failure attach what the receiver
+/// printed.
 pub(super) fn with_receiver(
     ctx: &Ctx,
     options: &[&str],
@@ -94,29 +99,57 @@ pub(super) fn with_receiver(
         .arg(dir)
         .timeout(Duration::from_secs(60));
     let (server, addr) = check::start_server(cmd, START)?;
-    body(&server, addr).map_err(|failure| failure.with_run(&server.kill()))
+    announced(addr)
+        .and_then(|()| body(&server, addr))
+        .map_err(|failure| failure.with_run(&server.kill()))
 }
 
-/// The receiver prints `saved NAME (N bytes)` within `SAVE`.
+/// The receiver was asked for `127.0.0.1:0`: its announcement must carry that IP and the
+/// port the system chose. Port 0 there means it printed what it was asked for.
+fn announced(addr: SocketAddr) -> Result<(), Failure> {
+    if addr.port() == 0 {
+        return Err(Failure::expected(
+            "`listening on 127.0.0.1:PORT` with the port the system chose (asked for port \
+             0, the system picks a free one)",
+            format!(
+                "`listening on {addr}`: port 0 is what was asked for, nobody can connect to \
+                 it; print the bound address, listener.local_addr()"
+            ),
+        ));
+    }
+    if addr.ip() != Ipv4Addr::LOCALHOST {
+        return Err(Failure::expected(
+            "`listening on 127.0.0.1:PORT`: the address asked for (127.0.0.1:0), bound as \
+             given",
+            format!("`listening on {addr}`"),
+        ));
+    }
+    Ok(())
+}
+
+/// The receiver prints exactly `saved NAME (N bytes)` within `SAVE`.
 pub(super) fn saved_line(server: &Running, name: &str, bytes: usize) -> Result<(), Failure> {
     let wanted = format!("saved {name} ({bytes} bytes)");
-    match server.wait_for_line(SAVE, |line| line == wanted) {
-        Some(_) => Ok(()),
-        None => {
-            let near = server
-                .stdout_so_far()
-                .lines()
-                .find(|l| l.starts_with(&format!("saved {name}")))
-                .map_or_else(
-                    || format!("no such line within {} ms", SAVE.as_millis()),
-                    |l| format!("{l:?}"),
-                );
-            Err(Failure::expected(
-                format!("the line {wanted:?} once the file is in"),
-                near,
-            ))
-        }
+    if server.wait_for_line(SAVE, |line| line == wanted).is_some() {
+        return Ok(());
     }
+    let stdout = server.stdout_so_far();
+    let saved: Vec<&str> = stdout.lines().filter(|l| l.starts_with("saved")).collect();
+    let got = match saved.as_slice() {
+        [] => format!("no `saved` line within {} ms", SAVE.as_millis()),
+        lines => format!(
+            "{}: the name as it came from the sender (not a path), and the number of bytes",
+            lines
+                .iter()
+                .map(|l| format!("{l:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(Failure::expected(
+        format!("the line {wanted:?} once the file is in"),
+        got,
+    ))
 }
 
 /// `path` holds exactly `wanted`.
@@ -127,84 +160,110 @@ pub(super) fn same_file(path: &Path, wanted: &[u8], what: &str) -> Result<(), Fa
             format!("it cannot be read: {e}"),
         )
     })?;
-    same_bytes(&got, wanted, what)
+    bytes::same(what, wanted, &got)
 }
 
-/// Compare two byte strings; on a difference say where the first one is.
-pub(super) fn same_bytes(got: &[u8], wanted: &[u8], what: &str) -> Result<(), Failure> {
-    if got == wanted {
-        return Ok(());
+/// A file name a sender might send: a drawn word, mostly with an extension.
+pub(super) fn file_name(rng: &mut Rng) -> String {
+    const EXTENSIONS: &[&str] = &["txt", "bin", "jpg", "pdf", "ogg", "csv", "tar.gz", "md"];
+    let word = draw::short_word(rng);
+    match rng.usize(..=EXTENSIONS.len()) {
+        0 => word,
+        i => format!("{word}.{}", EXTENSIONS[i - 1]),
     }
-    let first = got
-        .iter()
-        .zip(wanted)
-        .position(|(a, b)| a != b)
-        .unwrap_or(got.len().min(wanted.len()));
-    Err(Failure::expected(
-        format!("{what}: {} bytes, identical to what was sent", wanted.len()),
-        format!(
-            "{} bytes, the first difference at byte {first}{}",
-            got.len(),
-            if got.len() < 200 {
-                format!(" ({:?})", String::from_utf8_lossy(got))
-            } else {
-                String::new()
-            }
-        ),
-    ))
 }
 
-/// Bytes that look random (xorshift), the same for the same seed.
-pub(super) fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut bytes = vec![0u8; len];
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    for chunk in bytes.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+/// Bytes of any value, a drawn number of them in `len`.
+pub(super) fn data(rng: &mut Rng, len: std::ops::RangeInclusive<usize>) -> Vec<u8> {
+    let len = rng.usize(len);
+    draw::bytes(rng, len)
+}
+
+/// A few lines of drawn words, each ending in a newline: a text file.
+pub(super) fn text(rng: &mut Rng) -> Vec<u8> {
+    let lines = rng.usize(1..=6);
+    let mut text = String::new();
+    for _ in 0..lines {
+        let words = rng.usize(1..=8);
+        let line: Vec<String> = (0..words).map(|_| draw::short_word(rng)).collect();
+        text.push_str(&line.join(" "));
+        text.push('\n');
     }
-    bytes
+    text.into_bytes()
 }
 
-/// 64 MiB of random-looking bytes, made once per process: 64 different rotations of one
-/// random MiB, so no two MiB are alike (a lost, doubled or swapped block shows) while the
-/// checks, built without optimisation, do not spend a second making them.
-pub(super) fn big_data() -> &'static [u8] {
+/// A big file, 63 to 64 MiB, cut at a drawn offset out of data made once per process
+/// from the run's seed: its name, size and bytes differ from run to run (and replay with
+/// the seed), yet the checks, built without optimisation, do not spend a second making it.
+pub(super) fn big_data(rng: &mut Rng) -> &'static [u8] {
+    const BLOCK: usize = 1 << 20;
     static DATA: OnceLock<Vec<u8>> = OnceLock::new();
-    DATA.get_or_init(|| {
-        const BLOCK: usize = 1 << 20;
-        let base = pseudo_random(BLOCK, 64);
-        let mut data = Vec::with_capacity(BIG);
-        for i in 0..BIG / BLOCK {
-            let at = (i * 104_729 + 1) % BLOCK; // a prime step: 64 distinct offsets
+    let pool = DATA.get_or_init(|| {
+        // 65 rotations of one random MiB, each at its own offset: no two MiB alike, so a
+        // lost, doubled or swapped block shows.
+        let base = draw::bytes(&mut Rng::with_seed(seed::run_seed()), BLOCK);
+        let mut data = Vec::with_capacity(65 * BLOCK);
+        for i in 0..65 {
+            let at = (i * 104_729 + 1) % BLOCK; // a prime step: distinct offsets
             data.extend_from_slice(&base[at..]);
             data.extend_from_slice(&base[..at]);
         }
         data
-    })
+    });
+    let at = rng.usize(..BLOCK);
+    let len = 63 * BLOCK + rng.usize(..=BLOCK);
+    &pool[at..at + len]
 }
 
-pub(super) const TEXT: &[u8] =
-    b"Dear receiver,\nthis is a plain text file.\nIt ends with a newline.\n";
-
-pub(super) fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+/// A name as the steps and failures quote it.
+pub(super) fn quoted(name: &[u8]) -> String {
+    bytes::show(name)
 }
 
-/// Send a file with the peer sender; a refusal is a failure.
-pub(super) fn peer_send(addr: SocketAddr, name: &str, data: &[u8]) -> Result<(), Failure> {
-    let reply = peer::send_file(addr, name.as_bytes(), data)
-        .map_err(|e| Failure::expected(format!("the receiver takes {name} and then closes"), e))?;
-    expect_ok(name, &reply)
+/// Send a file with the peer sender, recording each step; a refusal is a failure.
+pub(super) fn peer_send(
+    ctx: &Ctx,
+    addr: SocketAddr,
+    name: &str,
+    data: &[u8],
+) -> Result<(), Failure> {
+    let mut sender = sender_past_ok(ctx, addr, name)?;
+    sender.send(data).map_err(|e| {
+        Failure::expected(
+            format!("the receiver takes the {} bytes of {name:?}", data.len()),
+            format!("sending them failed: {e}"),
+        )
+    })?;
+    ctx.step(format!(
+        "peer sender streamed {} bytes, then half-closed",
+        data.len()
+    ));
+    sender.finish(IO_TIMEOUT).map_err(|e| {
+        Failure::expected(
+            format!("the receiver closes once {name:?} is saved"),
+            format!("after the last byte and a half-close, {e}"),
+        )
+    })?;
+    ctx.step("receiver closed the connection");
+    Ok(())
 }
 
 /// Connect with the peer sender and send `name`; the receiver must answer `ok`. For the
 /// checks that then send the bytes their own way (slowly, half, not at all).
-pub(super) fn sender_past_ok(addr: SocketAddr, name: &str) -> Result<Sender, Failure> {
+pub(super) fn sender_past_ok(ctx: &Ctx, addr: SocketAddr, name: &str) -> Result<Sender, Failure> {
     let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
     sender.send_name(name.as_bytes()).map_err(could_not_talk)?;
-    let reply = sender.reply().map_err(could_not_talk)?;
+    ctx.step(format!(
+        "peer sender sent the name {}",
+        quoted(name.as_bytes())
+    ));
+    let reply = sender.reply().map_err(|e| {
+        Failure::expected(
+            format!("the reply `ok` to the name {name:?}"),
+            format!("no reply: {e}"),
+        )
+    })?;
+    ctx.step(format!("receiver replied {}", quoted(&reply)));
     expect_ok(name, &reply)?;
     Ok(sender)
 }
@@ -215,7 +274,7 @@ pub(super) fn expect_ok(name: &str, reply: &[u8]) -> Result<(), Failure> {
     }
     Err(Failure::expected(
         format!("the reply `ok` to the name {name:?}"),
-        format!("{:?}", String::from_utf8_lossy(reply)),
+        quoted(reply),
     ))
 }
 

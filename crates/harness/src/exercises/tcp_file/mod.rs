@@ -4,18 +4,24 @@
 //! peer sender of peers/tcp_file.rs and the reference sender; the student's sender meets
 //! the peer receiver and the reference receiver; then the two meet each other.
 //!
-//! The checks live in files of one concept: `receiver` (the student's tcp_recv against the
-//! peer sender and the reference sender), `sender` (the student's tcp_send against the peer
-//! receiver and the reference receiver, and the two meeting), and `common` (the folders,
-//! data and protocol steps both use).
+//! The checks live in files of one concept: `receiver` (the student's tcp_recv doing its
+//! job), `receiver_names` (hostile and unusual names, drawn by `names`),
+//! `receiver_failures` (resets, idle peers, races, a vanishing DIR), `sender` (the
+//! student's tcp_send, and the two meeting), and `common` (folders, drawn data, the
+//! protocol's steps).
 
 mod common;
+mod names;
 mod receiver;
+mod receiver_failures;
+mod receiver_names;
 mod sender;
 
 use crate::check::{Check, Exercise};
 
 use receiver::*;
+use receiver_failures::*;
+use receiver_names::*;
 use sender::*;
 
 pub static EXERCISE: Exercise = Exercise {
@@ -53,6 +59,11 @@ static CHECKS: &[Check] = &[
         recv_refuses_hostile_names,
     ),
     Check::new(
+        "recv_accepts_unusual_names",
+        "#names-from-the-wire-are-hostile",
+        recv_accepts_unusual_names,
+    ),
+    Check::new(
         "recv_keeps_existing_file",
         "#never-show-a-half-written-file",
         recv_keeps_existing_file,
@@ -84,6 +95,22 @@ static CHECKS: &[Check] = &[
         "#a-read-error-is-not-the-end-of-the-file",
         recv_reset_mid_file_leaves_nothing,
     ),
+    #[cfg(unix)]
+    Check::new(
+        "recv_reset_before_first_byte",
+        "#a-read-error-is-not-the-end-of-the-file",
+        recv_reset_before_first_byte,
+    ),
+    Check::new(
+        "recv_same_name_at_once",
+        "#never-show-a-half-written-file",
+        recv_same_name_at_once,
+    ),
+    Check::new(
+        "recv_folder_vanishes",
+        "#when-dir-vanishes",
+        recv_folder_vanishes,
+    ),
     Check::new(
         "recv_idle_connection_closed",
         "#idle-connections",
@@ -94,6 +121,7 @@ static CHECKS: &[Check] = &[
         "#the-protocol",
         recv_works_with_reference_sender,
     ),
+    Check::new("recv_port_in_use", "#the-address", recv_port_in_use),
     Check::new(
         "send_base_name_only",
         "#the-sender-step-by-step",
@@ -125,10 +153,18 @@ static CHECKS: &[Check] = &[
         "#errors-before-connecting",
         send_missing_file_or_directory,
     ),
+    // Linux file names are any bytes; macOS and Windows ones are always Unicode.
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "send_name_not_utf8",
+        "#errors-before-connecting",
+        send_name_not_utf8,
+    ),
     Check::new(
         "send_works_with_reference_receiver",
         "#the-protocol",
         send_works_with_reference_receiver,
     ),
     Check::new("pair_send_to_recv", "#the-protocol", pair_send_to_recv),
+    Check::new("pair_default_address", "#the-address", pair_default_address),
 ];

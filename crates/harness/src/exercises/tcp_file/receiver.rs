@@ -1,21 +1,22 @@
-//! Checks of the student's receiver (tcp_recv): it meets the peer sender of
-//! peers/tcp_file.rs, which can misbehave at any step, and the reference sender.
+//! Checks of the student's receiver (tcp_recv) doing its job: announcing the address it
+//! bound, saving files whole under their names, flat memory, many senders at once, the
+//! default address and a port already taken. It meets the peer sender of
+//! peers/tcp_file.rs, which goes through the protocol one step at a time, and the
+//! reference sender. Names are in receiver_names.rs, failures in receiver_failures.rs.
 
-use std::collections::BTreeSet;
-use std::fs;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Barrier;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::check::{Ctx, Failure};
 use crate::expect;
 use crate::memory;
-use crate::peers::tcp_file::{self as peer, IO_TIMEOUT, Sender};
+use crate::peers::tcp_file::{self as peer, IO_TIMEOUT};
 
 use super::common::{
-    Folder, IDLE_MS, MEMORY_LIMIT, SAVE, TEXT, big_data, could_not_talk, entries, mib, peer_send,
-    pseudo_random, same_file, saved_line, sender_past_ok, wait_for_entry, with_receiver,
+    Folder, MEMORY_LIMIT, START, big_data, could_not_talk, data, expect_ok, file_name, peer_send,
+    same_file, saved_line, sender_past_ok, text, with_receiver,
 };
 
 pub(super) fn recv_ready_line(ctx: &Ctx) -> Result<(), Failure> {
@@ -27,229 +28,138 @@ pub(super) fn recv_ready_line(ctx: &Ctx) -> Result<(), Failure> {
                 format!("it failed: {e}"),
             )
         })?;
-        Ok(())
+        bound_only_loopback(addr)
     })
 }
 
+/// Asked for 127.0.0.1, a receiver must not listen on every address (0.0.0.0), where
+/// other machines reach it. On Linux all of 127.0.0.0/8 is this machine, so a connection
+/// to 127.0.0.2 reaches a socket bound to 0.0.0.0 and is refused by one bound to
+/// 127.0.0.1: whatever the announcement says.
+fn bound_only_loopback(addr: SocketAddr) -> Result<(), Failure> {
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let other = SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2), addr.port()));
+    match TcpStream::connect_timeout(&other, IO_TIMEOUT) {
+        Err(_) => Ok(()),
+        Ok(_) => Err(Failure::expected(
+            format!("a socket bound to {addr}, the address asked for, and no other"),
+            format!(
+                "a connection to {other} was taken too: the socket is bound to every \
+                 address (0.0.0.0), where other machines can send it files; bind the ADDR \
+                 argument as given"
+            ),
+        )),
+    }
+}
+
 pub(super) fn recv_saves_text_file(ctx: &Ctx) -> Result<(), Failure> {
+    let (name, text) = {
+        let mut rng = ctx.rng();
+        (file_name(&mut rng), text(&mut rng))
+    };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
     with_receiver(ctx, &[], &inbox, |server, addr| {
-        peer_send(addr, "hello.txt", TEXT)?;
-        saved_line(server, "hello.txt", TEXT.len())?;
-        same_file(&inbox.join("hello.txt"), TEXT, "hello.txt")
+        peer_send(ctx, addr, &name, &text)?;
+        saved_line(server, &name, text.len())?;
+        same_file(&inbox.join(&name), &text, &name)
     })
 }
 
 pub(super) fn recv_empty_file(ctx: &Ctx) -> Result<(), Failure> {
+    let name = file_name(&mut ctx.rng());
     let folder = Folder::new()?;
     let inbox = folder.inbox();
     with_receiver(ctx, &[], &inbox, |server, addr| {
-        peer_send(addr, "empty.txt", b"")?;
-        saved_line(server, "empty.txt", 0)?;
-        same_file(&inbox.join("empty.txt"), b"", "an empty file")
+        peer_send(ctx, addr, &name, b"")?;
+        saved_line(server, &name, 0)?;
+        same_file(&inbox.join(&name), b"", "an empty file")
     })
 }
 
 pub(super) fn recv_big_file_flat_memory(ctx: &Ctx) -> Result<(), Failure> {
+    let (name, data) = {
+        let mut rng = ctx.rng();
+        (file_name(&mut rng), big_data(&mut rng))
+    };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
-    let data = big_data();
     with_receiver(ctx, &[], &inbox, |server, addr| {
-        peer_send(addr, "big.bin", data)?;
-        saved_line(server, "big.bin", data.len())?;
-        same_file(&inbox.join("big.bin"), data, "a 64 MiB random file")?;
-        if !memory::supported() {
-            return Ok(()); // the transfer is checked; memory only where /proc tells it
-        }
-        match memory::peak_rss(server.id()) {
-            Some(peak) if peak < MEMORY_LIMIT => Ok(()),
-            Some(peak) => Err(Failure::expected(
-                format!(
-                    "peak memory under {} while receiving a 64 MiB file (stream it \
-                     through a buffer)",
-                    mib(MEMORY_LIMIT)
-                ),
-                format!("{} (VmHWM)", mib(peak)),
-            )),
-            None => Err(Failure::new(
-                "the receiver's memory could not be read: did it exit?",
-            )),
-        }
+        peer_send(ctx, addr, &name, data)?;
+        saved_line(server, &name, data.len())?;
+        same_file(&inbox.join(&name), data, "a big random file")?;
+        memory::peak_under(
+            memory::peak_rss(server.id()),
+            MEMORY_LIMIT,
+            &format!("receiving a file of {}", memory::mib(data.len() as u64)),
+            "stream it through a buffer",
+        )
     })
 }
 
 pub(super) fn recv_replies_exactly_ok(ctx: &Ctx) -> Result<(), Failure> {
+    let (name, text) = {
+        let mut rng = ctx.rng();
+        (file_name(&mut rng), text(&mut rng))
+    };
     let folder = Folder::new()?;
     with_receiver(ctx, &[], &folder.inbox(), |_, addr| {
-        let all = peer::send_file(addr, b"reply.txt", TEXT)
-            .map_err(|e| Failure::expected("the receiver takes reply.txt and then closes", e))?;
+        let all = peer::send_file(addr, name.as_bytes(), &text).map_err(|e| {
+            Failure::expected(format!("the receiver takes {name:?} and then closes"), e)
+        })?;
         if all == b"ok" {
             return Ok(());
         }
         Err(Failure::expected(
             "the two bytes `ok` and nothing else on the whole connection (a Go sender \
              compares the reply with \"ok\")",
-            format!("{:?}", String::from_utf8_lossy(&all)),
+            crate::bytes::show(&all),
         ))
     })
 }
 
-pub(super) fn recv_refuses_hostile_names(ctx: &Ctx) -> Result<(), Failure> {
-    let folder = Folder::new()?;
-    let inbox = folder.inbox();
-    // An absolute path nobody else uses, so that finding it proves who made it.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let absolute = std::env::temp_dir().join(format!(
-        "netlab-tcp_file-{}-{nanos}.txt",
-        std::process::id()
-    ));
-    let absolute_name = absolute.to_string_lossy().into_owned();
-    let mut glued = b"notes.txt".to_vec();
-    glued.extend(std::iter::repeat_n(0u8, 64 * 1024));
-    let cases: Vec<(Vec<u8>, &str)> = vec![
-        (b"../x".to_vec(), "a path climbing out of the folder"),
-        (absolute_name.clone().into_bytes(), "an absolute path"),
-        (b"a/b".to_vec(), "a path with a folder"),
-        (b"a\\b".to_vec(), "a Windows path with a folder"),
-        (b"..".to_vec(), "the parent folder"),
-        (b".".to_vec(), "the folder itself"),
-        (Vec::new(), "an empty name (the sender half-closed at once)"),
-        (vec![b'a'; 256], "a name of 256 bytes"),
-        (b"a\0b.txt".to_vec(), "a name with a NUL byte"),
-        (b"caf\xe9.txt".to_vec(), "a name that is not UTF-8"),
-        (
-            glued,
-            "a name with 64 KiB of file glued on (a sender that did not wait for ok)",
-        ),
-    ];
-    let result = with_receiver(ctx, &[], &inbox, |_, addr| {
-        for (name, what) in &cases {
-            let shown = format!(
-                "{:?}, {what}",
-                String::from_utf8_lossy(&name[..name.len().min(40)])
-            );
-            refuse_one(addr, name, &shown)?;
-            let outside: BTreeSet<String> = entries(folder.root())
-                .into_iter()
-                .filter(|e| e != "inbox")
-                .collect();
-            let inside = entries(&inbox);
-            if !inside.is_empty() || !outside.is_empty() || absolute.exists() {
-                return Err(Failure::expected(
-                    format!("nothing created anywhere for the name {shown}"),
-                    format!(
-                        "in DIR: {inside:?}; beside DIR: {outside:?}; {}: {}",
-                        absolute.display(),
-                        if absolute.exists() {
-                            "exists"
-                        } else {
-                            "absent"
-                        }
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    });
-    let _ = fs::remove_file(&absolute);
-    result
-}
-
-/// Send one bad name; the receiver must answer with a reason (not `ok`) and close.
-fn refuse_one(addr: SocketAddr, name: &[u8], shown: &str) -> Result<(), Failure> {
-    let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
-    sender.send_name(name).map_err(could_not_talk)?;
-    // A receiver that refuses while unread bytes wait (the glued case) resets the
-    // connection, which may swallow its reason: then only "not ok" can be asked for.
-    let glued = name.len() > 1024;
-    let reply = match sender.reply() {
-        Ok(reply) => reply,
-        Err(_) if glued => Vec::new(),
-        Err(e) => {
-            return Err(Failure::expected(
-                format!("a short reason for refusing the name {shown}"),
-                format!("the read failed: {e}"),
-            ));
-        }
-    };
-    if reply.starts_with(b"ok") {
-        // Go on like a sender would: whatever the receiver does with it shows below.
-        let _ = sender.send(b"pwned\n");
-        let _ = sender.finish(IO_TIMEOUT);
-        return Err(Failure::expected(
-            format!("a refusal (not `ok`) for the name {shown}"),
-            format!("{:?}", String::from_utf8_lossy(&reply)),
-        ));
-    }
-    if reply.is_empty() && !glued {
-        return Err(Failure::expected(
-            format!("a short reason for refusing the name {shown}"),
-            "the connection closed without a word: the sender cannot tell the user why",
-        ));
-    }
-    sender.wait_closed(IO_TIMEOUT).map_err(|e| {
-        Failure::expected(
-            format!("the receiver closes after refusing the name {shown}"),
-            e,
-        )
-    })?;
-    Ok(())
-}
-
-pub(super) fn recv_keeps_existing_file(ctx: &Ctx) -> Result<(), Failure> {
-    let folder = Folder::new()?;
-    let inbox = folder.inbox();
-    fs::write(inbox.join("report.txt"), b"the original\n")?;
-    with_receiver(ctx, &[], &inbox, |_, addr| {
-        let reply = peer::send_file(addr, b"report.txt", b"a replacement\n")
-            .map_err(|e| Failure::expected("a refusal: report.txt already exists in DIR", e))?;
-        if reply.starts_with(b"ok") || reply.is_empty() {
-            return Err(Failure::expected(
-                "a short reason (not `ok`): report.txt already exists in DIR",
-                format!("{:?}", String::from_utf8_lossy(&reply)),
-            ));
-        }
-        same_file(
-            &inbox.join("report.txt"),
-            b"the original\n",
-            "the existing report.txt, untouched",
-        )?;
-        let left = entries(&inbox);
-        if left.len() != 1 {
-            return Err(Failure::expected(
-                "only report.txt in DIR",
-                format!("{left:?}"),
-            ));
-        }
-        Ok(())
-    })
-}
-
 pub(super) fn recv_two_files_in_a_row(ctx: &Ctx) -> Result<(), Failure> {
+    let files = {
+        let mut rng = ctx.rng();
+        let first = (file_name(&mut rng), text(&mut rng));
+        let mut second = (file_name(&mut rng), data(&mut rng, 50_000..=150_000));
+        if second.0 == first.0 {
+            second.0.insert(0, '2');
+        }
+        [first, second]
+    };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
-    let second = pseudo_random(100_000, 2);
     with_receiver(ctx, &[], &inbox, |server, addr| {
-        peer_send(addr, "first.txt", TEXT)?;
-        saved_line(server, "first.txt", TEXT.len())?;
-        peer_send(addr, "second.bin", &second)?;
-        saved_line(server, "second.bin", second.len())?;
-        same_file(&inbox.join("first.txt"), TEXT, "the first file")?;
-        same_file(&inbox.join("second.bin"), &second, "the second file")
+        for (name, data) in &files {
+            peer_send(ctx, addr, name, data)?;
+            saved_line(server, name, data.len())?;
+        }
+        for (name, data) in &files {
+            same_file(&inbox.join(name), data, name)?;
+        }
+        Ok(())
     })
 }
 
 pub(super) fn recv_eight_senders_at_once(ctx: &Ctx) -> Result<(), Failure> {
+    let files: Vec<(String, Vec<u8>)> = {
+        let mut rng = ctx.rng();
+        (0..8)
+            .map(|i| {
+                let name = format!("{i}-{}", file_name(&mut rng));
+                (name, data(&mut rng, 128 * 1024..=384 * 1024))
+            })
+            .collect()
+    };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
-    let files: Vec<(String, Vec<u8>)> = (0..8)
-        .map(|i| (format!("part-{i}.bin"), pseudo_random(256 * 1024, 100 + i)))
-        .collect();
     with_receiver(ctx, &[], &inbox, |server, addr| {
         let start = Barrier::new(files.len());
+        // Eight at once: their steps would interleave differently every run, so they
+        // are not recorded; a failure says which file.
         let results: Vec<Result<(), Failure>> = thread::scope(|scope| {
             let handles: Vec<_> = files
                 .iter()
@@ -257,7 +167,13 @@ pub(super) fn recv_eight_senders_at_once(ctx: &Ctx) -> Result<(), Failure> {
                     let start = &start;
                     scope.spawn(move || {
                         start.wait();
-                        peer_send(addr, name, data)
+                        let reply = peer::send_file(addr, name.as_bytes(), data).map_err(|e| {
+                            Failure::expected(
+                                format!("the receiver takes {name:?} and then closes"),
+                                e,
+                            )
+                        })?;
+                        expect_ok(name, &reply)
                     })
                 })
                 .collect();
@@ -285,175 +201,69 @@ pub(super) fn recv_eight_senders_at_once(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub(super) fn recv_slow_sender_does_not_block_others(ctx: &Ctx) -> Result<(), Failure> {
+    let (slow_name, slow_text, fast_name, fast) = {
+        let mut rng = ctx.rng();
+        let slow_name = format!("slow-{}", file_name(&mut rng));
+        let slow_text = format!("{}\n", crate::draw::short_word(&mut rng)).into_bytes();
+        let fast_name = format!("fast-{}", file_name(&mut rng));
+        (
+            slow_name,
+            slow_text,
+            fast_name,
+            data(&mut rng, 5_000..=20_000),
+        )
+    };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
     with_receiver(ctx, &[], &inbox, |server, addr| {
         // The slow sender gets its ok, sends a few bytes one by one, then pauses...
-        let mut slow = sender_past_ok(addr, "slow.txt")?;
-        slow.send_slowly(b"sl", Duration::from_millis(20))
+        let mut slow = sender_past_ok(ctx, addr, &slow_name)?;
+        let (first, rest) = slow_text.split_at(2);
+        slow.send_slowly(first, Duration::from_millis(20))
             .map_err(could_not_talk)?;
+        ctx.step(format!(
+            "peer sender sent 2 bytes of {slow_name:?}, one at a time, and paused"
+        ));
         // ...and while it is paused mid-file, another sender must get through.
-        let fast = pseudo_random(10_000, 7);
-        peer_send(addr, "fast.bin", &fast).map_err(|failure| {
+        peer_send(ctx, addr, &fast_name, &fast).map_err(|failure| {
             Failure::new(format!(
                 "while one sender was paused in the middle of its file, a second sender \
                  could not get through: serve each connection in its own thread\n{failure}"
             ))
         })?;
-        saved_line(server, "fast.bin", fast.len())?;
-        slow.send_slowly(b"ow\n", Duration::from_millis(20))
+        saved_line(server, &fast_name, fast.len())?;
+        slow.send_slowly(rest, Duration::from_millis(20))
             .map_err(could_not_talk)?;
-        slow.finish(IO_TIMEOUT)
-            .map_err(|e| Failure::expected("the receiver closes after slow.txt", e))?;
-        saved_line(server, "slow.txt", 5)?;
-        same_file(&inbox.join("slow.txt"), b"slow\n", "slow.txt")?;
-        same_file(&inbox.join("fast.bin"), &fast, "fast.bin")
-    })
-}
-
-pub(super) fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Failure> {
-    let folder = Folder::new()?;
-    let inbox = folder.inbox();
-    let data = pseudo_random(200_000, 3);
-    with_receiver(ctx, &[], &inbox, |server, addr| {
-        let mut sender = sender_past_ok(addr, "draft.bin")?;
-        sender.send(&data[..100_000]).map_err(could_not_talk)?;
-        // Half the file is out; the sender pauses. Whatever the receiver has put in DIR
-        // by now must not carry the final name.
-        let seen = wait_for_entry(&inbox, Duration::from_millis(500));
-        if seen.contains("draft.bin") {
-            return Err(Failure::expected(
-                "no draft.bin in DIR while only half of it has arrived (write to a \
-                 temporary name, give it its name at the end)",
-                format!("DIR holds {seen:?} mid-transfer"),
-            ));
-        }
-        sender.send(&data[100_000..]).map_err(could_not_talk)?;
-        sender
-            .finish(IO_TIMEOUT)
-            .map_err(|e| Failure::expected("the receiver closes after draft.bin", e))?;
-        saved_line(server, "draft.bin", data.len())?;
-        same_file(&inbox.join("draft.bin"), &data, "draft.bin")
-    })
-}
-
-#[cfg(unix)]
-pub(super) fn recv_reset_mid_file_leaves_nothing(ctx: &Ctx) -> Result<(), Failure> {
-    let folder = Folder::new()?;
-    let inbox = folder.inbox();
-    let data = pseudo_random(200_000, 4);
-    with_receiver(ctx, &[], &inbox, |server, addr| {
-        let mut sender = sender_past_ok(addr, "partial.bin")?;
-        sender.send(&data[..100_000]).map_err(could_not_talk)?;
-        // Let the receiver start its temporary file, then pull the plug.
-        let had_file = !wait_for_entry(&inbox, Duration::from_millis(500)).is_empty();
-        sender.abort().map_err(could_not_talk)?;
-
-        // Until DIR is empty again; a receiver that kept nothing on disk gets a while
-        // more to show whether it saves the half file anyway.
-        let deadline = Instant::now() + SAVE;
-        let mut empty_since: Option<Instant> = None;
-        let settle = if had_file {
-            Duration::ZERO
-        } else {
-            Duration::from_millis(200)
-        };
-        loop {
-            let left = entries(&inbox);
-            let now = Instant::now();
-            if left.is_empty() {
-                let since = *empty_since.get_or_insert(now);
-                if now - since >= settle {
-                    break;
-                }
-            } else {
-                empty_since = None;
-            }
-            let saved = server
-                .stdout_so_far()
-                .lines()
-                .find(|l| l.starts_with("saved partial.bin"))
-                .map(str::to_string);
-            if let Some(line) = saved {
-                return Err(Failure::expected(
-                    "no `saved` line for a transfer that was reset half-way (a read \
-                     error is not the end of the file)",
-                    format!("{line:?}"),
-                ));
-            }
-            if now >= deadline {
-                let why = if left.contains("partial.bin") {
-                    "half a file under its final name"
-                } else {
-                    "a temporary file left behind: remove it when a transfer fails"
-                };
-                return Err(Failure::expected(
-                    "nothing in DIR after the sender reset the connection half-way",
-                    format!("DIR holds {left:?}: {why}"),
-                ));
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        // And the receiver still serves.
-        peer_send(addr, "after.txt", TEXT)?;
-        saved_line(server, "after.txt", TEXT.len())
-    })
-}
-
-pub(super) fn recv_idle_connection_closed(ctx: &Ctx) -> Result<(), Failure> {
-    let folder = Folder::new()?;
-    let inbox = folder.inbox();
-    let idle = IDLE_MS.to_string();
-    with_receiver(ctx, &["--idle-timeout", &idle], &inbox, |_, addr| {
-        let window = Duration::from_millis(IDLE_MS * 10);
-        let too_soon = Duration::from_millis(IDLE_MS * 3 / 4);
-        // One sender connects and says nothing...
-        let mut silent = Sender::connect(addr).map_err(could_not_talk)?;
-        let silent_since = Instant::now();
-        // ...another gets its ok, sends a few bytes, and goes quiet.
-        let mut stalled = sender_past_ok(addr, "stalled.txt")?;
-        stalled.send(b"first words").map_err(could_not_talk)?;
-        let stalled_since = Instant::now();
-        for (sender, since, what) in [
-            (
-                &mut silent,
-                silent_since,
-                "a connection that never sent a name",
-            ),
-            (
-                &mut stalled,
-                stalled_since,
-                "a connection that stopped sending mid-file",
-            ),
-        ] {
-            let left = window.saturating_sub(since.elapsed());
-            sender.wait_closed(left).map_err(|e| {
-                Failure::expected(
-                    format!("{what} closed by the receiver after --idle-timeout {IDLE_MS}"),
-                    e,
-                )
-            })?;
-            if since.elapsed() < too_soon {
-                return Err(Failure::expected(
-                    format!("{what} kept open for about {IDLE_MS} ms"),
-                    format!("closed after {} ms", since.elapsed().as_millis()),
-                ));
-            }
-        }
-        Ok(())
+        ctx.step(format!(
+            "peer sender sent the other {} bytes of {slow_name:?} and half-closed",
+            rest.len()
+        ));
+        slow.finish(IO_TIMEOUT).map_err(|e| {
+            Failure::expected(format!("the receiver closes after {slow_name:?}"), e)
+        })?;
+        saved_line(server, &slow_name, slow_text.len())?;
+        same_file(&inbox.join(&slow_name), &slow_text, &slow_name)?;
+        same_file(&inbox.join(&fast_name), &fast, &fast_name)
     })
 }
 
 pub(super) fn recv_works_with_reference_sender(ctx: &Ctx) -> Result<(), Failure> {
+    let (name, data) = {
+        let mut rng = ctx.rng();
+        (file_name(&mut rng), data(&mut rng, 200_000..=400_000))
+    };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
-    let data = pseudo_random(300_000, 5);
-    folder.write("outbox/photo.jpg", &data)?;
+    folder.write(&format!("outbox/{name}"), &data)?;
     with_receiver(ctx, &[], &inbox, |server, addr| {
+        ctx.step(format!(
+            "the reference sender sends outbox/{name} ({} bytes)",
+            data.len()
+        ));
         let output = ctx
             .reference("tcp_send")
             .cwd(folder.root())
-            .arg("outbox/photo.jpg")
+            .arg(format!("outbox/{name}"))
             .arg(addr.to_string())
             .run()?;
         expect::exit_code(
@@ -461,7 +271,107 @@ pub(super) fn recv_works_with_reference_sender(ctx: &Ctx) -> Result<(), Failure>
             0,
             "the reference sender got `ok` and saw your receiver close",
         )?;
-        saved_line(server, "photo.jpg", data.len())?;
-        same_file(&inbox.join("photo.jpg"), &data, "photo.jpg")
+        saved_line(server, &name, data.len())?;
+        same_file(&inbox.join(&name), &data, &name)
     })
+}
+
+/// With no ADDR the receiver listens on 127.0.0.1:8000 and saves into the current folder;
+/// with no ADDR the sender sends there. Port 8000 may be taken on this machine (by
+/// another program, or by this very check running for another exercise copy): then the
+/// receiver must say so cleanly, `error: ...` and exit 1, not a usage error.
+pub(super) fn pair_default_address(ctx: &Ctx) -> Result<(), Failure> {
+    let (name, text) = {
+        let mut rng = ctx.rng();
+        (file_name(&mut rng), text(&mut rng))
+    };
+    let folder = Folder::new()?;
+    let inbox = folder.inbox();
+    folder.write(&name, &text)?;
+    ctx.step("tcp_recv started with no arguments, in DIR");
+    let server = ctx
+        .student("tcp_recv")
+        .cwd(&inbox)
+        .timeout(Duration::from_secs(30))
+        .spawn()?;
+    let first = server.wait_for_line(START, |_| true);
+    if first.is_none() {
+        let output = server.wait_for_exit(Duration::from_secs(2));
+        if output.code() == Some(2) {
+            return Err(Failure::expected(
+                "with no arguments: listen on 127.0.0.1:8000 and save into the current \
+                 folder (ADDR and DIR are optional)",
+                "a usage error (exit code 2)",
+            )
+            .with_run(&output));
+        }
+        expect::clean_error(
+            &output,
+            "port 8000 is taken on this machine: the only error allowed here",
+        )?;
+        let stderr = output.stderr_text();
+        if stderr.contains("8000") || stderr.to_lowercase().contains("in use") {
+            return Ok(());
+        }
+        return Err(Failure::expected(
+            "`listening on 127.0.0.1:8000`, or (when port 8000 is taken) an error about \
+             that address",
+            "an error that is not about the address",
+        )
+        .with_run(&output));
+    }
+    if first.as_deref() != Some("listening on 127.0.0.1:8000") {
+        return Err(Failure::expected(
+            "the first line `listening on 127.0.0.1:8000` (the default address)",
+            format!("{:?}", first.unwrap_or_default()),
+        )
+        .with_run(&server.kill()));
+    }
+    ctx.step("tcp_recv: `listening on 127.0.0.1:8000`");
+    ctx.step(format!("tcp_send {name} started, with no ADDR"));
+    let output = ctx
+        .student("tcp_send")
+        .cwd(folder.root())
+        .arg(&name)
+        .timeout(Duration::from_secs(15))
+        .run()?;
+    let sent = expect::stdout_is(
+        &output,
+        format!("sent {name} ({} bytes)\n", text.len()).as_bytes(),
+        "the sender's default address is the receiver's: 127.0.0.1:8000",
+    );
+    sent.and_then(|()| saved_line(&server, &name, text.len()))
+        .and_then(|()| same_file(&inbox.join(&name), &text, &name))
+        .map_err(|failure| failure.with_run(&server.kill()))
+}
+
+/// A port another socket already listens on: bind fails, and the receiver says so and
+/// exits 1, instead of panicking, hanging, or calling it a usage error.
+pub(super) fn recv_port_in_use(ctx: &Ctx) -> Result<(), Failure> {
+    let taken = TcpListener::bind("127.0.0.1:0")?;
+    let addr = taken.local_addr()?;
+    let folder = Folder::new()?;
+    ctx.step(format!("the check listens on {addr} itself"));
+    ctx.step(format!("tcp_recv started on {addr}"));
+    let output = ctx
+        .student("tcp_recv")
+        .arg(addr.to_string())
+        .arg(folder.inbox())
+        .timeout(Duration::from_secs(3))
+        .run()?;
+    if output.timed_out {
+        return Err(Failure::expected(
+            format!("`error: ...` and exit code 1: {addr} is taken, bind fails"),
+            "it was still running 3000 ms later",
+        )
+        .with_run(&output));
+    }
+    if output.code() == Some(2) {
+        return Err(Failure::expected(
+            format!("`error: ...` and exit code 1: {addr} is taken (the arguments were right)"),
+            "a usage error (exit code 2)",
+        )
+        .with_run(&output));
+    }
+    expect::clean_error(&output, "the address is taken: bind fails")
 }
