@@ -242,6 +242,8 @@ fn normalise(text: &str) -> String {
             (r"\b\d+(\.\d+)? ?(KiB|MiB|GiB)\b", "N $2"),
             (r"\bpid \d+", "pid N"),
             (r"thread '[^']*' \(\d+\)", "thread 'T'"),
+            // The same in a quoted stderr line, where `'` is shown escaped.
+            (r"thread \\'[^'\\]*\\' \(\d+\)", "thread 'T'"),
             (
                 r"\d+ bytes past the capture limit",
                 "N bytes past the capture limit",
