@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{MAIN_SEPARATOR_STR, Path, is_separator};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: fs_meta [--no-follow] PATH...";
@@ -11,19 +11,25 @@ const USAGE: &str = "usage: fs_meta [--no-follow] PATH...";
 // ANCHOR: main
 fn main() -> ExitCode {
     // args_os, not args: a file name need not be valid UTF-8 on Unix.
-    let mut args: Vec<_> = std::env::args_os().skip(1).collect();
-    let follow = args.first().is_none_or(|first| first != "--no-follow");
-    if !follow {
-        args.remove(0);
-    }
-    if args.is_empty() {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    // The option, if any, comes first: `fs_meta [--no-follow] PATH...`.
+    let (follow, paths) = match args.split_first() {
+        Some((first, rest)) if first == "--no-follow" => (false, rest),
+        _ => (true, &args[..]),
+    };
+    // No path, or an option this program does not know (`-x`, `--bogus`) where the
+    // paths start, is a usage error. A file named `-x` is still `./-x`.
+    if paths
+        .first()
+        .is_none_or(|first| first.as_encoded_bytes().starts_with(b"-"))
+    {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
 
     let mut failed = false;
     let mut first_block = true;
-    for arg in &args {
+    for arg in paths {
         let path = Path::new(arg);
         match describe(path, follow) {
             Ok(block) => {
@@ -59,13 +65,18 @@ fn describe(path: &Path, follow: bool) -> io::Result<String> {
         fs::symlink_metadata(path)?
     };
 
-    // FileInfo.Name() is the last component of the path as given: `file.txt` for
-    // `dir/sub/file.txt`, `link` for a symlink even when it is followed.
-    let name = path
-        .components()
-        .next_back()
-        .map_or(path.as_os_str(), |last| last.as_os_str())
-        .to_string_lossy();
+    // FileInfo.Name() is the last element of the path as given, trailing slashes
+    // dropped: `file.txt` for `dir/sub/file.txt`, `sub` for `dir/sub/`, `.` for `.` and
+    // `dir/.`, `..` for `..`, `/` for `/`; `link` for a symlink even when it is followed.
+    // (`Path::file_name` has no answer for `.`, `..` and `/`, and `components()` drops
+    // a `.` at the end.)
+    let text = path.to_string_lossy();
+    let trimmed = text.trim_end_matches(is_separator);
+    let name = match trimmed.rsplit_once(is_separator) {
+        Some((_, last)) => last,
+        None if trimmed.is_empty() => MAIN_SEPARATOR_STR, // `/`, `//`: the root
+        None => trimmed,
+    };
 
     let file_type = meta.file_type();
     let kind = if file_type.is_symlink() {

@@ -98,3 +98,58 @@ pub fn clean_error(output: &Output, why: &str) -> Result<(), Failure> {
     exit_code(output, 1, why)?;
     stderr_line_starting(output, "error: ", "errors go to stderr as `error: ...`")
 }
+
+/// Stdout is exactly the lines `wanted`, each ended by `\n`, byte for byte (as
+/// [`stdout_is`], for output made of lines). The failure names the first line that
+/// differs, or the missing final newline, or what came after the last line, with lines
+/// quoted the way [`crate::bytes::escape`] shows bytes.
+pub fn stdout_lines_exact(output: &Output, wanted: &[Vec<u8>], why: &str) -> Result<(), Failure> {
+    let whole: Vec<u8> = wanted
+        .iter()
+        .flat_map(|line| line.iter().copied().chain([b'\n']))
+        .collect();
+    let got = &output.stdout;
+    if *got == whole {
+        return Ok(());
+    }
+    let last = wanted.last().map_or(String::new(), |l| quote_line(l));
+    let (expected, found) = if whole.strip_suffix(b"\n") == Some(&got[..]) {
+        (
+            format!("a newline after the last line {last} too ({why})"),
+            "stdout ends without it (print! where println! was meant?)".to_string(),
+        )
+    } else if let Some(more) = got.strip_prefix(&whole[..]) {
+        (
+            format!("nothing after the last line {last} ({why})"),
+            format!("more output: {}", crate::bytes::show(more)),
+        )
+    } else {
+        let got_lines: Vec<&[u8]> = got.split_inclusive(|&b| b == b'\n').collect();
+        let wanted_lines: Vec<&[u8]> = whole.split_inclusive(|&b| b == b'\n').collect();
+        let k = (0..)
+            .find(|&k| got_lines.get(k) != wanted_lines.get(k))
+            .unwrap_or_default();
+        let wanted_line = wanted_lines.get(k).map_or(&[][..], |l| &l[..l.len() - 1]);
+        let found = match got_lines.get(k) {
+            None => format!("stdout ends after line {k}"),
+            Some(line) => match line.strip_suffix(b"\n") {
+                Some(text) => quote_line(text),
+                None => format!("{} and no newline after it", quote_line(line)),
+            },
+        };
+        (
+            format!(
+                "line {} of stdout to be {} ({why})",
+                k + 1,
+                quote_line(wanted_line)
+            ),
+            found,
+        )
+    };
+    Err(Failure::expected(expected, found).with_run(output))
+}
+
+/// A line quoted as every failure shows text: UTF-8 as it is, the rest escaped.
+fn quote_line(line: &[u8]) -> String {
+    format!("\"{}\"", crate::bytes::escape(line))
+}

@@ -148,54 +148,6 @@ fn expect_lines(output: &Output, wanted: &[Vec<u8>], why: &str) -> Result<(), Fa
     Ok(())
 }
 
-/// Stdout is exactly `wanted`, each line ended by `\n`, byte for byte. The failure names
-/// the first line that differs, or the missing final newline, or what came after.
-fn expect_exact(output: &Output, wanted: &[Vec<u8>], why: &str) -> Result<(), Failure> {
-    let whole: Vec<u8> = wanted
-        .iter()
-        .flat_map(|line| line.iter().copied().chain([b'\n']))
-        .collect();
-    let got = &output.stdout;
-    if *got == whole {
-        return Ok(());
-    }
-    let last = wanted.last().map_or(String::new(), |l| quote(l));
-    let (expected, found) = if whole.strip_suffix(b"\n") == Some(&got[..]) {
-        (
-            format!("a newline after the last line {last} too ({why})"),
-            "stdout ends without it (print! where println! was meant?)".to_string(),
-        )
-    } else if let Some(more) = got.strip_prefix(&whole[..]) {
-        (
-            format!("nothing after the last line {last} ({why})"),
-            format!("more output: {}", bytes::show(more)),
-        )
-    } else {
-        let got_lines: Vec<&[u8]> = got.split_inclusive(|&b| b == b'\n').collect();
-        let wanted_lines: Vec<&[u8]> = whole.split_inclusive(|&b| b == b'\n').collect();
-        let k = (0..)
-            .find(|&k| got_lines.get(k) != wanted_lines.get(k))
-            .unwrap_or_default();
-        let wanted_line = wanted_lines.get(k).map_or(&[][..], |l| &l[..l.len() - 1]);
-        let found = match got_lines.get(k) {
-            None => format!("stdout ends after line {k}"),
-            Some(line) => match line.strip_suffix(b"\n") {
-                Some(text) => quote(text),
-                None => format!("{} and no newline after it", quote(line)),
-            },
-        };
-        (
-            format!(
-                "line {} of stdout to be {} ({why})",
-                k + 1,
-                quote(wanted_line)
-            ),
-            found,
-        )
-    };
-    Err(Failure::expected(expected, found).with_run(output))
-}
-
 fn strings(args: &[String]) -> Vec<OsString> {
     args.iter().map(OsString::from).collect()
 }
@@ -469,7 +421,7 @@ fn whole_stdout_exact(ctx: &Ctx) -> Result<(), Failure> {
     let args = strings(&words);
     let output = run(ctx, &args)?;
     let argv0 = ctx.student_path("os_args").as_os_str().to_os_string();
-    expect_exact(
+    expect::stdout_lines_exact(
         &output,
         &contract_lines(&argv0, &args),
         "stdout is exactly `argc: N`, then one `argv[i]: ...` line per argument, each \

@@ -17,15 +17,18 @@ fn main() {
     // Step 1. Read the arguments with `std::env::args_os().skip(1)` (Go: os.Args[1:]).
     //         If the first one is `--no-follow`, remember that and drop it.
     //
-    // Step 2. No path left? Print `usage: fs_meta [--no-follow] PATH...` to stderr and
-    //         exit with code 2: `return std::process::ExitCode::from(2)` from a
+    // Step 2. No path left, or the first one starts with `-` (an option you do not
+    //         know, like `-x`)? Print `usage: fs_meta [--no-follow] PATH...` to stderr
+    //         and exit with code 2: `return std::process::ExitCode::from(2)` from a
     //         `fn main() -> ExitCode`.
     //
     // Step 3. For each path, get its metadata:
     //           Go os.Stat(path)   ->  std::fs::metadata(path)          (follows symlinks)
     //           Go os.Lstat(path)  ->  std::fs::symlink_metadata(path)  (looks at the link)
     //         and print three lines, with a blank line between two paths' blocks:
-    //           name: FileInfo.Name()  ->  the path's last component: `Path::file_name`
+    //           name: FileInfo.Name()  ->  the path's last component, as written:
+    //                 `Path::file_name` for most paths, but it is None for `.`, `..`
+    //                 and `/`, which Go names `.`, `..` and `/` (see the book)
     //           size: Size()           ->  `meta.len()`, a u64 (files over 4 GiB exist)
     //           kind: file | dir | symlink | other
     //                 IsDir()          ->  `meta.is_dir()`
