@@ -362,6 +362,11 @@ impl Running {
         String::from_utf8_lossy(&self.stdout.snapshot().0).into_owned()
     }
 
+    /// Stderr so far, as text.
+    pub fn stderr_so_far(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.snapshot().0).into_owned()
+    }
+
     /// Whether the program has exited (without waiting).
     pub fn has_exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))

@@ -233,6 +233,13 @@ impl Receiver {
         })
     }
 
+    /// Listen on `addr` itself: a default port, which may be taken.
+    pub fn bind_to(addr: SocketAddr) -> io::Result<Receiver> {
+        Ok(Receiver {
+            listener: TcpListener::bind(addr)?,
+        })
+    }
+
     pub fn addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }

@@ -18,7 +18,7 @@ use crate::bytes;
 use crate::check::{self, Ctx, Failure};
 use crate::draw;
 use crate::peers::tcp_file::{IO_TIMEOUT, Sender};
-use crate::process::Running;
+use crate::process::{Output, Running};
 use crate::seed;
 
 /// How long a receiver has to print its `listening on` line.
@@ -92,6 +92,17 @@ pub(super) fn with_receiver(
     dir: &Path,
     body: impl FnOnce(&Running, SocketAddr) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
+    with_receiver_shown(ctx, options, dir, Order::AsPrinted, body)
+}
+
+/// [`with_receiver`], with the receiver's output shown in `order` on failure.
+pub(super) fn with_receiver_shown(
+    ctx: &Ctx,
+    options: &[&str],
+    dir: &Path,
+    order: Order,
+    body: impl FnOnce(&Running, SocketAddr) -> Result<(), Failure>,
+) -> Result<(), Failure> {
     let cmd = ctx
         .student("tcp_recv")
         .args(options)
@@ -101,7 +112,51 @@ pub(super) fn with_receiver(
     let (server, addr) = check::start_server(cmd, START)?;
     announced(addr)
         .and_then(|()| body(&server, addr))
-        .map_err(|failure| failure.with_run(&server.kill()))
+        .map_err(|failure| failure.with_run(&settled(server, order)))
+}
+
+/// How the receiver's output is shown with a failure.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Order {
+    AsPrinted,
+    /// Sorted after the first line: many senders at once finish in any order, and a
+    /// recorded failure must read the same every run.
+    Sorted,
+}
+
+/// Stop a receiver whose check failed, once its output has settled: when a check fails,
+/// its connections close, and what the receiver prints about them (a `saved` line, an
+/// error) belongs in the failure, every time, not only when it was quick enough.
+pub(super) fn settled(server: Running, order: Order) -> Output {
+    let quiet_for = Duration::from_millis(200);
+    let give_up = Instant::now() + Duration::from_secs(2);
+    let mut last = (0, 0);
+    let mut quiet_since = Instant::now();
+    while Instant::now() < give_up {
+        let now = (server.stdout_so_far().len(), server.stderr_so_far().len());
+        if now != last {
+            last = now;
+            quiet_since = Instant::now();
+        } else if quiet_since.elapsed() >= quiet_for {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    let mut output = server.kill();
+    if order == Order::Sorted {
+        output.stdout = sorted(&output.stdout, 1);
+        output.stderr = sorted(&output.stderr, 0);
+    }
+    output
+}
+
+/// The lines of `bytes` sorted, the first `keep` left where they are.
+fn sorted(bytes: &[u8], keep: usize) -> Vec<u8> {
+    let mut lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+    if lines.len() > keep {
+        lines[keep..].sort_unstable();
+    }
+    lines.concat()
 }
 
 /// The receiver was asked for `127.0.0.1:0`: its announcement must carry that IP and the
@@ -134,7 +189,14 @@ pub(super) fn saved_line(server: &Running, name: &str, bytes: usize) -> Result<(
         return Ok(());
     }
     let stdout = server.stdout_so_far();
-    let saved: Vec<&str> = stdout.lines().filter(|l| l.starts_with("saved")).collect();
+    // The saved lines with this size if any (other transfers may have their own), in a
+    // stable order: senders at once finish in any order.
+    let mut saved: Vec<&str> = stdout.lines().filter(|l| l.starts_with("saved")).collect();
+    let size = format!("({bytes} bytes)");
+    if saved.iter().any(|l| l.ends_with(&size)) {
+        saved.retain(|l| l.ends_with(&size));
+    }
+    saved.sort_unstable();
     let got = match saved.as_slice() {
         [] => format!("no `saved` line within {} ms", SAVE.as_millis()),
         lines => format!(

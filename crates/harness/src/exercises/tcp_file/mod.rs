@@ -122,6 +122,7 @@ static CHECKS: &[Check] = &[
         recv_works_with_reference_sender,
     ),
     Check::new("recv_port_in_use", "#the-address", recv_port_in_use),
+    Check::new("usage_errors", "#the-address", usage_errors),
     Check::new(
         "send_base_name_only",
         "#the-sender-step-by-step",

@@ -15,8 +15,8 @@ use crate::memory;
 use crate::peers::tcp_file::{self as peer, IO_TIMEOUT};
 
 use super::common::{
-    Folder, MEMORY_LIMIT, START, big_data, could_not_talk, data, expect_ok, file_name, peer_send,
-    same_file, saved_line, sender_past_ok, text, with_receiver,
+    Folder, MEMORY_LIMIT, Order, START, big_data, could_not_talk, data, expect_ok, file_name,
+    peer_send, same_file, saved_line, sender_past_ok, text, with_receiver, with_receiver_shown,
 };
 
 pub(super) fn recv_ready_line(ctx: &Ctx) -> Result<(), Failure> {
@@ -46,9 +46,10 @@ fn bound_only_loopback(addr: SocketAddr) -> Result<(), Failure> {
         Ok(_) => Err(Failure::expected(
             format!("a socket bound to {addr}, the address asked for, and no other"),
             format!(
-                "a connection to {other} was taken too: the socket is bound to every \
-                 address (0.0.0.0), where other machines can send it files; bind the ADDR \
-                 argument as given"
+                "a connection to {}, same port, was taken too: the socket is bound to \
+                 every address (0.0.0.0), where other machines can send it files; bind the \
+                 ADDR argument as given",
+                other.ip()
             ),
         )),
     }
@@ -156,7 +157,7 @@ pub(super) fn recv_eight_senders_at_once(ctx: &Ctx) -> Result<(), Failure> {
     };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
-    with_receiver(ctx, &[], &inbox, |server, addr| {
+    with_receiver_shown(ctx, &[], &inbox, Order::Sorted, |server, addr| {
         let start = Barrier::new(files.len());
         // Eight at once: their steps would interleave differently every run, so they
         // are not recorded; a failure says which file.
@@ -277,72 +278,98 @@ pub(super) fn recv_works_with_reference_sender(ctx: &Ctx) -> Result<(), Failure>
 }
 
 /// With no ADDR the receiver listens on 127.0.0.1:8000 and saves into the current folder;
-/// with no ADDR the sender sends there. Port 8000 may be taken on this machine (by
-/// another program, or by this very check running for another exercise copy): then the
-/// receiver must say so cleanly, `error: ...` and exit 1, not a usage error.
+/// with no ADDR the sender sends there. Port 8000 may be taken on this machine (by another
+/// program, or by this check running for another copy of the exercise): then the receiver
+/// must say so cleanly, `error: ...` and exit 1, not a usage error, and the sender's half
+/// cannot be tried. Only the address is looked at, so that the outcome of every other
+/// mistake does not depend on whether port 8000 happens to be free.
 pub(super) fn pair_default_address(ctx: &Ctx) -> Result<(), Failure> {
     let (name, text) = {
         let mut rng = ctx.rng();
         (file_name(&mut rng), text(&mut rng))
     };
     let folder = Folder::new()?;
-    let inbox = folder.inbox();
     folder.write(&name, &text)?;
-    ctx.step("tcp_recv started with no arguments, in DIR");
-    let server = ctx
-        .student("tcp_recv")
-        .cwd(&inbox)
-        .timeout(Duration::from_secs(30))
-        .spawn()?;
-    let first = server.wait_for_line(START, |_| true);
-    if first.is_none() {
-        let output = server.wait_for_exit(Duration::from_secs(2));
-        if output.code() == Some(2) {
-            return Err(Failure::expected(
-                "with no arguments: listen on 127.0.0.1:8000 and save into the current \
-                 folder (ADDR and DIR are optional)",
-                "a usage error (exit code 2)",
-            )
-            .with_run(&output));
-        }
-        expect::clean_error(
-            &output,
-            "port 8000 is taken on this machine: the only error allowed here",
-        )?;
-        let stderr = output.stderr_text();
-        if stderr.contains("8000") || stderr.to_lowercase().contains("in use") {
-            return Ok(());
-        }
-        return Err(Failure::expected(
-            "`listening on 127.0.0.1:8000`, or (when port 8000 is taken) an error about \
-             that address",
-            "an error that is not about the address",
-        )
-        .with_run(&output));
-    }
-    if first.as_deref() != Some("listening on 127.0.0.1:8000") {
-        return Err(Failure::expected(
-            "the first line `listening on 127.0.0.1:8000` (the default address)",
-            format!("{:?}", first.unwrap_or_default()),
-        )
-        .with_run(&server.kill()));
-    }
-    ctx.step("tcp_recv: `listening on 127.0.0.1:8000`");
-    ctx.step(format!("tcp_send {name} started, with no ADDR"));
-    let output = ctx
+    receiver_default_address(ctx, &folder.inbox())?;
+    let default = SocketAddr::from((Ipv4Addr::LOCALHOST, 8000));
+    let Ok(receiver) = peer::Receiver::bind_to(default) else {
+        ctx.step("port 8000 is taken: the sender's default cannot be tried");
+        return Ok(());
+    };
+    ctx.step(format!(
+        "the peer receiver listens on {default}; tcp_send {name} started, with no ADDR"
+    ));
+    let running = ctx
         .student("tcp_send")
         .cwd(folder.root())
         .arg(&name)
         .timeout(Duration::from_secs(15))
-        .run()?;
-    let sent = expect::stdout_is(
+        .spawn()?;
+    let pending = receiver.serve_one(peer::Answer::default());
+    let output = running.wait();
+    if output.code() == Some(2) {
+        return Err(Failure::expected(
+            "with no ADDR: send to 127.0.0.1:8000 (ADDR is optional)",
+            "a usage error (exit code 2)",
+        )
+        .with_run(&output));
+    }
+    match pending.result(IO_TIMEOUT) {
+        Err(e) if e.starts_with("nobody connected") => Err(Failure::expected(
+            "with no ADDR, a connection to 127.0.0.1:8000 (the default address)",
+            "nobody connected there",
+        )
+        .with_run(&output)),
+        _ => Ok(()),
+    }
+}
+
+/// `tcp_recv` with no arguments, in `dir`: `listening on 127.0.0.1:8000`, or the clean
+/// error of a port already taken.
+fn receiver_default_address(ctx: &Ctx, dir: &std::path::Path) -> Result<(), Failure> {
+    ctx.step("tcp_recv started with no arguments, in DIR");
+    let server = ctx
+        .student("tcp_recv")
+        .cwd(dir)
+        .timeout(Duration::from_secs(30))
+        .spawn()?;
+    let first = server.wait_for_line(START, |_| true);
+    if first.is_some() {
+        let output = server.kill();
+        if first.as_deref() == Some("listening on 127.0.0.1:8000") {
+            ctx.step("tcp_recv: `listening on 127.0.0.1:8000`; the check stopped it");
+            return Ok(());
+        }
+        return Err(Failure::expected(
+            "the first line `listening on 127.0.0.1:8000` (the default address)",
+            format!("{:?}", first.unwrap_or_default()),
+        )
+        .with_run(&output));
+    }
+    let output = server.wait_for_exit(Duration::from_secs(2));
+    if output.code() == Some(2) {
+        return Err(Failure::expected(
+            "with no arguments: listen on 127.0.0.1:8000 and save into the current folder \
+             (ADDR and DIR are optional)",
+            "a usage error (exit code 2)",
+        )
+        .with_run(&output));
+    }
+    expect::clean_error(
         &output,
-        format!("sent {name} ({} bytes)\n", text.len()).as_bytes(),
-        "the sender's default address is the receiver's: 127.0.0.1:8000",
-    );
-    sent.and_then(|()| saved_line(&server, &name, text.len()))
-        .and_then(|()| same_file(&inbox.join(&name), &text, &name))
-        .map_err(|failure| failure.with_run(&server.kill()))
+        "port 8000 is taken on this machine: the only error allowed here",
+    )?;
+    let stderr = output.stderr_text();
+    if stderr.contains("8000") || stderr.to_lowercase().contains("in use") {
+        ctx.step("tcp_recv: port 8000 is taken, it said so and exited 1");
+        return Ok(());
+    }
+    Err(Failure::expected(
+        "`listening on 127.0.0.1:8000`, or (when port 8000 is taken) an error about that \
+         address",
+        "an error that is not about the address",
+    )
+    .with_run(&output))
 }
 
 /// A port another socket already listens on: bind fails, and the receiver says so and
@@ -374,4 +401,56 @@ pub(super) fn recv_port_in_use(ctx: &Ctx) -> Result<(), Failure> {
         .with_run(&output));
     }
     expect::clean_error(&output, "the address is taken: bind fails")
+}
+
+/// Wrong usage of either program: an unknown option, an extra argument, a missing or
+/// wrong option value, no FILE: the usage line and exit code 2, nothing else (a receiver
+/// that starts anyway is killed after a while and fails).
+pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
+    let (option, extra, not_a_number) = {
+        let mut rng = ctx.rng();
+        (
+            format!("--{}", crate::draw::short_word(&mut rng)),
+            crate::draw::short_word(&mut rng),
+            crate::draw::short_word(&mut rng),
+        )
+    };
+    let folder = Folder::new()?;
+    let inbox = folder.inbox().to_string_lossy().into_owned();
+    let file = "file.txt";
+    folder.write(file, b"")?;
+    let cases: [(&str, Vec<&str>, &str); 6] = [
+        ("tcp_recv", vec![&option], "an unknown option"),
+        (
+            "tcp_recv",
+            vec!["127.0.0.1:0", &inbox, &extra],
+            "an extra argument",
+        ),
+        (
+            "tcp_recv",
+            vec!["--idle-timeout"],
+            "--idle-timeout without MS",
+        ),
+        (
+            "tcp_recv",
+            vec!["--idle-timeout", &not_a_number, "127.0.0.1:0", &inbox],
+            "--idle-timeout with a word for MS",
+        ),
+        ("tcp_send", vec![], "no FILE"),
+        (
+            "tcp_send",
+            vec![file, "127.0.0.1:9", &extra],
+            "an extra argument",
+        ),
+    ];
+    for (bin, args, what) in cases {
+        let output = ctx
+            .student(bin)
+            .cwd(folder.root())
+            .args(&args)
+            .timeout(Duration::from_secs(2))
+            .run()?;
+        expect::usage_error(&output, bin, &format!("{what} is a usage error"))?;
+    }
+    Ok(())
 }

@@ -80,8 +80,10 @@ fn reset_after(ctx: &Ctx, sent: std::ops::RangeInclusive<usize>) -> Result<(), F
     with_receiver(ctx, &[], &inbox, |server, addr| {
         let mut sender = sender_past_ok(ctx, addr, &name)?;
         sender.send(&data).map_err(could_not_talk)?;
-        // Let the receiver start its temporary file, then pull the plug.
-        let had_file = !wait_for_entry(&inbox, Duration::from_millis(500)).is_empty();
+        // Let the receiver take in what was sent (a file in DIR of that size: then the
+        // reset finds nothing unread, and what a wrong receiver saves is the same every
+        // run), then pull the plug.
+        let had_file = holds_bytes(&inbox, data.len(), Duration::from_millis(500));
         sender.abort().map_err(could_not_talk)?;
         ctx.step(format!(
             "peer sender streamed {} bytes, then reset the connection",
@@ -92,6 +94,24 @@ fn reset_after(ctx: &Ctx, sent: std::ops::RangeInclusive<usize>) -> Result<(), F
         peer_send(ctx, addr, &after_name, &after)?;
         saved_line(server, &after_name, after.len())
     })
+}
+
+/// Wait until a file in `dir` has `len` bytes (or, for `len` 0, any file is there);
+/// false if none has by `timeout`.
+#[cfg(unix)]
+fn holds_bytes(dir: &std::path::Path, len: usize, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let full = fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| entry.metadata().is_ok_and(|meta| meta.len() == len as u64));
+        if full || Instant::now() >= deadline {
+            return full;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// Until DIR is empty again; a receiver that kept nothing on disk gets a while more to
@@ -223,8 +243,15 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
         ));
         let _ = one.finish(IO_TIMEOUT);
         ctx.step("receiver closed sender 1's connection");
-        let stdout = server.stdout_so_far();
+        // A `saved` line printed just before a close may still be on its way through the
+        // pipe: give each its moment.
         let prefix = format!("saved {name} (");
+        if second_taken {
+            server.wait_for_line(SAVE, |l| l.starts_with(&prefix));
+        }
+        let first_saved = format!("saved {name} ({} bytes)", first.len());
+        server.wait_for_line(Duration::from_millis(300), |l| l == first_saved);
+        let stdout = server.stdout_so_far();
         let saved: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&prefix)).collect();
         let path = inbox.join(&name);
         let held = fs::read(&path).ok();
@@ -274,7 +301,13 @@ fn second_sender(ctx: &Ctx, addr: SocketAddr, name: &str, data: &[u8]) -> Result
         "peer sender 2 sent the same name {}",
         quoted(name.as_bytes())
     ));
-    let reply = two.reply().map_err(could_not_talk)?;
+    let reply = two.reply().map_err(|e| {
+        Failure::expected(
+            "a reply to the second sender's name (`ok` or a reason) while the first is \
+             mid-file: serve each connection in its own thread",
+            format!("no reply: {e}"),
+        )
+    })?;
     ctx.step(format!("receiver replied {}", quoted(&reply)));
     if !reply.starts_with(b"ok") {
         return Ok(false);
