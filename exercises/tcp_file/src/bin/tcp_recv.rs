@@ -18,7 +18,9 @@ fn main() {
     // Step 2. Listen (Go: ln, err := net.Listen("tcp", addr)):
     //           let listener = TcpListener::bind(addr)?;
     //         and print `listening on <listener.local_addr()>` FIRST: with port 0 the
-    //         system picks the port, and this line is how others learn it.
+    //         system picks the port, and this line is how others learn it. Bind the
+    //         address as given (not 0.0.0.0). A port already taken makes bind fail:
+    //         `error: ...`, exit code 1 (not a usage error, not a panic).
     //
     // Step 3. Serve forever (Go: for { conn, _ := ln.Accept(); go handle(conn) }):
     //           for stream in listener.incoming() { std::thread::spawn(...) }
@@ -29,8 +31,10 @@ fn main() {
     //         sender is dropped. Read the name with ONE read (Go: n, _ := conn.Read(buf))
     //         into a buffer bigger than 255 bytes. Refuse, by writing a short reason
     //         (never starting with `ok`) and closing, a name that is: not UTF-8
-    //         (`std::str::from_utf8`), empty, over 255 bytes, containing `/`, `\` or a
-    //         NUL byte, `.` or `..`, or already in DIR. Otherwise write exactly `ok`.
+    //         (`std::str::from_utf8`), empty, over 255 BYTES (`name.len()`, not
+    //         characters), containing `/`, `\` or a NUL byte anywhere, `.` or `..`, or
+    //         already in DIR. Any other name is taken as it came (no trimming). Otherwise
+    //         write exactly `ok`.
     //
     // Step 5. Receive into a TEMPORARY file in DIR (`OpenOptions::new().write(true)
     //         .create_new(true)`, a name of your own), with a read loop (Go: conn.Read

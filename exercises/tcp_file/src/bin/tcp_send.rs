@@ -17,7 +17,8 @@ fn main() {
     //           std::fs::File::open(path)   then   file.metadata()?.is_file()
     //         A missing file or a directory: `error: ...` on stderr, exit code 1.
     //         The name to send is the last component only: `Path::file_name()`, as
-    //         UTF-8 (`.to_str()`), at most 255 bytes.
+    //         UTF-8 (`.to_str()`, which is None for a name that is not: then
+    //         `error: ...`, exit code 1, no unwrap), at most 255 bytes.
     //
     // Step 3. Connect (Go: net.Dial("tcp", addr)):
     //           addr.to_socket_addrs()?.next()   then
