@@ -128,6 +128,11 @@ static CHECKS: &[Check] = &[
         "#the-sender-step-by-step",
         send_base_name_only,
     ),
+    Check::new(
+        "send_unusual_names",
+        "#names-from-the-wire-are-hostile",
+        send_unusual_names,
+    ),
     Check::new("send_waits_for_ok", "#why-wait-for-ok", send_waits_for_ok),
     Check::new(
         "send_big_file_flat_memory",

@@ -19,6 +19,7 @@ use super::common::{
     Folder, MEMORY_LIMIT, START, big_data, data, file_name, quoted, same_file, saved_line, text,
     with_receiver,
 };
+use super::names;
 
 /// Run the student's sender on `file` (relative to `cwd`) against `addr`.
 fn sender_cmd(ctx: &Ctx, cwd: &Path, file: &str, addr: SocketAddr) -> crate::Cmd {
@@ -100,6 +101,49 @@ pub(super) fn send_base_name_only(ctx: &Ctx) -> Result<(), Failure> {
         .with_run(&output));
     }
     sent_ok(&output, &name, 0)
+}
+
+/// Legal names that look odd (spaces, wide characters, exactly 255 bytes, a leading
+/// dash, dots) are sent as they are. Each path is given as `./NAME`, so that a name
+/// starting with a dash is not taken for an option.
+pub(super) fn send_unusual_names(ctx: &Ctx) -> Result<(), Failure> {
+    let files: Vec<(String, &str, Vec<u8>)> = {
+        let mut rng = ctx.rng();
+        names::unusual(&mut rng)
+            .into_iter()
+            .map(|(name, what)| {
+                let data = data(&mut rng, 0..=2_000);
+                (name, what, data)
+            })
+            .collect()
+    };
+    let folder = Folder::new()?;
+    for (name, what, data) in &files {
+        folder.write(name, data)?;
+        let path = format!("./{name}");
+        let (output, got) = send_to_peer(ctx, folder.root(), &path, |_| Answer::default())?;
+        let legal = |failure: Failure| {
+            Failure::new(format!(
+                "{name:?} is {what}: a legal name ({} bytes, no `/`, `\\` or NUL), to be sent \
+                 as it is\n{failure}",
+                name.len()
+            ))
+        };
+        let got = received(&output, got).map_err(legal)?;
+        if got.before_ok != name.as_bytes() {
+            return Err(legal(
+                Failure::expected(
+                    format!("the name {}", quoted(name.as_bytes())),
+                    quoted(&got.before_ok),
+                )
+                .with_run(&output),
+            ));
+        }
+        crate::bytes::same("the bytes after `ok`", data, &got.after_ok)
+            .map_err(|f| legal(f.with_run(&output)))?;
+        sent_ok(&output, name, data.len()).map_err(legal)?;
+    }
+    Ok(())
 }
 
 pub(super) fn send_waits_for_ok(ctx: &Ctx) -> Result<(), Failure> {
