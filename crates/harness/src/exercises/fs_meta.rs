@@ -347,8 +347,9 @@ fn other_kinds(ctx: &Ctx) -> Result<(), Failure> {
     expect::exit_code(
         &output,
         0,
-        "every path exists (a FIFO is only looked at, never opened: opening one waits for \
-         a writer)",
+        "every path exists; stat (fs::metadata) looks at a path without opening it, \
+         and these are not for opening: a socket cannot be opened, and opening a named \
+         pipe waits for a writer",
     )?;
     for (n, path) in paths.iter().enumerate() {
         let name = Path::new(path)
