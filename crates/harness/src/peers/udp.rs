@@ -1,9 +1,10 @@
 //! UDP peers for the udp_cs checks: an echo server that can lose, duplicate or ignore
-//! datagrams and bring a stranger along, and a crowd of concurrent clients. Every peer
-//! listens on 127.0.0.1:0, runs in a thread with a deadline, and stops when dropped.
+//! datagrams and bring a stranger along, and a crowd of clients (one after another, then
+//! all at once). Every peer listens on a loopback port 0, runs in a thread with a
+//! deadline, and stops when dropped.
 
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -30,12 +31,15 @@ pub struct Behaviour {
     pub stranger_copies: bool,
 }
 
+/// What an [`EchoPeer`] received: every datagram's payload with when it came, in order.
+type Log = Arc<Mutex<Vec<(Instant, Vec<u8>)>>>;
+
 /// A UDP echo server with awkward habits, in a thread of the check.
 pub struct EchoPeer {
     addr: SocketAddr,
     stranger: SocketAddr,
-    /// The payload of every datagram received, in order.
-    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// The payload of every datagram received, with when it came, in order.
+    received: Log,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -46,10 +50,17 @@ impl EchoPeer {
         EchoPeer::start(Behaviour::default())
     }
 
+    /// A peer on 127.0.0.1.
     pub fn start(behaviour: Behaviour) -> io::Result<EchoPeer> {
-        let socket = UdpSocket::bind("127.0.0.1:0")?;
+        EchoPeer::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), behaviour)
+    }
+
+    /// A peer on `addr` (port 0: any free port), `[::1]:0` for IPv6; its stranger sits on
+    /// the same address.
+    pub fn start_on(addr: SocketAddr, behaviour: Behaviour) -> io::Result<EchoPeer> {
+        let socket = UdpSocket::bind(addr)?;
         socket.set_read_timeout(Some(TICK))?;
-        let stranger = UdpSocket::bind("127.0.0.1:0")?;
+        let stranger = UdpSocket::bind(SocketAddr::new(addr.ip(), 0))?;
         let addr = socket.local_addr()?;
         let stranger_addr = stranger.local_addr()?;
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -80,6 +91,11 @@ impl EchoPeer {
 
     /// The payload of every datagram received so far, in order.
     pub fn received(&self) -> Vec<Vec<u8>> {
+        self.arrivals().into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// Every datagram received so far with the instant it arrived, in order.
+    pub fn arrivals(&self) -> Vec<(Instant, Vec<u8>)> {
         self.received
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -100,7 +116,7 @@ fn serve(
     socket: &UdpSocket,
     stranger: &UdpSocket,
     behaviour: Behaviour,
-    received: &Mutex<Vec<Vec<u8>>>,
+    received: &Mutex<Vec<(Instant, Vec<u8>)>>,
     stop: &AtomicBool,
 ) {
     let deadline = Instant::now() + LIFETIME;
@@ -116,7 +132,7 @@ fn serve(
         received
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(payload.to_vec());
+            .push((Instant::now(), payload.to_vec()));
         seen += 1;
         if behaviour.stranger_copies {
             let _ = stranger.send_to(payload, from);
@@ -131,14 +147,19 @@ fn serve(
     }
 }
 
-/// A harness-side client: one socket connected to `server`.
+/// A harness-side client: one socket connected to `server`, bound to the loopback address
+/// of the same family.
 pub struct Client {
     socket: UdpSocket,
 }
 
 impl Client {
     pub fn connect(server: SocketAddr) -> io::Result<Client> {
-        let socket = UdpSocket::bind("127.0.0.1:0")?;
+        let local = match server {
+            SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+        };
+        let socket = UdpSocket::bind(local)?;
         socket.connect(server)?;
         Ok(Client { socket })
     }
@@ -148,10 +169,10 @@ impl Client {
     }
 
     /// The next datagram from the server, within `timeout`.
-    pub fn recv(&self, timeout: Duration) -> Result<Vec<u8>, String> {
+    pub fn recv(&self, timeout: Duration) -> Result<Vec<u8>, NoReply> {
         self.socket
             .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
-            .map_err(|e| format!("the check could not set a timeout: {e}"))?;
+            .map_err(|e| NoReply::Failed(format!("the check could not set a timeout: {e}")))?;
         let mut buf = vec![0u8; BUF];
         match self.socket.recv(&mut buf) {
             Ok(len) => Ok(buf[..len].to_vec()),
@@ -161,62 +182,202 @@ impl Client {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                Err(format!("no reply within {} ms", timeout.as_millis()))
+                Err(NoReply::Silence(timeout))
             }
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Err(format!(
-                "the server's port is closed ({e}): the server has stopped"
-            )),
-            Err(e) => Err(format!("receiving failed: {e}")),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Err(NoReply::Refused),
+            Err(e) => Err(NoReply::Failed(format!("receiving failed: {e}"))),
         }
     }
 
     /// Send `payload` and receive one datagram back, within `timeout`.
-    pub fn exchange(&self, payload: &[u8], timeout: Duration) -> Result<Vec<u8>, String> {
+    pub fn exchange(&self, payload: &[u8], timeout: Duration) -> Result<Vec<u8>, NoReply> {
         self.send(payload)
-            .map_err(|e| format!("sending failed: {e}"))?;
+            .map_err(|e| NoReply::Failed(format!("sending failed: {e}")))?;
         self.recv(timeout)
     }
 }
 
-/// `clients` clients at once, each on its own socket and thread, each sending
-/// `per_client` distinct datagrams to `server` one after another and checking that each
-/// reply is exactly the datagram it just sent. Err describes the first client that was
-/// let down.
+/// Why a [`Client`] got no datagram.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NoReply {
+    /// Nothing came within this long.
+    Silence(Duration),
+    /// ICMP port unreachable: nothing listens on the server's address (any more).
+    Refused,
+    /// Anything else, in words.
+    Failed(String),
+}
+
+impl std::fmt::Display for NoReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoReply::Silence(timeout) => write!(f, "no reply within {} ms", timeout.as_millis()),
+            NoReply::Refused => f.write_str(
+                "the server's port is closed (ICMP port unreachable): the server has stopped",
+            ),
+            NoReply::Failed(what) => f.write_str(what),
+        }
+    }
+}
+
+/// The payload client `c` sends as its datagram `d`; `tag` is drawn per run.
+fn crowd_payload(tag: &str, c: usize, d: usize) -> String {
+    format!("{tag} client {c} datagram {d}")
+}
+
+/// `clients` clients of `server`, first one after another, then all at once. Err says, in
+/// words that do not depend on how threads happened to be scheduled where that is
+/// possible, which clients were let down and how.
+///
+/// 1. In turn: each client sends its datagram 0 (in client order, from this thread), then
+///    each waits for its echo. A server that mixes up senders does it the same way every
+///    run here (replying to the first client ever seen sends every echo to client 0).
+/// 2. At once: one thread per client, each sending `per_client` datagrams one after
+///    another and checking that each reply is exactly the datagram it just sent.
 pub fn many_clients(
     server: SocketAddr,
     clients: usize,
     per_client: usize,
     timeout: Duration,
+    tag: &str,
+) -> Result<(), String> {
+    in_turn(server, clients, timeout, tag)?;
+    at_once(server, clients, per_client, timeout, tag)
+}
+
+fn in_turn(server: SocketAddr, clients: usize, timeout: Duration, tag: &str) -> Result<(), String> {
+    let sockets = (0..clients)
+        .map(|_| Client::connect(server))
+        .collect::<io::Result<Vec<_>>>()
+        .map_err(|e| format!("the check could not open its sockets: {e}"))?;
+    for (c, client) in sockets.iter().enumerate() {
+        client
+            .send(crowd_payload(tag, c, 0).as_bytes())
+            .map_err(|e| format!("client {c} could not send: {e}"))?;
+    }
+    // First what each client gets first, within one deadline for all; then, once every
+    // echo has had all that time to arrive, whatever else each socket holds.
+    let deadline = Instant::now() + timeout;
+    let (mut silent, mut own) = (Vec::new(), 0);
+    let mut others = vec![0; clients];
+    for (c, client) in sockets.iter().enumerate() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match client.recv(left) {
+            Ok(reply) if reply == crowd_payload(tag, c, 0).as_bytes() => own += 1,
+            Ok(_) => others[c] += 1,
+            Err(_) => silent.push(c),
+        }
+    }
+    for (c, client) in sockets.iter().enumerate() {
+        while client.recv(Duration::from_millis(1)).is_ok() {
+            others[c] += 1;
+        }
+    }
+    let foreign: Vec<(usize, usize)> = others
+        .iter()
+        .enumerate()
+        .filter(|(_, count)| **count > 0)
+        .map(|(c, count)| (c, *count))
+        .collect();
+    if silent.is_empty() && foreign.is_empty() {
+        return Ok(());
+    }
+    let mut story = vec![format!(
+        "{clients} clients each sent one datagram, one after another, then waited for its \
+         echo: {own} of them got their own echo"
+    )];
+    if !silent.is_empty() {
+        story.push(format!(
+            "{} got no reply within {} ms ({})",
+            silent.len(),
+            timeout.as_millis(),
+            list(&silent)
+        ));
+    }
+    for (c, count) in &foreign {
+        story.push(format!(
+            "client {c} received {count} datagram(s) other clients had sent"
+        ));
+    }
+    Err(story.join("; "))
+}
+
+/// `client 1`, `clients 1, 2, 3`, `clients 1 to 15`.
+fn list(clients: &[usize]) -> String {
+    match clients {
+        [one] => format!("client {one}"),
+        [first, .., last] if last - first + 1 == clients.len() && clients.len() > 3 => {
+            format!("clients {first} to {last}")
+        }
+        _ => {
+            let names: Vec<String> = clients.iter().map(usize::to_string).collect();
+            format!("clients {}", names.join(", "))
+        }
+    }
+}
+
+/// How one client of [`at_once`] was let down.
+enum LetDown {
+    Silence,
+    Foreign,
+    Other(String),
+}
+
+fn at_once(
+    server: SocketAddr,
+    clients: usize,
+    per_client: usize,
+    timeout: Duration,
+    tag: &str,
 ) -> Result<(), String> {
     let threads: Vec<_> = (0..clients)
         .map(|c| {
-            thread::spawn(move || -> Result<(), String> {
-                let client =
-                    Client::connect(server).map_err(|e| format!("client {c}: no socket: {e}"))?;
+            let tag = tag.to_string();
+            thread::spawn(move || -> Result<(), LetDown> {
+                let client = Client::connect(server)
+                    .map_err(|e| LetDown::Other(format!("no socket: {e}")))?;
                 for d in 0..per_client {
-                    let payload = format!("client {c} datagram {d}");
-                    let reply = client
-                        .exchange(payload.as_bytes(), timeout)
-                        .map_err(|e| format!("client {c} sent {payload:?}: {e}"))?;
-                    if reply != payload.as_bytes() {
-                        return Err(format!(
-                            "client {c} sent {payload:?} and got back {:?}, another's datagram",
-                            String::from_utf8_lossy(&reply)
-                        ));
+                    let payload = crowd_payload(&tag, c, d);
+                    match client.exchange(payload.as_bytes(), timeout) {
+                        Ok(reply) if reply == payload.as_bytes() => {}
+                        Ok(_) => return Err(LetDown::Foreign),
+                        Err(NoReply::Silence(_)) => return Err(LetDown::Silence),
+                        Err(other) => return Err(LetDown::Other(other.to_string())),
                     }
                 }
                 Ok(())
             })
         })
         .collect();
-    let mut first_error = None;
+    let (mut silent, mut foreign, mut other) = (0, 0, None);
     for thread in threads {
-        let outcome = thread
-            .join()
-            .unwrap_or_else(|_| Err("a client thread crashed".to_string()));
-        if let (Err(e), None) = (outcome, &first_error) {
-            first_error = Some(e);
+        match thread.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(LetDown::Silence)) => silent += 1,
+            Ok(Err(LetDown::Foreign)) => foreign += 1,
+            Ok(Err(LetDown::Other(what))) => other = other.or(Some(what)),
+            Err(_) => other = other.or(Some("a client thread crashed".to_string())),
         }
     }
-    first_error.map_or(Ok(()), Err)
+    if silent == 0 && foreign == 0 && other.is_none() {
+        return Ok(());
+    }
+    // Counts, not the first client that failed: which one that is depends on scheduling.
+    let mut story = vec![format!(
+        "one after another every client got its echo, but {clients} clients at once, \
+         {per_client} datagrams each, were let down"
+    )];
+    if foreign > 0 {
+        story.push("some got back a datagram another client had sent".to_string());
+    }
+    if silent > 0 {
+        story.push(format!(
+            "some got no reply within {} ms",
+            timeout.as_millis()
+        ));
+    }
+    if let Some(what) = other {
+        story.push(format!("some failed: {what}"));
+    }
+    Err(story.join("; "))
 }

@@ -1,0 +1,717 @@
+//! udp_cs client checks: the message and stdin lines sent as they are (non-UTF-8 too),
+//! the reply printed whole and as it came, timeouts in milliseconds, retries (a silent
+//! server, a closed port, a lost datagram), strangers and duplicates, usage errors, IPv6,
+//! and the student's client against the reference server and the student's own.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use super::{CLIENT_RUN, START, has_ipv6, words};
+use crate::bytes::show;
+use crate::check::{self, Ctx, Failure};
+use crate::draw;
+use crate::expect;
+use crate::peers::udp::{Behaviour, EchoPeer};
+use crate::process::{Cmd, Output};
+
+/// The student's client, with a wall-clock limit.
+fn student_client(ctx: &Ctx) -> Cmd {
+    ctx.student("udp_client").timeout(CLIENT_RUN)
+}
+
+/// What the client's stdout should be for these replies: each, then a newline.
+fn printed(replies: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for reply in replies {
+        out.extend_from_slice(reply);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Stdout is exactly the replies, each followed by a newline. When it is not, the
+/// failure names the usual way of getting it wrong, where it can tell which.
+fn replies_printed(output: &Output, replies: &[&[u8]], why: &str) -> Result<(), Failure> {
+    let wanted = printed(replies);
+    let got = &output.stdout;
+    if *got == wanted {
+        return Ok(());
+    }
+    let hint = print_mistake(replies, got);
+    let why = match hint {
+        Some(hint) => format!("{why}; {hint}"),
+        None => why.to_string(),
+    };
+    expect::stdout_is(output, &wanted, &why)
+}
+
+/// Which printing mistake turns `replies` into `got`, if it is a common one.
+fn print_mistake(replies: &[&[u8]], got: &[u8]) -> Option<&'static str> {
+    let concat =
+        |f: &dyn Fn(&[u8]) -> Vec<u8>| -> Vec<u8> { replies.iter().flat_map(|r| f(r)).collect() };
+    let lossy = |r: &[u8]| -> Vec<u8> {
+        let mut v = String::from_utf8_lossy(r).into_owned().into_bytes();
+        v.push(b'\n');
+        v
+    };
+    let debug =
+        |r: &[u8]| -> Vec<u8> { format!("{:?}\n", String::from_utf8_lossy(r)).into_bytes() };
+    let bare = |r: &[u8]| -> Vec<u8> { r.to_vec() };
+    let trimmed = |r: &[u8]| -> Vec<u8> {
+        let mut v = r.trim_ascii().to_vec();
+        v.push(b'\n');
+        v
+    };
+    let trimmed_end = |r: &[u8]| -> Vec<u8> {
+        let mut v = r.trim_ascii_end().to_vec();
+        v.push(b'\n');
+        v
+    };
+    if got == concat(&bare) {
+        Some("each reply is there but not its newline: print the reply, then \"\\n\"")
+    } else if got == concat(&debug) {
+        Some(
+            "the replies came out quoted and escaped, Debug formatting ({:?}): write the \
+             bytes themselves (stdout.write_all)",
+        )
+    } else if got == concat(&lossy) {
+        Some(
+            "bytes that are not UTF-8 came out as U+FFFD (\\xef\\xbf\\xbd), as \
+             String::from_utf8_lossy makes them: write the reply's bytes as they are \
+             (stdout.write_all)",
+        )
+    } else if got == concat(&trimmed) || got == concat(&trimmed_end) {
+        Some(
+            "the spaces or newline at the end of a reply are part of it: print it without \
+             trimming",
+        )
+    } else {
+        None
+    }
+}
+
+/// A client that ran out of time is told so before anything else. `tries`: the
+/// `--timeout` and `--tries` it was given, when the run is about giving up in time.
+fn not_hung(output: &Output, why: &str, tries: Option<(u64, u64)>) -> Result<(), Failure> {
+    if !output.timed_out {
+        return Ok(());
+    }
+    let got = match tries {
+        Some((timeout, tries)) => format!(
+            "gave no answer within {} ms, for --timeout {timeout} --tries {tries} ({} ms in \
+             all): is the timeout applied in milliseconds (Duration::from_millis, not \
+             from_secs)? Or is no read timeout set at all, so recv waits forever \
+             (socket.set_read_timeout)?",
+            output.elapsed.as_millis(),
+            timeout * tries
+        ),
+        None => format!(
+            "still running after {} ms: does recv wait forever? Set a read timeout",
+            output.elapsed.as_millis()
+        ),
+    };
+    Err(Failure::expected(format!("the client to finish ({why})"), got).with_run(output))
+}
+
+/// What the peer received, for a failure message.
+fn datagrams(received: &[Vec<u8>]) -> String {
+    if received.is_empty() {
+        return "no datagram".to_string();
+    }
+    let shown: Vec<String> = received.iter().map(|r| show(r)).collect();
+    format!("{} datagram(s): {}", received.len(), shown.join(", "))
+}
+
+/// The peer received exactly these payloads, in order.
+fn peer_got(peer: &EchoPeer, wanted: &[&[u8]], why: &str, output: &Output) -> Result<(), Failure> {
+    let received = peer.received();
+    if received
+        .iter()
+        .map(Vec::as_slice)
+        .eq(wanted.iter().copied())
+    {
+        return Ok(());
+    }
+    let shown: Vec<String> = wanted.iter().map(|w| show(w)).collect();
+    Err(Failure::expected(
+        format!(
+            "the server to receive {} datagram(s): {} ({why})",
+            wanted.len(),
+            shown.join(", ")
+        ),
+        format!("it received {}", datagrams(&received)),
+    )
+    .with_run(output))
+}
+
+/// Stderr has exactly the give-up line.
+fn gave_up(output: &Output, addr: &str, tries: u64) -> Result<(), Failure> {
+    let wanted = format!("error: no reply from {addr} after {tries} tries");
+    if output.stderr_text().lines().any(|l| l == wanted) {
+        return Ok(());
+    }
+    Err(Failure::expected(
+        format!("the line {wanted:?} on stderr"),
+        format!("{:?}", output.stderr_text().trim_end()),
+    )
+    .with_run(output))
+}
+
+pub fn message_words_joined(ctx: &Ctx) -> Result<(), Failure> {
+    let message = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        let mut message = words(&mut rng, count);
+        let chars = rng.usize(2..=5);
+        message.insert(1, draw::unicode_text(&mut rng, chars));
+        message
+    };
+    let joined = message.join(" ");
+    let peer = EchoPeer::echo()?;
+    let output = student_client(ctx)
+        .arg(peer.addr().to_string())
+        .args(&message)
+        .run()?;
+    not_hung(&output, "an echo server answers at once", None)?;
+    peer_got(
+        &peer,
+        &[joined.as_bytes()],
+        "the words joined by single spaces, sent as ONE datagram",
+        &output,
+    )?;
+    replies_printed(&output, &[joined.as_bytes()], "the reply and a newline")?;
+    expect::exit_code(&output, 0, "the server replied")
+}
+
+pub fn reply_printed_as_is(ctx: &Ctx) -> Result<(), Failure> {
+    // A last word ending in spaces and a newline: the reply ends the same way, and
+    // printing it as it is gives a blank-looking line.
+    let message = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        let mut message = words(&mut rng, count);
+        let tail = [" \n", "\n", "  \n", "\t\n"][rng.usize(..4)];
+        if let Some(last) = message.last_mut() {
+            last.push_str(tail);
+        }
+        message
+    };
+    let joined = message.join(" ");
+    let peer = EchoPeer::echo()?;
+    let output = student_client(ctx)
+        .arg(peer.addr().to_string())
+        .args(&message)
+        .run()?;
+    not_hung(&output, "an echo server answers at once", None)?;
+    peer_got(
+        &peer,
+        &[joined.as_bytes()],
+        "the words joined by single spaces, the last one's newline included",
+        &output,
+    )?;
+    replies_printed(
+        &output,
+        &[joined.as_bytes()],
+        "the reply as it came (its own newline included), then a newline",
+    )?;
+    expect::exit_code(&output, 0, "the server replied")
+}
+
+pub fn long_reply(ctx: &Ctx) -> Result<(), Failure> {
+    // Far over 1 KiB, close to the largest datagram: any buffer short of 64 KiB cuts it.
+    // One stdin line, so that the command line in a failure stays short.
+    let line = {
+        let mut rng = ctx.rng();
+        let total = rng.usize(60_000..=65_000);
+        let mut line = draw::word(&mut rng, 8);
+        while line.len() < total {
+            let word_len = rng.usize(1..=12).min(total - line.len()).max(1);
+            line.push(' ');
+            line.push_str(&draw::word(&mut rng, word_len));
+        }
+        line.truncate(total);
+        line.into_bytes()
+    };
+    let peer = EchoPeer::echo()?;
+    let (timeout, tries) = (200, 2);
+    let output = student_client(ctx)
+        .args([
+            "--timeout",
+            &timeout.to_string(),
+            "--tries",
+            &tries.to_string(),
+        ])
+        .arg(peer.addr().to_string())
+        .stdin(printed(&[&line]))
+        .run()?;
+    not_hung(
+        &output,
+        "an echo server answers at once",
+        Some((timeout, tries)),
+    )?;
+    let wanted = format!(
+        "the {}-byte reply to a {}-byte stdin line printed whole, then a newline",
+        line.len(),
+        line.len()
+    );
+    let echoed = peer.received().iter().filter(|r| **r == line).count();
+    if output.stdout.is_empty() && echoed > 0 {
+        return Err(Failure::expected(
+            wanted,
+            format!(
+                "nothing printed, though the server echoed all {} bytes {echoed} time(s): is \
+                 the client's receive buffer smaller than the reply? recv cuts a longer \
+                 datagram to the buffer's size, so the cut reply never equals what was \
+                 sent. Use a 65,536-byte buffer",
+                line.len()
+            ),
+        )
+        .with_run(&output));
+    }
+    let cut = output.stdout.strip_suffix(b"\n").unwrap_or(&output.stdout);
+    if !cut.is_empty() && cut.len() < line.len() && line.starts_with(cut) {
+        return Err(Failure::expected(
+            wanted,
+            format!(
+                "only its first {} bytes: the client's receive buffer is {} bytes, and recv \
+                 cuts a longer datagram to the buffer's size. Use a 65,536-byte buffer",
+                cut.len(),
+                cut.len()
+            ),
+        )
+        .with_run(&output));
+    }
+    replies_printed(&output, &[&line], "the whole reply and a newline")?;
+    expect::exit_code(&output, 0, "the server replied")
+}
+
+pub fn stdin_lines_in_order(ctx: &Ctx) -> Result<(), Failure> {
+    let lines: Vec<String> = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(3..=5);
+        let mut lines: Vec<String> = (0..count)
+            .map(|_| {
+                let n = rng.usize(1..=3);
+                words(&mut rng, n).join(" ")
+            })
+            .collect();
+        // Spaces at either end are part of a line; only the newline is not.
+        let at = rng.usize(..count);
+        lines[at] = format!("  {} ", lines[at]);
+        lines
+    };
+    let stdin: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let wanted: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let peer = EchoPeer::echo()?;
+    let output = student_client(ctx)
+        .arg(peer.addr().to_string())
+        .stdin(stdin)
+        .run()?;
+    not_hung(&output, "an echo server answers at once", None)?;
+    peer_got(
+        &peer,
+        &wanted,
+        "no MESSAGE words: one datagram per stdin line, without its newline, nothing else \
+         taken off",
+        &output,
+    )?;
+    replies_printed(&output, &wanted, "each reply on its own line, in order")?;
+    expect::exit_code(&output, 0, "every line got its reply")
+}
+
+pub fn stdin_not_utf8(ctx: &Ctx) -> Result<(), Failure> {
+    let lines: Vec<Vec<u8>> = {
+        let mut rng = ctx.rng();
+        let first = draw::short_word(&mut rng).into_bytes();
+        let (bad, _) = draw::not_utf8(&mut rng);
+        let chars = rng.usize(2..=5);
+        let wide = draw::unicode_text(&mut rng, chars).into_bytes();
+        vec![first, bad, wide]
+    };
+    let stdin: Vec<u8> = printed(&lines.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    let wanted: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    let peer = EchoPeer::echo()?;
+    let output = student_client(ctx)
+        .arg(peer.addr().to_string())
+        .stdin(stdin)
+        .run()?;
+    not_hung(&output, "an echo server answers at once", None)?;
+    peer_got(
+        &peer,
+        &wanted,
+        "a line that is not UTF-8 is bytes to send as they are: read stdin as bytes \
+         (BufRead::split(b'\\n') or read_until), not lines(), which stops at such a line",
+        &output,
+    )?;
+    replies_printed(
+        &output,
+        &wanted,
+        "each reply's bytes as they came, UTF-8 or not, then a newline",
+    )?;
+    expect::exit_code(&output, 0, "every line got its reply")
+}
+
+pub fn timeout_in_milliseconds(ctx: &Ctx) -> Result<(), Failure> {
+    // 2 tries of 1 ms: done within a few ms. The same in seconds is 2 tries of 1000 ms,
+    // which the peer sees as two datagrams a second apart before the run's limit.
+    let message = {
+        let mut rng = ctx.rng();
+        draw::short_word(&mut rng)
+    };
+    let peer = EchoPeer::start(Behaviour {
+        silent: true,
+        ..Behaviour::default()
+    })?;
+    let output = ctx
+        .student("udp_client")
+        .timeout(Duration::from_millis(1500))
+        .args(["--timeout", "1", "--tries", "2"])
+        .arg(peer.addr().to_string())
+        .arg(&message)
+        .run()?;
+    let arrivals = peer.arrivals();
+    let widest = arrivals
+        .windows(2)
+        .map(|pair| pair[1].0.duration_since(pair[0].0))
+        .max();
+    let wanted = "2 tries of 1 ms each (--timeout 1 --tries 2), so giving up within a few ms";
+    match widest {
+        Some(gap) if gap >= Duration::from_millis(500) => Err(Failure::expected(
+            wanted,
+            format!(
+                "it waited {} ms between its tries: the timeout is applied in seconds, 1000 \
+                 times too long. --timeout is in milliseconds: Duration::from_millis, not \
+                 Duration::from_secs",
+                gap.as_millis()
+            ),
+        )
+        .with_run(&output)),
+        _ if output.timed_out => Err(Failure::expected(
+            wanted,
+            format!(
+                "it sent {}, then waited {} ms and was killed: does recv wait forever? Set \
+                 a read timeout (socket.set_read_timeout), in milliseconds \
+                 (Duration::from_millis)",
+                datagrams(&peer.received()),
+                output.elapsed.as_millis()
+            ),
+        )
+        .with_run(&output)),
+        _ => Ok(()),
+    }
+}
+
+pub fn no_reply_gives_up(ctx: &Ctx) -> Result<(), Failure> {
+    let (timeout, tries, message) = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(1..=3);
+        (
+            rng.u64(60..=100),
+            rng.u64(2..=4),
+            words(&mut rng, count).join(" "),
+        )
+    };
+    let peer = EchoPeer::start(Behaviour {
+        silent: true,
+        ..Behaviour::default()
+    })?;
+    let addr = peer.addr().to_string();
+    let output = student_client(ctx)
+        .args(["--timeout", &timeout.to_string()])
+        .args(["--tries", &tries.to_string()])
+        .arg(&addr)
+        .arg(&message)
+        .run()?;
+    not_hung(
+        &output,
+        &format!("{tries} tries of {timeout} ms each, then give up"),
+        Some((timeout, tries)),
+    )?;
+    gave_up(&output, &addr, tries)?;
+    expect::exit_code(&output, 1, "no reply is an error")?;
+    let wanted = vec![message.as_bytes(); tries as usize];
+    peer_got(
+        &peer,
+        &wanted,
+        &format!("--tries {tries}: the message sent {tries} times in all"),
+        &output,
+    )?;
+    // Each try waits its whole timeout; process start-up only adds to the time.
+    let least = Duration::from_millis(timeout * tries * 9 / 10);
+    if output.elapsed < least {
+        return Err(Failure::expected(
+            format!(
+                "about {} ms before giving up: each of the {tries} tries waits the \
+                 {timeout} ms timeout",
+                timeout * tries
+            ),
+            format!("gave up after {} ms", output.elapsed.as_millis()),
+        )
+        .with_run(&output));
+    }
+    Ok(())
+}
+
+pub fn closed_port_keeps_trying(ctx: &Ctx) -> Result<(), Failure> {
+    let (timeout, tries, message) = {
+        let mut rng = ctx.rng();
+        (rng.u64(50..=80), rng.u64(2..=3), draw::short_word(&mut rng))
+    };
+    // A port that was free a moment ago and that nothing listens on now.
+    let addr = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .to_string();
+    ctx.step(format!("nothing listens on {addr}"));
+    let output = student_client(ctx)
+        .args(["--timeout", &timeout.to_string()])
+        .args(["--tries", &tries.to_string()])
+        .arg(&addr)
+        .arg(&message)
+        .run()?;
+    not_hung(
+        &output,
+        &format!("{tries} tries of {timeout} ms each, then give up"),
+        Some((timeout, tries)),
+    )?;
+    let stderr = output.stderr_text();
+    let wanted_line = format!("error: no reply from {addr} after {tries} tries");
+    let wanted = format!(
+        "{tries} tries of {timeout} ms (about {} ms), then {wanted_line:?}",
+        timeout * tries
+    );
+    if !stderr.lines().any(|l| l == wanted_line) && stderr.to_lowercase().contains("refused") {
+        return Err(Failure::expected(
+            wanted,
+            format!(
+                "gave up after {} ms, on a refused connection: nothing listens there, so \
+                 the kernel's ICMP \"port unreachable\" makes send or recv on a connected \
+                 socket fail with ConnectionRefused. That is one more try without an \
+                 answer, not the end: wait out the try's timeout, then try again",
+                output.elapsed.as_millis()
+            ),
+        )
+        .with_run(&output));
+    }
+    gave_up(&output, &addr, tries)?;
+    expect::exit_code(&output, 1, "no reply is an error")?;
+    let least = Duration::from_millis(timeout * tries * 9 / 10);
+    if output.elapsed < least {
+        return Err(Failure::expected(
+            wanted,
+            format!(
+                "gave up after {} ms: each try waits its whole timeout, even when recv \
+                 fails at once with ConnectionRefused (a closed port): keep receiving until \
+                 the try's deadline",
+                output.elapsed.as_millis()
+            ),
+        )
+        .with_run(&output));
+    }
+    Ok(())
+}
+
+pub fn retries_lost_datagram(ctx: &Ctx) -> Result<(), Failure> {
+    let message = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        words(&mut rng, count)
+    };
+    let joined = message.join(" ");
+    let peer = EchoPeer::start(Behaviour {
+        drop_first: 1,
+        ..Behaviour::default()
+    })?;
+    let (timeout, tries) = (150, 3);
+    let output = student_client(ctx)
+        .args([
+            "--timeout",
+            &timeout.to_string(),
+            "--tries",
+            &tries.to_string(),
+        ])
+        .arg(peer.addr().to_string())
+        .args(&message)
+        .run()?;
+    not_hung(
+        &output,
+        "the first datagram is lost: wait the timeout, then send it again",
+        Some((timeout, tries)),
+    )?;
+    replies_printed(
+        &output,
+        &[joined.as_bytes()],
+        "the first datagram was lost; the second try gets its echo",
+    )?;
+    expect::exit_code(&output, 0, "the retry got a reply")
+}
+
+pub fn ignores_stranger(ctx: &Ctx) -> Result<(), Failure> {
+    let message = {
+        let mut rng = ctx.rng();
+        draw::short_word(&mut rng)
+    };
+    // The server never answers, but a stranger sends back a copy of every datagram.
+    let peer = EchoPeer::start(Behaviour {
+        silent: true,
+        stranger_copies: true,
+        ..Behaviour::default()
+    })?;
+    let (timeout, tries) = (150, 2);
+    let output = student_client(ctx)
+        .args([
+            "--timeout",
+            &timeout.to_string(),
+            "--tries",
+            &tries.to_string(),
+        ])
+        .arg(peer.addr().to_string())
+        .arg(&message)
+        .run()?;
+    not_hung(
+        &output,
+        "2 tries of 150 ms each, then give up",
+        Some((timeout, tries)),
+    )?;
+    if !output.stdout.is_empty() {
+        return Err(Failure::expected(
+            format!(
+                "no reply printed: the server at {} never answered; {} (a stranger) sent \
+                 the copies. A connected socket (socket.connect) only hears the server",
+                peer.addr(),
+                peer.stranger_addr()
+            ),
+            format!("stdout {}", show(&output.stdout)),
+        )
+        .with_run(&output));
+    }
+    expect::exit_code(&output, 1, "the server never replied")
+}
+
+pub fn duplicate_reply_printed_once(ctx: &Ctx) -> Result<(), Failure> {
+    let lines = {
+        let mut rng = ctx.rng();
+        words(&mut rng, 3)
+    };
+    let peer = EchoPeer::start(Behaviour {
+        twice: true,
+        ..Behaviour::default()
+    })?;
+    let stdin: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let output = student_client(ctx)
+        .arg(peer.addr().to_string())
+        .stdin(stdin)
+        .run()?;
+    not_hung(&output, "every line is echoed (twice)", None)?;
+    let wanted: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    replies_printed(
+        &output,
+        &wanted,
+        &format!(
+            "the server sends each echo twice; the second copy of `{}` is not the reply to \
+             `{}`: skip datagrams that are not the echo of what you just sent",
+            lines[0], lines[1]
+        ),
+    )?;
+    expect::exit_code(&output, 0, "every line got its reply")
+}
+
+pub fn bad_options_usage_error(ctx: &Ctx) -> Result<(), Failure> {
+    let word = {
+        let mut rng = ctx.rng();
+        draw::short_word(&mut rng)
+    };
+    let peer = EchoPeer::echo()?;
+    let addr = peer.addr().to_string();
+    let cases: [&[&str]; 6] = [
+        &["--timeout", &word, &addr, "x"],
+        &["--timeout", "-5", &addr, "x"],
+        &["--timeout", "0", &addr, "x"],
+        &["--tries", "0", &addr, "x"],
+        &["--tries", &word, &addr, "x"],
+        &[],
+    ];
+    for args in cases {
+        let output = student_client(ctx).args(args).run()?;
+        expect::usage_error(
+            &output,
+            "udp_client",
+            "a bad option value, or no ADDR, is a usage error",
+        )?;
+    }
+    Ok(())
+}
+
+pub fn ipv6_loopback(ctx: &Ctx) -> Result<(), Failure> {
+    if !has_ipv6() {
+        // No IPv6 loopback on this machine: nothing to look at.
+        return Ok(());
+    }
+    let message = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        words(&mut rng, count)
+    };
+    let joined = message.join(" ");
+    let peer = EchoPeer::start_on(
+        SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+        Behaviour::default(),
+    )?;
+    let output = student_client(ctx)
+        .arg(peer.addr().to_string())
+        .args(&message)
+        .run()?;
+    not_hung(&output, "an echo server answers at once", None)?;
+    let why = format!(
+        "an IPv6 ADDR ({}) needs an IPv6 socket: bind [::]:0 for it (0.0.0.0:0 only for an \
+         IPv4 ADDR), then connect",
+        peer.addr()
+    );
+    replies_printed(&output, &[joined.as_bytes()], &why)?;
+    expect::exit_code(&output, 0, "the server replied")
+}
+
+pub fn works_with_reference_server(ctx: &Ctx) -> Result<(), Failure> {
+    let message = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        words(&mut rng, count)
+    };
+    let joined = message.join(" ");
+    let (server, addr) =
+        check::start_server(ctx.reference("udp_server").arg("127.0.0.1:0"), START)?;
+    let output = student_client(ctx)
+        .arg(addr.to_string())
+        .args(&message)
+        .run()?;
+    drop(server);
+    not_hung(&output, "the reference server answers at once", None)?;
+    replies_printed(&output, &[joined.as_bytes()], "the reference server's echo")?;
+    expect::exit_code(&output, 0, "the server replied")
+}
+
+pub fn pair(ctx: &Ctx) -> Result<(), Failure> {
+    let lines = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        words(&mut rng, count)
+    };
+    let stdin: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    check::with_server(
+        ctx.student("udp_server").arg("127.0.0.1:0"),
+        START,
+        |addr| {
+            let output = student_client(ctx)
+                .arg(addr.to_string())
+                .stdin(stdin)
+                .run()?;
+            not_hung(&output, "your server answers at once", None)?;
+            let wanted: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+            replies_printed(
+                &output,
+                &wanted,
+                "your client prints your server's echoes, in order",
+            )?;
+            expect::exit_code(&output, 0, "every line got its reply")
+        },
+    )
+}
