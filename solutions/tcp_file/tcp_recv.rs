@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,8 +102,7 @@ fn receive(mut stream: TcpStream, dir: &Path, idle: Duration) -> io::Result<()> 
     let name = match check_name(&buf[..n], dir) {
         Ok(name) => name.to_string(),
         Err(reason) => {
-            // Never starts with "ok"; then we close, by returning.
-            stream.write_all(reason.as_bytes())?;
+            refuse(&mut stream, &reason)?;
             eprintln!("refused: {reason}");
             return Ok(());
         }
@@ -114,7 +113,7 @@ fn receive(mut stream: TcpStream, dir: &Path, idle: Duration) -> io::Result<()> 
     let (part, mut file) = match Partial::create(dir) {
         Ok(created) => created,
         Err(e) => {
-            stream.write_all(format!("cannot save: {e}").as_bytes())?;
+            refuse(&mut stream, &format!("cannot save: {e}"))?;
             return Err(e);
         }
     };
@@ -132,6 +131,19 @@ fn receive(mut stream: TcpStream, dir: &Path, idle: Duration) -> io::Result<()> 
     Ok(())
     // Dropping `part` removes the temporary name (the file lives on under `name`);
     // dropping `stream` closes the connection, which tells the sender we are done.
+}
+
+/// Say no: the reason (never starting with "ok"), then a half-close. A sender that did
+/// not wait for `ok` may still be sending; closing with its bytes unread would reset the
+/// connection, and a reset can swallow the reason before the sender reads it. So read
+/// and drop what comes, up to a limit, until the sender closes too.
+fn refuse(stream: &mut TcpStream, reason: &str) -> io::Result<()> {
+    const DRAIN_LIMIT: u64 = 4 << 20;
+    stream.write_all(reason.as_bytes())?;
+    stream.shutdown(Shutdown::Write)?;
+    let mut unread = (&*stream).take(DRAIN_LIMIT);
+    let _ = io::copy(&mut unread, &mut io::sink());
+    Ok(())
 }
 // ANCHOR_END: receive
 
