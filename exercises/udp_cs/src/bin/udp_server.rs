@@ -13,11 +13,13 @@ fn main() {
     //
     // Step 2. Go: net.ResolveUDPAddr("udp", addr) then net.ListenUDP("udp", udpAddr).
     //         Rust: `std::net::UdpSocket::bind(addr)` does both (it takes anything that
-    //         implements `ToSocketAddrs`, such as "127.0.0.1:8003"). On error print
-    //         `error: ...` to stderr and exit with code 1.
+    //         implements `ToSocketAddrs`, such as "127.0.0.1:8003" or "[::1]:0"). On error
+    //         (the port is taken, say) print `error: ...` with the reason to stderr and
+    //         exit with code 1: no unwrap, and no `?` out of main, which prints `Error: ...`.
     //
     // Step 3. Print `listening on <ADDR>`, where ADDR is `socket.local_addr()`: when the
     //         port asked for is 0, the OS picks one, and this line is how others find it.
+    //         Bind the address you were given, not 0.0.0.0.
     //
     // Step 4. Loop forever:
     //           Go: n, addr, err := conn.ReadFromUDP(buf)  ->  socket.recv_from(&mut buf)

@@ -285,6 +285,52 @@ pub fn long_reply(ctx: &Ctx) -> Result<(), Failure> {
     expect::exit_code(&output, 0, "the server replied")
 }
 
+pub fn message_too_long_error(ctx: &Ctx) -> Result<(), Failure> {
+    // Over 65,507 bytes: no UDP datagram over IPv4 can carry it, and send says so.
+    let line = {
+        let mut rng = ctx.rng();
+        let len = rng.usize(65_508..=70_000);
+        (0..len).map(|_| rng.u8(b'a'..=b'z')).collect::<Vec<u8>>()
+    };
+    let peer = EchoPeer::echo()?;
+    let addr = peer.addr().to_string();
+    let (timeout, tries) = (100, 2);
+    let output = student_client(ctx)
+        .args([
+            "--timeout",
+            &timeout.to_string(),
+            "--tries",
+            &tries.to_string(),
+        ])
+        .arg(&addr)
+        .stdin(printed(&[&line]))
+        .run()?;
+    not_hung(
+        &output,
+        "sending fails at once: there is nothing to wait for",
+        Some((timeout, tries)),
+    )?;
+    let wanted = format!(
+        "`error: ...` saying why the {}-byte line could not be sent (send fails: \
+         \"Message too long\"), and exit code 1",
+        line.len()
+    );
+    let stderr = output.stderr_text();
+    if stderr.lines().any(|l| l.starts_with("error: no reply")) {
+        return Err(Failure::expected(
+            wanted,
+            format!(
+                "{:?}: nothing was ever sent, so the server's silence is not what went \
+                 wrong. An error from send (other than ConnectionRefused) ends the \
+                 exchange: report it",
+                stderr.trim_end()
+            ),
+        )
+        .with_run(&output));
+    }
+    expect::clean_error(&output, &wanted)
+}
+
 pub fn stdin_lines_in_order(ctx: &Ctx) -> Result<(), Failure> {
     let lines: Vec<String> = {
         let mut rng = ctx.rng();
@@ -620,14 +666,17 @@ pub fn bad_options_usage_error(ctx: &Ctx) -> Result<(), Failure> {
         let mut rng = ctx.rng();
         draw::short_word(&mut rng)
     };
+    let unknown = format!("--{word}");
     let peer = EchoPeer::echo()?;
     let addr = peer.addr().to_string();
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 8] = [
         &["--timeout", &word, &addr, "x"],
         &["--timeout", "-5", &addr, "x"],
         &["--timeout", "0", &addr, "x"],
         &["--tries", "0", &addr, "x"],
         &["--tries", &word, &addr, "x"],
+        &[&unknown, &addr, "x"],
+        &["--timeout"],
         &[],
     ];
     for args in cases {
@@ -635,27 +684,25 @@ pub fn bad_options_usage_error(ctx: &Ctx) -> Result<(), Failure> {
         expect::usage_error(
             &output,
             "udp_client",
-            "a bad option value, or no ADDR, is a usage error",
+            "a bad option value, an unknown option, or no ADDR is a usage error",
         )?;
     }
     Ok(())
 }
 
 pub fn ipv6_loopback(ctx: &Ctx) -> Result<(), Failure> {
-    if !has_ipv6() {
-        // No IPv6 loopback on this machine: nothing to look at.
-        return Ok(());
-    }
     let message = {
         let mut rng = ctx.rng();
         let count = rng.usize(2..=4);
         words(&mut rng, count)
     };
     let joined = message.join(" ");
-    let peer = EchoPeer::start_on(
-        SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
-        Behaviour::default(),
-    )?;
+    // A machine without an IPv6 loopback (some containers) gets the same over IPv4.
+    let loopback = match has_ipv6() {
+        true => SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+        false => SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    };
+    let peer = EchoPeer::start_on(loopback, Behaviour::default())?;
     let output = student_client(ctx)
         .arg(peer.addr().to_string())
         .args(&message)

@@ -48,6 +48,11 @@ static CHECKS: &[Check] = &[
         server::port_in_use,
     ),
     Check::new(
+        "server_extra_argument_usage_error",
+        "#the-command-line",
+        server::extra_argument_usage_error,
+    ),
+    Check::new(
         "server_echoes_bytes",
         "#one-socket-many-clients",
         server::echoes_bytes,
@@ -97,6 +102,11 @@ static CHECKS: &[Check] = &[
         "client_long_reply",
         "#printing-the-reply",
         client::long_reply,
+    ),
+    Check::new(
+        "client_message_too_long_error",
+        "#how-big-a-datagram-can-be",
+        client::message_too_long_error,
     ),
     Check::new(
         "client_stdin_lines_in_order",
@@ -157,8 +167,8 @@ fn words(rng: &mut fastrand::Rng, count: usize) -> Vec<String> {
     (0..count).map(|_| crate::draw::short_word(rng)).collect()
 }
 
-/// Whether this machine has an IPv6 loopback (a container may have none); the IPv6
-/// checks have nothing to look at without one.
+/// Whether this machine has an IPv6 loopback (a container may have none); without one the
+/// IPv6 checks make the same exchange over IPv4, so that they still look at something.
 fn has_ipv6() -> bool {
     std::net::UdpSocket::bind("[::1]:0").is_ok()
 }

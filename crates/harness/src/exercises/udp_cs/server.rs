@@ -2,7 +2,7 @@
 //! address and a taken port, echoes of drawn payloads (empty, largest, binary, IPv6), many
 //! clients, vanished clients, and the reference client against the student's server.
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -360,6 +360,23 @@ pub fn port_in_use(ctx: &Ctx) -> Result<(), Failure> {
     in_use_said(&output, &taken, in_use.as_deref())
 }
 
+pub fn extra_argument_usage_error(ctx: &Ctx) -> Result<(), Failure> {
+    let extra = {
+        let mut rng = ctx.rng();
+        draw::short_word(&mut rng)
+    };
+    let output = ctx
+        .student("udp_server")
+        .timeout(Duration::from_secs(2))
+        .args(["127.0.0.1:0", &extra])
+        .run()?;
+    expect::usage_error(
+        &output,
+        "udp_server",
+        "`udp_server [ADDR]` takes one argument at most: a second one is a usage error",
+    )
+}
+
 pub fn echoes_bytes(ctx: &Ctx) -> Result<(), Failure> {
     let payload = {
         let mut rng = ctx.rng();
@@ -476,19 +493,25 @@ pub fn survives_vanished_client(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub fn ipv6_loopback(ctx: &Ctx) -> Result<(), Failure> {
-    if !has_ipv6() {
-        // No IPv6 loopback on this machine: nothing to look at.
-        return Ok(());
-    }
     let payload = {
         let mut rng = ctx.rng();
         let count = rng.usize(2..=4);
         words(&mut rng, count).join(" ").into_bytes()
     };
-    let (server, addr) = student_server_on(ctx, "[::1]:0")?;
-    if addr.port() == 0 || addr.ip() != std::net::Ipv6Addr::LOCALHOST {
+    // A machine without an IPv6 loopback (some containers) gets the same over IPv4.
+    let (given, loopback) = match has_ipv6() {
+        true => ("[::1]:0", IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        false => ("127.0.0.1:0", IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    };
+    let (server, addr) = student_server_on(ctx, given)?;
+    if addr.port() == 0 || addr.ip() != loopback {
         return Err(Failure::expected(
-            "`listening on [::1]:PORT`: given [::1]:0, the server binds IPv6 loopback",
+            format!(
+                "`listening on {}`: given {given}, the server binds that loopback address",
+                SocketAddr::new(loopback, 0)
+                    .to_string()
+                    .replace(":0", ":PORT")
+            ),
             format!("`listening on {addr}`"),
         )
         .with_run(&server.kill()));
