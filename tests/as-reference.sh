@@ -5,13 +5,16 @@
 #
 #   tests/as-reference.sh EXERCISE [cargo test arguments]
 #   NETLAB_SEED=123 tests/as-reference.sh udp_cs -- client_ignores_stranger
-#   for i in $(seq 100); do tests/as-reference.sh tcp_file -q || break; done
+#   for i in $(seq 100); do tests/as-reference.sh tcp_file || break; done
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 ex=${1:?usage: tests/as-reference.sh EXERCISE [cargo test arguments]}
 shift
 [ -d "$root/solutions/$ex" ] || { echo "error: no exercise $ex" >&2; exit 2; }
 copy="$root/target/as-reference/$ex"
+# Afresh each time (files deleted from the checkout must go), with their times kept, so
+# cargo rebuilds only what changed.
+rm -rf "$copy/src"
 mkdir -p "$copy/src"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) \
     | tar -xf - -C "$copy/src"
@@ -19,4 +22,4 @@ for solution in "$root/solutions/$ex"/*.rs; do
     cp -p "$solution" "$copy/src/exercises/$ex/src/bin/$(basename "$solution")"
 done
 cd "$copy/src"
-CARGO_TARGET_DIR="$copy/target" exec cargo test -q -p "$ex" "$@"
+CARGO_TARGET_DIR="$copy/target" exec cargo test -p "$ex" "$@"
