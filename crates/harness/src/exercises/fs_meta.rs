@@ -624,10 +624,15 @@ fn dot_dotdot_and_root_names(ctx: &Ctx) -> Result<(), Failure> {
     expect::exit_code(&output, 0, "every path exists")?;
     for (n, (path, name)) in cases.iter().enumerate() {
         let size = size_of(&dir, path, true)?;
+        let mut fields = vec![("name", *name), ("kind", "dir")];
+        // The root a sandboxed program sees is not the machine's: its size is its own.
+        if path != "/" {
+            fields.push(("size", &size));
+        }
         expect_block(
             &output,
             n,
-            &[("name", name), ("size", &size), ("kind", "dir")],
+            &fields,
             &format!("`{path}` is named `{name}`, as Go's os.Stat(\"{path}\").Name() is"),
         )?;
     }
