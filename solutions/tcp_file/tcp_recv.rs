@@ -102,9 +102,8 @@ fn receive(mut stream: TcpStream, dir: &Path, idle: Duration) -> io::Result<()> 
     let name = match check_name(&buf[..n], dir) {
         Ok(name) => name.to_string(),
         Err(reason) => {
-            refuse(&mut stream, &reason)?;
             eprintln!("refused: {reason}");
-            return Ok(());
+            return refuse(&mut stream, &reason);
         }
     };
 

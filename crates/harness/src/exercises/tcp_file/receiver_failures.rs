@@ -357,7 +357,9 @@ pub(super) fn recv_folder_vanishes(ctx: &Ctx) -> Result<(), Failure> {
                 lost_data.len()
             ));
         } else {
+            // Then let go: a receiver draining a refused connection waits for our close.
             let _ = sender.wait_closed(IO_TIMEOUT);
+            drop(sender);
         }
         if let Some(line) = server
             .stdout_so_far()

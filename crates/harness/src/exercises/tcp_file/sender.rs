@@ -39,7 +39,13 @@ fn send_to_peer(
     answer: impl FnOnce(u32) -> Answer,
 ) -> Result<(Output, Result<Received, String>), Failure> {
     let receiver = peer::Receiver::bind()?;
-    ctx.step(format!("tcp_send {file} started against the peer receiver"));
+    let shown = match file.len() {
+        0..=64 => file.to_string(),
+        _ => quoted(file.as_bytes()),
+    };
+    ctx.step(format!(
+        "tcp_send {shown} started against the peer receiver"
+    ));
     let running = sender_cmd(ctx, cwd, file, receiver.addr()?).spawn()?;
     let pending = receiver.serve_one(answer(running.id()));
     let output = running.wait();
