@@ -11,8 +11,9 @@
 //! tcp_states --demo              the walk-through
 //! ```
 //!
-//! Listing output: a header line, then one line per socket, four columns separated by
-//! spaces: `tcp` (IPv4) or `tcp6` (IPv6), local address, remote address, state:
+//! Listing output: the header line `proto local remote state`, once, then one line per
+//! socket and nothing else, four columns separated by spaces: `tcp` (IPv4) or `tcp6`
+//! (IPv6), local address, remote address, state:
 //!
 //! ```text
 //! proto local                   remote                  state
@@ -25,12 +26,16 @@
 //! Addresses print as Rust's `SocketAddr` does (`{}`); a v4-mapped IPv6 address stays
 //! IPv6: `[::ffff:127.0.0.1]:8000`, as `ss` shows it.
 //!
-//! Demo output: lines `step N: client STATE server STATE`, with `-` for an end the kernel
-//! does not list (not there yet, or gone). Other lines start with two spaces or `window:`.
+//! Demo output: first `demo: ... server ADDR` (the listener's address), then lines
+//! `step N: client STATE server STATE`, with `-` for an end the kernel does not list (not
+//! there yet, or gone); after the handshake, name the client's address (`the client is
+//! ADDR`). The checks look for that connection in /proc/net/tcp: read the states from
+//! there, never print them from a script. Other lines start with two spaces or `window:`.
 
 fn main() {
     // Step 1. Arguments (`std::env::args_os().skip(1)`): none, `PORT` (decimal u16),
-    //         `--file PATH [PORT]`, or `--demo`. Anything else: print the usage line
+    //         `--file PATH [PORT]`, or `--demo`. Anything else (a port that is not a
+    //         number from 0 to 65535, an unknown option, an extra argument): print the usage line
     //         `usage: tcp_states [PORT] | tcp_states --file PATH [PORT] | tcp_states --demo`
     //         to stderr and exit 2. A file that cannot be read: `error: ...`, exit 1.
     //
@@ -66,6 +71,10 @@ fn main() {
     //         Then the window: a second connection whose server does not read; the client
     //         `set_nonblocking(true)` and writes until `ErrorKind::WouldBlock`. Print
     //           window: the client wrote N bytes, then write would block
+    //         (optionally `window: /proc/net/tcp shows X bytes ... (tx_queue), Y ...
+    //         (rx_queue)` from your parser), then the kernel's starting buffer sizes, the
+    //         middle figures of /proc/sys/net/ipv4/tcp_wmem and tcp_rmem, read from there:
+    //           window: buffers start at W bytes to send (tcp_wmem) and R to receive (tcp_rmem)
     //         then let the server read all N bytes, write again and print
     //           window: the server read N bytes; the client then wrote M more
     todo!("list TCP sockets from /proc/net/tcp and tcp6, and the --demo")
