@@ -347,20 +347,37 @@ pub(super) fn recv_folder_vanishes(ctx: &Ctx) -> Result<(), Failure> {
             "peer sender sent the name {}",
             quoted(lost.as_bytes())
         ));
-        let reply = sender.reply().unwrap_or_default();
+        // The transfer must END: a reason and a close, or `ok` and a close after the
+        // bytes; a receiver stuck on the missing folder answers nothing.
+        let ended = |e: String| {
+            Failure::expected(
+                format!(
+                    "{lost:?} refused with a reason (DIR is gone: nothing can be saved), or \
+                     taken and then the connection closed"
+                ),
+                e,
+            )
+        };
+        let reply = sender.reply().map_err(|e| {
+            ended(format!(
+                "no reply within {} ms: {e}",
+                IO_TIMEOUT.as_millis()
+            ))
+        })?;
         ctx.step(format!("receiver replied {}", quoted(&reply)));
         if reply.starts_with(b"ok") {
             let _ = sender.send(&lost_data);
-            let _ = sender.finish(IO_TIMEOUT);
             ctx.step(format!(
                 "peer sender streamed {} bytes and half-closed",
                 lost_data.len()
             ));
+            sender.finish(IO_TIMEOUT).map_err(ended)?;
         } else {
             // Then let go: a receiver draining a refused connection waits for our close.
-            let _ = sender.wait_closed(IO_TIMEOUT);
+            sender.wait_closed(IO_TIMEOUT).map_err(ended)?;
             drop(sender);
         }
+        ctx.step("receiver closed the connection");
         if let Some(line) = server
             .stdout_so_far()
             .lines()
