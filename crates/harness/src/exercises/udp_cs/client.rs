@@ -662,9 +662,15 @@ pub fn duplicate_reply_printed_once(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub fn bad_options_usage_error(ctx: &Ctx) -> Result<(), Failure> {
+    // Letters only: a drawn `614` would be a fine number of milliseconds.
     let word = {
         let mut rng = ctx.rng();
-        draw::short_word(&mut rng)
+        let len = rng.usize(3..=8);
+        let mut word: String = (0..len).map(|_| rng.lowercase()).collect();
+        if word == "timeout" || word == "tries" {
+            word.push('s');
+        }
+        word
     };
     let unknown = format!("--{word}");
     let peer = EchoPeer::echo()?;
