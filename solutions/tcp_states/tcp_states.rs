@@ -227,7 +227,7 @@ fn settle(
     server: (SocketAddr, Option<SocketAddr>),
     want: (&str, &str),
 ) -> io::Result<(&'static str, &'static str)> {
-    let deadline = Instant::now() + Duration::from_secs(1);
+    let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         let c = match client {
             Some((local, remote)) => state_of(local, Some(remote))?,

@@ -175,3 +175,41 @@ pub fn half_close_states(ctx: &Ctx) -> Result<(), Failure> {
         "the check's client shut down writing; its server has not closed yet",
     )
 }
+
+pub fn all_sockets_listed(ctx: &Ctx) -> Result<(), Failure> {
+    // Without a PORT, every socket: among them an IPv4 and an IPv6 listener of the check's.
+    let v4 = TcpListener::bind("127.0.0.1:0")?;
+    let v6 = TcpListener::bind("[::1]:0").or_else(|_| TcpListener::bind("[::]:0"))?;
+    let any4: SocketAddr = "0.0.0.0:0".parse().expect("an address");
+    let any6: SocketAddr = "[::]:0".parse().expect("an address");
+    let sockets = [
+        Sock::new(v4.local_addr()?, any4, LISTEN),
+        Sock::new(v6.local_addr()?, any6, LISTEN),
+    ];
+    settle(&sockets)?;
+    let output = ctx
+        .student("tcp_states")
+        .timeout(Duration::from_secs(5))
+        .run()?;
+    expect::exit_code(&output, 0, "no PORT: list every socket")?;
+    let printed = table::rows(&output);
+    for sock in &sockets {
+        let want = sock.row();
+        if !printed.contains(&want) {
+            return Err(Failure::expected(
+                format!(
+                    "among all the sockets, the line `{}` (with no PORT, every socket of \
+                     /proc/net/tcp and /proc/net/tcp6 is listed)",
+                    want.line()
+                ),
+                // Not the listing itself: it holds every socket of the machine, which
+                // differs from run to run.
+                format!(
+                    "no such line among the socket lines listed\n     ran: {}",
+                    output.command_line
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

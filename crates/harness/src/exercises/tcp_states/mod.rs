@@ -86,6 +86,12 @@ static CHECKS: &[Check] = &[
         live::ipv6_listener_listed,
     ),
     #[cfg(target_os = "linux")]
+    Check::new(
+        "live_all_sockets_listed",
+        "#reading-ss--tan-and-netstat--an",
+        live::all_sockets_listed,
+    ),
+    #[cfg(target_os = "linux")]
     Check::new("demo_states_in_order", "#the-demo", demo::states_in_order),
     #[cfg(target_os = "linux")]
     Check::new(
