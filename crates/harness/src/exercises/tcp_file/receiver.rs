@@ -412,7 +412,13 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
         (
             format!("--{}", crate::draw::short_word(&mut rng)),
             crate::draw::short_word(&mut rng),
-            crate::draw::short_word(&mut rng),
+            // A number with a unit is not a number of milliseconds (a drawn word could
+            // be all digits, and a valid MS).
+            format!(
+                "{}{}",
+                rng.u32(1..10_000),
+                ["ms", "s", "sec"][rng.usize(..3)]
+            ),
         )
     };
     let folder = Folder::new()?;
@@ -434,7 +440,7 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
         (
             "tcp_recv",
             vec!["--idle-timeout", &not_a_number, "127.0.0.1:0", &inbox],
-            "--idle-timeout with a word for MS",
+            "--idle-timeout with a unit after MS",
         ),
         ("tcp_send", vec![], "no FILE"),
         (
