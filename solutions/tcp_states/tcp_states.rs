@@ -308,13 +308,17 @@ fn window(listener: &TcpListener) -> io::Result<()> {
             .iter()
             .find(|s| s.local == local && s.remote == remote)
     };
-    if let (Some(c), Some(s)) = (queue(local, remote), queue(remote, local)) {
-        println!(
-            "window: /proc/net/tcp shows {} bytes not yet acknowledged in the client's \
-             send queue (tx_queue), {} not yet read in the server's (rx_queue)",
-            c.send_queue, s.recv_queue
-        );
-    }
+    // Both ends are there while the connection is open: not finding them is a bug.
+    let (Some(c), Some(s)) = (queue(local, remote), queue(remote, local)) else {
+        return Err(io::Error::other(
+            "the window's sockets are not in /proc/net/tcp",
+        ));
+    };
+    println!(
+        "window: /proc/net/tcp shows {} bytes not yet acknowledged in the client's \
+         send queue (tx_queue), {} not yet read in the server's (rx_queue)",
+        c.send_queue, s.recv_queue
+    );
     // std cannot ask for SO_SNDBUF/SO_RCVBUF; these are the kernel's starting sizes,
     // which Linux grows per connection up to the third figure of each file.
     println!(

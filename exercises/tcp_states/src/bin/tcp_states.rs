@@ -71,8 +71,10 @@ fn main() {
     //         Then the window: a second connection whose server does not read; the client
     //         `set_nonblocking(true)` and writes until `ErrorKind::WouldBlock`. Print
     //           window: the client wrote N bytes, then write would block
-    //         (optionally `window: /proc/net/tcp shows X bytes ... (tx_queue), Y ...
-    //         (rx_queue)` from your parser), then the kernel's starting buffer sizes, the
+    //         then the two sockets' queues, found with your parser by their addresses:
+    //           window: /proc/net/tcp shows X bytes not yet acknowledged in the client's
+    //           send queue (tx_queue), Y not yet read in the server's (rx_queue)
+    //         (one line), then the kernel's starting buffer sizes, the
     //         middle figures of /proc/sys/net/ipv4/tcp_wmem and tcp_rmem, read from there:
     //           window: buffers start at W bytes to send (tcp_wmem) and R to receive (tcp_rmem)
     //         then let the server read all N bytes, write again and print

@@ -279,14 +279,21 @@ pub fn window_fills_and_drains(ctx: &Ctx) -> Result<(), Failure> {
             format!("N = {filled}"),
         );
     }
-    // The queues, when the demo shows them (it can only if its parser finds its own
-    // sockets): each holds part of what was written, so neither can exceed it.
+    // The queues, read with the demo's own parser: each holds part of what was written,
+    // so neither can exceed it, and together they hold about all of it (what the server
+    // received but did not acknowledge yet counts in both): at least half, whatever moved
+    // while /proc was being read.
     let queues = after(&lines, "window: /proc/net/tcp shows ").map(numbers);
-    // Together they hold all of it (what the server received but did not acknowledge yet
-    // counts in both): at least half, whatever moved while /proc was being read.
-    if let Some(&[sent, unread, ..]) = queues.as_deref()
-        && (sent > filled || unread > filled || 2 * (sent + unread) < filled)
-    {
+    let Some(&[sent, unread, ..]) = queues.as_deref() else {
+        return fail(
+            "a line `window: /proc/net/tcp shows X bytes not yet acknowledged in the \
+             client's send queue (tx_queue), Y not yet read in the server's (rx_queue)`, \
+             the window connection's two sockets found in /proc/net/tcp by their addresses"
+                .into(),
+            "no such line".into(),
+        );
+    };
+    if sent > filled || unread > filled || 2 * (sent + unread) < filled {
         return fail(
             format!(
                 "tx_queue and rx_queue of the window's connection, read from /proc/net/tcp \
