@@ -126,7 +126,12 @@ fn bad_port_is_usage_error(ctx: &Ctx) -> Result<(), Failure> {
         let port = table::port(&mut rng);
         let mut cases = vec![
             (
-                crate::draw::short_word(&mut rng),
+                // A letter first: a drawn word can be all digits, and a port.
+                format!(
+                    "{}{}",
+                    char::from(rng.u8(b'a'..=b'z')),
+                    crate::draw::short_word(&mut rng)
+                ),
                 "is not a number".to_string(),
             ),
             (
