@@ -20,6 +20,9 @@ const FIXTURE_SEED: u64 = 1;
 const BLESS: &str = "NETLAB_BLESS";
 
 fn main() -> ExitCode {
+    // First, while this process has one thread; it also makes this binary the sandbox's
+    // launcher when it is started as one.
+    harness::sandbox::init();
     let args = Arguments::from_args();
     let bins = match exercise_bins() {
         Ok(bins) => bins.to_path_buf(),
@@ -50,7 +53,9 @@ fn main() -> ExitCode {
             fixture_caught(&fixture, &bins)
         }));
     }
-    libtest_mimic::run(&args, trials).exit_code()
+    let conclusion = libtest_mimic::run(&args, trials);
+    harness::sandbox::clean_up();
+    conclusion.exit_code()
 }
 
 fn reference_passes(result: CheckResult) -> Result<(), Failed> {

@@ -25,6 +25,15 @@ use engine::Plan;
 use report::Report;
 
 fn main() -> ExitCode {
+    // First, while this process has one thread; it also makes grade the sandbox's launcher
+    // when a worker starts it as one.
+    harness::sandbox::init();
+    let code = dispatch();
+    harness::sandbox::clean_up();
+    code
+}
+
+fn dispatch() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
     if argv.first().is_some_and(|a| a == "--worker") {
         return worker::main(&argv[1..]);
@@ -43,6 +52,7 @@ fn main() -> ExitCode {
     // Ctrl-C or a kill: stop the workers (which stop what they started), then exit.
     harness::signals::on_termination(|| {
         harness::groups::terminate_all_groups(Duration::from_secs(3));
+        harness::sandbox::clean_up();
         eprintln!("error: interrupted; every program grade started has been stopped");
     });
     let outcome = run(options);

@@ -10,16 +10,28 @@ use crate::check::{Binaries, run_check};
 /// Run exercise `name`'s checks against the binaries beside `one_bin` (pass
 /// `env!("CARGO_BIN_EXE_<bin>")`: cargo builds them before the test).
 pub fn run_exercise(name: &str, one_bin: &str) -> ExitCode {
+    // First, while this process has one thread (and to be the launcher, if that is what
+    // this process was started as).
+    let sandbox = crate::sandbox::init();
     let Some(exercise) = crate::exercise(name) else {
         eprintln!("error: netlab has no exercise named {name:?}");
         return ExitCode::from(2);
     };
     // Ctrl-C reaches cargo and this process, but not the programs under test: they lead
     // process groups of their own: on_termination kills those before going.
-    crate::signals::on_termination(|| {});
+    crate::signals::on_termination(crate::sandbox::clean_up);
     let bins = Binaries::beside(exercise, one_bin);
     let args = Arguments::from_args();
     if !args.list {
+        if sandbox.mode == crate::sandbox::Mode::Unsandboxed {
+            eprintln!(
+                "netlab: your programs run unsandboxed here ({}): fine for your own code",
+                sandbox
+                    .why_not
+                    .as_deref()
+                    .unwrap_or("no sandbox on this system")
+            );
+        }
         // On stderr: test listers (nextest) read stdout.
         let seed = crate::seed::run_seed();
         eprintln!(
@@ -42,5 +54,7 @@ pub fn run_exercise(name: &str, one_bin: &str) -> ExitCode {
             })
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit_code()
+    let conclusion = libtest_mimic::run(&args, trials);
+    crate::sandbox::clean_up();
+    conclusion.exit_code()
 }

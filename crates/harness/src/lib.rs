@@ -14,6 +14,7 @@ pub mod memory;
 pub mod panic;
 pub mod peers;
 pub mod process;
+pub mod sandbox;
 pub mod seed;
 pub mod signals;
 

@@ -4,14 +4,22 @@
 
 use crate::check::Failure;
 
-/// The peak resident memory of process `pid`, in bytes. None when it cannot be read: not
-/// on Linux, or the process has already exited (a zombie keeps no memory figures).
+/// The peak resident memory of process `pid` or of any process it started (a program
+/// under test runs under the sandbox's launchers), in bytes: the largest. None when it
+/// cannot be read: not on Linux, or the process has already exited (a zombie keeps no
+/// memory figures).
 pub fn peak_rss(pid: u32) -> Option<u64> {
     if !cfg!(target_os = "linux") {
         return None;
     }
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    parse_vmhwm(&status)
+    let own = parse_vmhwm(&status);
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    children
+        .split_whitespace()
+        .filter_map(|child| peak_rss(child.parse().ok()?))
+        .fold(own, |peak, child| peak.max(Some(child)))
 }
 
 /// Whether [`peak_rss`] can ever answer on this system.

@@ -32,6 +32,8 @@ pub struct Cmd {
     timeout: Duration,
     transcript: Option<Arc<Transcript>>,
     grace: Option<Duration>,
+    /// A program under test: it runs inside the sandbox (crate::sandbox).
+    untrusted: bool,
 }
 
 #[derive(Clone)]
@@ -52,7 +54,15 @@ impl Cmd {
             timeout: DEFAULT_TIMEOUT,
             transcript: None,
             grace: None,
+            untrusted: false,
         }
+    }
+
+    /// Code written by a stranger: run it inside the sandbox's walls, where the platform
+    /// has them (see [`crate::sandbox`]).
+    pub fn untrusted(mut self) -> Self {
+        self.untrusted = true;
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
@@ -135,7 +145,11 @@ impl Cmd {
     /// Start the program. It is killed (with its process group) when the [`Running`]
     /// is dropped, so a check that fails or panics leaves nothing behind.
     pub fn spawn(&self) -> std::io::Result<Running> {
-        let mut command = Command::new(&self.program);
+        let wrapped = match self.untrusted {
+            true => crate::sandbox::wrap(&self.program),
+            false => None,
+        };
+        let mut command = wrapped.unwrap_or_else(|| Command::new(&self.program));
         command
             .args(&self.args)
             .stdout(Stdio::piped())
@@ -186,6 +200,7 @@ impl Cmd {
             deadline: started + self.timeout,
             transcript: self.transcript.clone(),
             grace: self.grace,
+            untrusted: self.untrusted,
             finished: false,
         })
     }
@@ -295,6 +310,7 @@ pub struct Running {
     deadline: Instant,
     transcript: Option<Arc<Transcript>>,
     grace: Option<Duration>,
+    untrusted: bool,
     /// Killed, reaped and collected: nothing left for Drop to do.
     finished: bool,
 }
@@ -422,6 +438,10 @@ impl Running {
     /// Kill the group (even after a clean exit: children it left behind die too), reap the
     /// program if it has not exited, and collect what it printed.
     fn finish(&mut self, status: Option<ExitStatus>, timed_out: bool) -> Output {
+        if self.untrusted {
+            // First the program itself: it may have left the launcher's process group.
+            crate::sandbox::kill_program(self.child.id());
+        }
         groups::signal(self.child.id(), groups::Signal::Kill);
         let status = status.or_else(|| {
             let _ = self.child.kill();
@@ -504,6 +524,9 @@ impl Output {
 
     /// How the run ended, in words: "exit code 1", "killed after the 5000 ms limit", ...
     pub fn ending(&self) -> String {
+        if let Some(limit) = crate::sandbox::stopped_by_limit(self) {
+            return limit;
+        }
         if self.timed_out {
             return format!(
                 "still running after {} ms, killed",

@@ -1,0 +1,321 @@
+//! The launcher: how one program under test is started inside the walls. The check runner
+//! starts itself again as `<runner> --netlab-sandbox outer SCRATCH LIMITS -- PROGRAM ARGS`:
+//!
+//! 1. `outer` (in the check's network namespace) makes new user, mount and PID namespaces
+//!    and starts itself once more as `inner`, which is the first process of the new PID
+//!    namespace; it waits for it and exits the way it did. When the first process of a PID
+//!    namespace dies, the kernel kills every other process in it: nothing the program
+//!    starts (a new session, a double fork) outlives it.
+//! 2. `inner` builds the program's view of the files on an empty file system: the system
+//!    folders read-only, a fresh /proc, a few devices, the program's own binary and the
+//!    scratch folder (the only place it may write), and nothing else (no home, no checkout,
+//!    no reference programs); it sets the limits, gives up its privileges by entering one
+//!    more user namespace as an ordinary user, and becomes the program (exec).
+
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::symlink;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+use rustix::mount::{
+    MountFlags, MountPropagationFlags, UnmountFlags, mount, mount_bind, mount_bind_recursive,
+    mount_change, mount_remount, unmount,
+};
+use rustix::process::{Resource, Rlimit, setrlimit};
+use rustix::thread::UnshareFlags;
+
+use super::linux::{map_ids, unshare};
+use super::{LAUNCHER_ARG, Limits, Setup};
+
+/// The user id the program has inside its namespaces: an ordinary user, not root.
+const INSIDE_UID: u32 = 1000;
+
+/// The command that runs `program` in the sandbox; its arguments go after it.
+pub fn command(setup: &Setup, program: &Path) -> Option<Command> {
+    let exe = std::env::current_exe().ok()?;
+    let mut command = Command::new(exe);
+    command
+        .arg(LAUNCHER_ARG)
+        .arg("outer")
+        .arg(setup.scratch.as_ref()?)
+        .arg(setup.limits.to_arg())
+        .arg("--")
+        .arg(program);
+    Some(command)
+}
+
+/// `--netlab-sandbox STAGE SCRATCH LIMITS -- PROGRAM ARGS...`
+pub fn main(args: Vec<OsString>) -> ! {
+    let [stage, scratch, limits, dashes, program, rest @ ..] = &args[..] else {
+        fail("the sandbox's launcher was called with the wrong arguments")
+    };
+    if dashes != "--" {
+        fail("the sandbox's launcher was called with the wrong arguments");
+    }
+    let limits =
+        Limits::parse(&scratch_str(limits)).unwrap_or_else(|e| fail(&format!("bad limits: {e}")));
+    let scratch = PathBuf::from(scratch);
+    let program = PathBuf::from(program);
+    match stage.to_str() {
+        Some("outer") => outer(&args),
+        Some("inner") => inner(&scratch, &limits, &program, rest),
+        _ => fail("the sandbox's launcher was called with the wrong arguments"),
+    }
+}
+
+fn scratch_str(text: &OsString) -> String {
+    text.to_string_lossy().into_owned()
+}
+
+/// Errors of the launcher are the harness's, not the program's: say so.
+fn fail(message: &str) -> ! {
+    eprintln!("netlab sandbox: {message} (a netlab problem, not the program's)");
+    std::process::exit(125)
+}
+
+fn outer(args: &[OsString]) -> ! {
+    let uid = rustix::process::getuid().as_raw();
+    let gid = rustix::process::getgid().as_raw();
+    unshare(UnshareFlags::NEWUSER | UnshareFlags::NEWNS | UnshareFlags::NEWPID)
+        .unwrap_or_else(|e| fail(&format!("could not make the namespaces: {e}")));
+    map_ids(0, uid, 0, gid).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
+    let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("where am I? {e}")));
+    let mut inner_args = args.to_vec();
+    inner_args[0] = "inner".into();
+    let status = Command::new(exe)
+        .arg(LAUNCHER_ARG)
+        .args(inner_args)
+        .status()
+        .unwrap_or_else(|e| fail(&format!("could not start the program: {e}")));
+    exit_like(status)
+}
+
+/// Exit the way `status` says the program did: the same code, or the same signal, so the
+/// check sees "killed by signal 9" rather than a launcher's exit code.
+fn exit_like(status: ExitStatus) -> ! {
+    if let Some(signal) = status.signal() {
+        if let Some(signal) = rustix::process::Signal::from_named_raw(signal) {
+            #[allow(unsafe_code)]
+            // SAFETY: putting a signal's default action back is always sound; the process
+            // is about to die of it.
+            unsafe {
+                libc::signal(signal.as_raw(), libc::SIG_DFL);
+            }
+            let _ = rustix::process::kill_process(rustix::process::getpid(), signal);
+        }
+        std::process::exit(128 + signal);
+    }
+    std::process::exit(status.code().unwrap_or(125))
+}
+
+fn inner(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString]) -> ! {
+    let cwd = std::env::current_dir().ok();
+    build_view(scratch, program)
+        .unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
+    // Where it was started, if that is inside the view (a check's folder); else the scratch.
+    let cwd = cwd
+        .filter(|dir| dir.starts_with(scratch))
+        .unwrap_or(scratch.to_path_buf());
+    std::env::set_current_dir(&cwd).unwrap_or_else(|e| fail(&format!("cd {}: {e}", cwd.display())));
+    set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set the limits: {e}")));
+    // Root of these namespaces no more: one more user namespace, as an ordinary user with
+    // no capabilities once it execs, so it cannot undo the view.
+    unshare(UnshareFlags::NEWUSER).unwrap_or_else(|e| fail(&format!("could not drop root: {e}")));
+    map_ids(INSIDE_UID, 0, INSIDE_UID, 0)
+        .unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
+    let error = Command::new(program).args(args).exec();
+    // The same words a shell would use.
+    eprintln!(
+        "netlab sandbox: could not run {}: {error}",
+        program.display()
+    );
+    std::process::exit(127)
+}
+
+/// The folders a program needs to run, read-only; symbolic links where the system has
+/// them (/bin -> usr/bin).
+const SYSTEM: &[&str] = &[
+    "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+];
+const ETC_SECRETS: &[&str] = &[
+    "etc/shadow",
+    "etc/shadow-",
+    "etc/gshadow",
+    "etc/gshadow-",
+    "etc/sudoers",
+    "etc/sudoers.d",
+    "etc/ssh",
+    "etc/ssl/private",
+];
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
+    // Opened now: the new root is mounted over /tmp, where the scratch usually is.
+    let scratch_fd = File::open(scratch)?;
+    let program_fd = File::open(program)?;
+    let fd_path = |file: &File| format!("/proc/self/fd/{}", file.as_raw_fd());
+
+    // Nothing mounted from here on is seen outside these namespaces.
+    mount_change(
+        "/",
+        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+    )?;
+    let root = Path::new("/tmp");
+    mount(
+        "tmpfs",
+        root,
+        "tmpfs",
+        MountFlags::NOSUID | MountFlags::NODEV,
+        c"mode=0755",
+    )?;
+
+    for name in SYSTEM {
+        let host = Path::new("/").join(name);
+        let inside = root.join(name);
+        match fs::symlink_metadata(&host) {
+            Ok(meta) if meta.file_type().is_symlink() => symlink(fs::read_link(&host)?, &inside)?,
+            Ok(meta) if meta.is_dir() => {
+                fs::create_dir(&inside)?;
+                mount_bind_recursive(&host, &inside)?;
+                read_only(&inside, &host)?;
+            }
+            _ => {}
+        }
+    }
+    // Secrets /etc may hold, readable when grading runs as root: empty in the view.
+    for secret in ETC_SECRETS {
+        let inside = root.join(secret);
+        match fs::symlink_metadata(&inside) {
+            Ok(meta) if meta.is_dir() => {
+                mount("tmpfs", &inside, "tmpfs", MountFlags::RDONLY, c"mode=0755")?
+            }
+            Ok(meta) if meta.is_file() => mount_bind("/dev/null", &inside)?,
+            _ => {}
+        }
+    }
+    let dev = root.join("dev");
+    fs::create_dir(&dev)?;
+    for name in DEVICES {
+        let host = Path::new("/dev").join(name);
+        if host.exists() {
+            File::create(dev.join(name))?;
+            mount_bind(&host, dev.join(name))?;
+        }
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        symlink(target, dev.join(name))?;
+    }
+    fs::create_dir(root.join("proc"))?;
+    // This process is the first of its own PID namespace: this /proc shows only it and
+    // what it starts.
+    mount(
+        "proc",
+        root.join("proc"),
+        "proc",
+        MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
+        None,
+    )?;
+
+    let scratch_inside = root.join(scratch.strip_prefix("/").unwrap_or(scratch));
+    fs::create_dir_all(&scratch_inside)?;
+    mount_bind(fd_path(&scratch_fd), &scratch_inside)?;
+
+    // At its real path: a check may start it through a link (to choose its argv[0]), and
+    // the link, in the scratch folder, must find it.
+    let real = fs::canonicalize(program)?;
+    let program_inside = root.join(real.strip_prefix("/").unwrap_or(&real));
+    if let Some(parent) = program_inside.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    if !program_inside.exists() {
+        File::create(&program_inside)?;
+    }
+    mount_bind(fd_path(&program_fd), &program_inside)?;
+    mount_remount(
+        &program_inside,
+        MountFlags::BIND | MountFlags::RDONLY | MountFlags::NOSUID,
+        "",
+    )?;
+
+    fs::create_dir(root.join(".old"))?;
+    mount_remount(
+        root,
+        MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV,
+        "mode=0755",
+    )?;
+    rustix::process::pivot_root(root, root.join(".old"))?;
+    std::env::set_current_dir("/")?;
+    unmount("/.old", UnmountFlags::DETACH)?;
+    Ok(())
+}
+
+/// Make the bind mount at `inside` read-only, keeping the flags the host's mount has
+/// (nosuid, nodev, noexec): a user namespace may not clear them.
+fn read_only(inside: &Path, host: &Path) -> io::Result<()> {
+    let host_flags = rustix::fs::statvfs(host)?.f_flag;
+    let mut flags = MountFlags::BIND | MountFlags::RDONLY | MountFlags::NOSUID;
+    for (statvfs_flag, mount_flag) in [
+        (rustix::fs::StatVfsMountFlags::NODEV, MountFlags::NODEV),
+        (rustix::fs::StatVfsMountFlags::NOEXEC, MountFlags::NOEXEC),
+        (rustix::fs::StatVfsMountFlags::NOATIME, MountFlags::NOATIME),
+        (
+            rustix::fs::StatVfsMountFlags::NODIRATIME,
+            MountFlags::NODIRATIME,
+        ),
+        (
+            rustix::fs::StatVfsMountFlags::RELATIME,
+            MountFlags::RELATIME,
+        ),
+    ] {
+        if host_flags.contains(statvfs_flag) {
+            flags |= mount_flag;
+        }
+    }
+    mount_remount(inside, flags, "")?;
+    Ok(())
+}
+
+fn set_limits(limits: &Limits) -> io::Result<()> {
+    for (resource, value) in [
+        (Resource::Data, limits.memory),
+        (Resource::Fsize, limits.file_size),
+        (Resource::Nproc, limits.processes),
+        (Resource::Nofile, limits.open_files),
+        (Resource::Cpu, limits.cpu_seconds),
+    ] {
+        setrlimit(
+            resource,
+            Rlimit {
+                current: Some(value),
+                maximum: Some(value),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// SIGKILL the program a launcher started: its child, the first process of the PID
+/// namespace, whose death ends every other process in it.
+pub fn kill_program(launched: u32) {
+    let Ok(children) = fs::read_to_string(format!("/proc/{launched}/task/{launched}/children"))
+    else {
+        return;
+    };
+    for pid in children
+        .split_whitespace()
+        .filter_map(|p| p.parse::<i32>().ok())
+    {
+        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
+    }
+}

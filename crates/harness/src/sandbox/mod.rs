@@ -1,0 +1,236 @@
+//! The walls around a program under test. Submissions are code written by strangers who
+//! want a good score; the harness runs it, so nothing it runs may outlive its check, see
+//! the reference programs or the user's files, reach beyond loopback, or touch a report.
+//!
+//! Three modes, chosen once per process by [`init`] (or forced with `NETLAB_SANDBOX`):
+//! - [`Mode::Namespaces`] (Linux, unprivileged user namespaces, no root needed): each check
+//!   runs in a network namespace of its own (loopback only, shared by the check's peers,
+//!   the reference programs and the program under test); each program under test runs in
+//!   PID, mount and user namespaces of its own, sees only the system folders (read-only),
+//!   its own binary and the check's scratch folder, and is held to [`Limits`]. When it
+//!   ends, or is killed, everything it started dies with it (the kernel ends a PID
+//!   namespace with its first process).
+//! - [`Mode::OtherUser`] (root without user namespaces, as in some containers): the program
+//!   runs as a user id of its own with the limits, and everything that user id runs is
+//!   killed when the check ends.
+//! - [`Mode::Unsandboxed`]: deadlines and process groups only. Fine for a student's own
+//!   code; grade refuses other people's submissions in this mode unless told
+//!   `--unsandboxed`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use crate::process::Output;
+
+#[cfg(target_os = "linux")]
+mod launcher;
+mod limits;
+#[cfg(target_os = "linux")]
+mod linux;
+
+pub use limits::Limits;
+
+/// Forces a mode: `namespaces`, `user` or `off`.
+pub const VAR: &str = "NETLAB_SANDBOX";
+/// The first argument that makes a check runner act as the sandbox's launcher.
+pub const LAUNCHER_ARG: &str = "--netlab-sandbox";
+
+/// How programs under test are walled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Namespaces,
+    OtherUser,
+    Unsandboxed,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Namespaces => "sandboxed (user, PID, network and mount namespaces, limits)",
+            Mode::OtherUser => "sandboxed (a user id of its own, limits; no namespaces)",
+            Mode::Unsandboxed => "unsandboxed",
+        })
+    }
+}
+
+/// What [`init`] settled on for this process.
+#[derive(Debug)]
+pub struct Setup {
+    pub mode: Mode,
+    /// Why a stronger mode was not possible (shown with the warning).
+    pub why_not: Option<String>,
+    /// The folder every check's temporary files go in (`TMPDIR`): the only place a program
+    /// under test may write.
+    pub scratch: Option<PathBuf>,
+    pub limits: Limits,
+}
+
+static SETUP: OnceLock<Setup> = OnceLock::new();
+
+/// Set the sandbox up for this process. Call it first thing in `main` of every program
+/// that runs checks, while the process has one thread (a user namespace can only be
+/// entered then). If this process was started as the sandbox's launcher, it runs the
+/// program under test instead and never returns.
+pub fn init() -> &'static Setup {
+    launch_if_asked();
+    SETUP.get_or_init(|| {
+        let limits = Limits::from_env().unwrap_or_else(|e| {
+            eprintln!("error: {}: {e}", limits::VAR);
+            std::process::exit(2)
+        });
+        let (mode, why_not) = choose();
+        let scratch = if mode == Mode::Unsandboxed {
+            None
+        } else {
+            Some(make_scratch())
+        };
+        Setup {
+            mode,
+            why_not,
+            scratch,
+            limits,
+        }
+    })
+}
+
+/// The mode of this process (unsandboxed if [`init`] was never called).
+pub fn mode() -> Mode {
+    SETUP.get().map_or(Mode::Unsandboxed, |s| s.mode)
+}
+
+pub(crate) fn setup() -> Option<&'static Setup> {
+    SETUP.get()
+}
+
+/// If argv says this process is the launcher, be it: never returns.
+fn launch_if_asked() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == LAUNCHER_ARG) {
+        #[cfg(target_os = "linux")]
+        launcher::main(args.collect());
+        #[cfg(not(target_os = "linux"))]
+        {
+            eprintln!("error: the sandbox's launcher runs on Linux only");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn choose() -> (Mode, Option<String>) {
+    let forced = std::env::var(VAR).unwrap_or_default();
+    let namespaces = || -> Result<(), String> {
+        #[cfg(target_os = "linux")]
+        return linux::enter_user_namespace();
+        #[cfg(not(target_os = "linux"))]
+        Err("namespaces are a Linux feature".to_string())
+    };
+    let root = is_root();
+    match forced.as_str() {
+        "namespaces" => match namespaces() {
+            Ok(()) => (Mode::Namespaces, None),
+            Err(why) => fail(&format!("{VAR}=namespaces, but {why}")),
+        },
+        "user" if root => (Mode::OtherUser, None),
+        "user" => fail(&format!(
+            "{VAR}=user needs root (it runs programs as other users)"
+        )),
+        "off" => (Mode::Unsandboxed, Some(format!("{VAR}=off"))),
+        "" | "auto" => match namespaces() {
+            Ok(()) => (Mode::Namespaces, None),
+            Err(_) if root => (Mode::OtherUser, None),
+            Err(why) => (Mode::Unsandboxed, Some(why)),
+        },
+        other => fail(&format!(
+            "{VAR}={other:?}: say namespaces, user, off, or leave it unset"
+        )),
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+fn is_root() -> bool {
+    #[cfg(target_os = "linux")]
+    return rustix::process::geteuid().is_root();
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
+/// A fresh folder for this process's temporary files, made the process's `TMPDIR` so that
+/// every check's `tempfile::tempdir()` lands in it.
+fn make_scratch() -> PathBuf {
+    let dir = tempfile::Builder::new()
+        .prefix("netlab-")
+        .tempdir()
+        .map(tempfile::TempDir::keep)
+        .unwrap_or_else(|e| fail(&format!("could not make a scratch folder: {e}")));
+    #[allow(unsafe_code)]
+    // SAFETY: init runs first thing in main, before any thread exists that could read the
+    // environment at the same time.
+    unsafe {
+        std::env::set_var("TMPDIR", &dir);
+    }
+    dir
+}
+
+/// Remove this process's scratch folder: call it before exiting.
+pub fn clean_up() {
+    if let Some(dir) = SETUP.get().and_then(|s| s.scratch.as_ref()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Run `check` where it gets a network of its own (a loopback nobody else is on), when the
+/// mode allows it; otherwise just run it.
+pub(crate) fn in_own_network<T: Send>(check: impl FnOnce() -> T + Send) -> T {
+    #[cfg(target_os = "linux")]
+    if mode() == Mode::Namespaces {
+        return std::thread::scope(|scope| {
+            scope
+                .spawn(|| match linux::enter_network_namespace() {
+                    Ok(()) => check(),
+                    Err(why) => fail(&format!("could not give the check a network: {why}")),
+                })
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+    }
+    check()
+}
+
+/// The command that runs `program` inside the walls: the launcher (this very executable)
+/// with the program after it. None when unsandboxed: run it directly.
+pub(crate) fn wrap(program: &std::path::Path) -> Option<std::process::Command> {
+    #[cfg(target_os = "linux")]
+    {
+        let setup = setup()?;
+        if setup.mode == Mode::Unsandboxed {
+            return None;
+        }
+        launcher::command(setup, program)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = program;
+        None
+    }
+}
+
+/// Kill the program a launcher started (and so, with its PID namespace, everything it
+/// started), even if it left the launcher's process group.
+pub(crate) fn kill_program(launched: u32) {
+    #[cfg(target_os = "linux")]
+    launcher::kill_program(launched);
+    #[cfg(not(target_os = "linux"))]
+    let _ = launched;
+}
+
+/// When a run ended because it hit a limit, the words for it: "stopped: it used more than
+/// 1 GiB of memory".
+pub fn stopped_by_limit(output: &Output) -> Option<String> {
+    let limits = setup().map_or(Limits::DEFAULT, |s| s.limits);
+    limits.explain(output)
+}
