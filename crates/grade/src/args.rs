@@ -7,7 +7,8 @@ use std::time::Duration;
 
 pub const USAGE: &str = "\
 usage: grade [--reference] [--exercise NAME]... [--format table|json|junit|gradescope|markdown]
-             [--out FILE] [--jobs N] [--timeout SECS] [--scratch DIR] [--verbose] [PATH...]
+             [--out FILE] [--jobs N] [--timeout SECS] [--scratch DIR] [--verbose]
+             [--limits LIMITS] [--unsandboxed] [PATH...]
 
 With no PATH, grades your exercises/ (your progress). Each PATH is a submission: a folder
 shaped like exercises/ (holding <exercise>/src/), a repository holding one, or a folder of
@@ -20,7 +21,11 @@ such submissions.
   --jobs N           submissions graded at once (default: the number of CPUs)
   --timeout SECS     wall-clock limit for one exercise of one submission (default 60)
   --scratch DIR      where builds happen (default target/netlab/grade in the checkout)
-  --verbose          show every failing check's message, not only the next one";
+  --verbose          show every failing check's message, not only the next one
+  --limits LIMITS    what a program under test may use, e.g. memory=2G,cpu=120 (defaults:
+                     memory=1G,file-size=256M,processes=256,open-files=256,cpu=60)
+  --unsandboxed      grade other people's code even where no sandbox can be had (the
+                     report says so): their programs then run with your rights";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -41,6 +46,8 @@ pub struct Options {
     pub timeout: Duration,
     pub scratch: Option<PathBuf>,
     pub verbose: bool,
+    pub limits: Option<harness::sandbox::Limits>,
+    pub unsandboxed: bool,
     pub paths: Vec<PathBuf>,
 }
 
@@ -60,6 +67,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
         timeout: Duration::from_secs(60),
         scratch: None,
         verbose: false,
+        limits: None,
+        unsandboxed: false,
         paths: Vec::new(),
     };
     let mut args = args.into_iter();
@@ -89,6 +98,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             "-h" | "--help" => return Ok(Parsed::Help),
             "--reference" => options.reference = true,
             "--verbose" | "-v" => options.verbose = true,
+            "--unsandboxed" => options.unsandboxed = true,
+            "--limits" => {
+                let text = text_value(value("limits such as memory=2G")?, name)?;
+                let limits = harness::sandbox::Limits::parse(&text)
+                    .map_err(|e| format!("--limits: {e}"))?;
+                options.limits = Some(limits);
+            }
             "--exercise" | "-e" => {
                 let names = text_value(value("an exercise name")?, name)?;
                 options

@@ -24,6 +24,8 @@ pub struct Plan {
     pub timeout: Duration,
     pub scratch: PathBuf,
     pub progress: bool,
+    /// What a program under test may use (the workers' sandbox).
+    pub limits: harness::sandbox::Limits,
 }
 
 impl Plan {
@@ -172,6 +174,7 @@ fn run_worker(
         .arg(plan.timeout.as_millis().to_string())
         // One seed for the whole run, so the report's seed replays every exercise.
         .env(harness::seed::VAR, harness::seed::run_seed().to_string())
+        .env(harness::sandbox::LIMITS_VAR, plan.limits.to_arg())
         // The worker stops itself at its deadline; this is the backstop, and SIGTERM
         // first lets it kill the process groups it started.
         .timeout(plan.timeout + Duration::from_secs(10))

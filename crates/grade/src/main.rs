@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use harness::Exercise;
 use harness::build::Workspace;
+use harness::sandbox::Mode;
 
 use args::{Format, Options, Parsed, USAGE};
 use discover::Submission;
@@ -79,6 +80,19 @@ fn run(options: Options) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    let sandbox = harness::sandbox::init();
+    let others = !options.reference && !options.paths.is_empty();
+    if others && sandbox.mode == Mode::Unsandboxed && !options.unsandboxed {
+        eprintln!(
+            "error: no sandbox can be had here ({}), and these submissions are other \
+             people's code: their programs would run with your rights, see your files and \
+             outlive grading. Grade them where user namespaces are allowed (or as root, \
+             which runs them as a user of their own), or pass --unsandboxed to grade them \
+             anyway.",
+            sandbox.why_not.as_deref().unwrap_or("no sandbox on this system")
+        );
+        return Ok(ExitCode::from(2));
+    }
     let workspace = Workspace::locate().context("grade runs inside a netlab checkout")?;
     let scratch = match &options.scratch {
         Some(dir) => std::path::absolute(dir)
@@ -92,6 +106,7 @@ fn run(options: Options) -> Result<ExitCode> {
         scratch,
         progress: std::io::stderr().is_terminal(),
         workspace,
+        limits: options.limits.unwrap_or(sandbox.limits),
     };
     let report = if options.reference {
         engine::grade_reference(&plan)?

@@ -20,6 +20,9 @@ pub struct Report {
     /// The seed every check drew its inputs from: `NETLAB_SEED=<seed>` draws them again.
     #[serde(default)]
     pub seed: u64,
+    /// How the programs under test were walled in: `sandboxed (...)` or `unsandboxed`.
+    #[serde(default)]
+    pub sandbox: String,
     pub score: u32,
     pub max_score: u32,
     pub submissions: Vec<SubmissionReport>,
@@ -166,6 +169,7 @@ impl Report {
         Report {
             schema: SCHEMA.to_string(),
             seed: harness::seed::run_seed(),
+            sandbox: harness::sandbox::mode().to_string(),
             score: submissions.iter().map(|s| s.score).sum(),
             max_score: submissions.iter().map(|s| s.max_score).sum(),
             submissions,
@@ -195,9 +199,11 @@ pub fn table(report: &Report, verbose: bool) -> String {
         many => class_table(many, verbose),
     };
     format!(
-        "{table}seed {seed} (inputs are drawn per run; {var}={seed} draws these again)\n",
+        "{table}seed {seed} (inputs are drawn per run; {var}={seed} draws these again)\n\
+         programs under test ran {sandbox}\n",
         seed = report.seed,
-        var = harness::seed::VAR
+        var = harness::seed::VAR,
+        sandbox = report.sandbox,
     )
 }
 

@@ -133,10 +133,14 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
     // Every fixture's per-check result is proven in tests/grading.rs through run_check;
     // here the whole path through the CLI (workers, deadlines, reports) is proven on the
     // fixtures of the two quick exercises, which include every hostile kind.
+    // The sandbox-* fixtures try each wall of the sandbox; they are graded here with a
+    // fake home holding a secret, a listener on this machine's loopback, and a low process
+    // limit, and the walls are checked below.
     fixtures.retain(|f| {
         let name = f.file_name().unwrap().to_string_lossy();
-        name.starts_with("os_args-") || name.starts_with("fs_meta-")
+        name.starts_with("os_args-") || name.starts_with("fs_meta-") || name.starts_with("sandbox-")
     });
+    let walls = Walls::new();
     fixtures.sort();
     // Only the exercises some fixture is about: the others would all be "not submitted".
     let exercise_of = |fixture: &Path| {
@@ -167,8 +171,9 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
         args.push(format!("--exercise={name}").into());
     }
     let started = Instant::now();
-    let output = grade(&args);
+    let output = walls.grade(&args);
     let elapsed = started.elapsed();
+    walls.held(&output.stdout_text());
     // Whatever a submission started is gone when grade returns: nothing runs from the
     // scratch folder, and the child `sleep 987654` of os_args-leaves-children is dead.
     #[cfg(target_os = "linux")]
@@ -176,6 +181,7 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
         let left: Vec<String> = processes_mentioning(out.as_os_str().as_encoded_bytes())
             .into_iter()
             .chain(processes_mentioning(b"sleep\x00987654"))
+            .chain(processes_mentioning(b"98700"))
             .collect();
         assert!(
             left.is_empty(),
@@ -227,6 +233,139 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// What the sandbox-* fixtures try to reach, and the proof that they did not.
+struct Walls {
+    home: tempfile::TempDir,
+    secret: String,
+    listener: std::net::TcpListener,
+}
+
+impl Walls {
+    fn new() -> Walls {
+        let home = tempfile::tempdir().unwrap();
+        let secret = format!("netlab-secret-{}", std::process::id());
+        fs::write(home.path().join("netlab-secret.txt"), &secret).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Walls {
+            home,
+            secret,
+            listener,
+        }
+    }
+
+    /// grade, with HOME the fake home, the listener named for sandbox-host-listener, and a
+    /// process limit sandbox-many-children goes past.
+    fn grade(&self, args: &[std::ffi::OsString]) -> Output {
+        Cmd::new(env!("CARGO_BIN_EXE_grade"))
+            .args(args)
+            .arg("--limits=processes=32")
+            .env("HOME", self.home.path())
+            .env(
+                "NETLAB_TEST_LISTENER",
+                self.listener.local_addr().unwrap().to_string(),
+            )
+            .cwd(root())
+            .timeout(Duration::from_secs(600))
+            .run()
+            .expect("grade starts")
+    }
+
+    /// Nothing read, written or reached; `report` (and every other report) holds no secret.
+    fn held(&self, report: &str) {
+        assert!(!report.contains(&self.secret), "the secret reached the report");
+        match self.listener.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("a program under test reached the host's loopback: {other:?}"),
+        }
+        let pwned = "netlab-pwned-987005";
+        let mut places = vec![
+            PathBuf::from("/tmp").join(pwned),
+            self.home.path().join(pwned),
+            root().join(pwned),
+        ];
+        places.extend(
+            Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .ancestors()
+                .map(|dir| dir.join(pwned)),
+        );
+        for place in places {
+            assert!(!place.exists(), "a program under test wrote {}", place.display());
+        }
+    }
+}
+
+/// The secret of sandbox-reads-home-secret is in no report format, and the report says how
+/// the programs were walled in.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_report_format_holds_what_a_submission_read() {
+    let walls = Walls::new();
+    let class = scratch("secret-class");
+    let _ = fs::remove_dir_all(&class);
+    let submission = fixture_submission("sandbox-reads-home-secret", &class.join("s"));
+    let out = scratch("secret");
+    for format in ["table", "json", "junit", "gradescope", "markdown"] {
+        let output = walls.grade(&[
+            submission.clone().into_os_string(),
+            "--exercise=os_args".into(),
+            format!("--format={format}").into(),
+            "--scratch".into(),
+            out.clone().into_os_string(),
+        ]);
+        assert_eq!(output.code(), Some(0), "{format}:\n{}", output.report());
+        walls.held(&output.stdout_text());
+        if format == "json" {
+            let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(report["score"], report["max_score"], "{report}");
+            assert!(
+                report["sandbox"].as_str().unwrap().starts_with("sandboxed"),
+                "{report}"
+            );
+        }
+    }
+}
+
+/// Where no sandbox can be had (forced here with NETLAB_SANDBOX=off), grade refuses other
+/// people's code unless told --unsandboxed, and then says so in the report; the reference
+/// and a student's own exercises are graded either way.
+#[test]
+fn without_a_sandbox_other_peoples_code_needs_a_flag() {
+    let class = scratch("unsandboxed-class");
+    let _ = fs::remove_dir_all(&class);
+    let submission = fixture_submission("os_args-skips-argv0", &class.join("s"));
+    let out = scratch("unsandboxed");
+    let run = |extra: &[&str]| {
+        Cmd::new(env!("CARGO_BIN_EXE_grade"))
+            .arg(&submission)
+            .args(["--exercise=os_args", "--format=json", "--scratch"])
+            .arg(&out)
+            .args(extra)
+            .env(harness::sandbox::VAR, "off")
+            .cwd(root())
+            .timeout(Duration::from_secs(600))
+            .run()
+            .expect("grade starts")
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.code(), Some(2), "{}", refused.report());
+    assert!(refused.stderr_text().contains("--unsandboxed"), "{}", refused.report());
+    assert!(refused.stdout.is_empty(), "{}", refused.report());
+    let report = json_of(&run(&["--unsandboxed"]));
+    assert_eq!(report["sandbox"], "unsandboxed", "{report}");
+    assert!(report["max_score"].as_u64().unwrap() > 0);
+    let reference = Cmd::new(env!("CARGO_BIN_EXE_grade"))
+        .args(["--reference", "--exercise=os_args", "--format=json", "--scratch"])
+        .arg(&out)
+        .env(harness::sandbox::VAR, "off")
+        .cwd(root())
+        .timeout(Duration::from_secs(600))
+        .run()
+        .expect("grade starts");
+    let report = json_of(&reference);
+    assert_eq!(report["score"], report["max_score"], "{report}");
 }
 
 /// Ctrl-C in the middle of grading: grade says it was interrupted, exits 130, leaves no

@@ -2,24 +2,28 @@
 //! starts itself again as `<runner> --netlab-sandbox outer SCRATCH LIMITS -- PROGRAM ARGS`:
 //!
 //! 1. `outer` (in the check's network namespace) makes new user, mount and PID namespaces
-//!    and starts itself once more as `inner`, which is the first process of the new PID
-//!    namespace; it waits for it and exits the way it did. When the first process of a PID
-//!    namespace dies, the kernel kills every other process in it: nothing the program
-//!    starts (a new session, a double fork) outlives it.
+//!    and starts itself once more as `inner`, the first process (PID 1) of the new PID
+//!    namespace; it waits for it and exits the way the program did.
 //! 2. `inner` builds the program's view of the files on an empty file system: the system
 //!    folders read-only, a fresh /proc, a few devices, the program's own binary and the
 //!    scratch folder (the only place it may write), and nothing else (no home, no checkout,
 //!    no reference programs); it sets the limits, gives up its privileges by entering one
-//!    more user namespace as an ordinary user, and becomes the program (exec).
+//!    more user namespace as an ordinary user, starts the program and waits for it. When
+//!    it exits, the kernel kills every other process of the PID namespace: nothing the
+//!    program started (a new session, a double fork) outlives it. The program is not PID 1
+//!    itself because the kernel spares PID 1 the signals of the limits (SIGXFSZ, SIGXCPU).
+//!
+//! `inner` tells `outer` how the program ended through a pipe, so that "killed by signal
+//! 25" reaches the check as such, not as an exit code of the launcher.
 
 use std::ffi::OsString;
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 
 use rustix::mount::{
     MountFlags, MountPropagationFlags, UnmountFlags, mount, mount_bind, mount_bind_recursive,
@@ -48,27 +52,24 @@ pub fn command(setup: &Setup, program: &Path) -> Option<Command> {
     Some(command)
 }
 
-/// `--netlab-sandbox STAGE SCRATCH LIMITS -- PROGRAM ARGS...`
+/// `--netlab-sandbox STAGE SCRATCH LIMITS -- PROGRAM ARGS...`, STAGE being `outer` or
+/// `inner:FD` (FD: where to write how the program ended).
 pub fn main(args: Vec<OsString>) -> ! {
+    let wrong = || -> ! { fail("the sandbox's launcher was called with the wrong arguments") };
     let [stage, scratch, limits, dashes, program, rest @ ..] = &args[..] else {
-        fail("the sandbox's launcher was called with the wrong arguments")
+        wrong()
     };
     if dashes != "--" {
-        fail("the sandbox's launcher was called with the wrong arguments");
+        wrong();
     }
-    let limits =
-        Limits::parse(&scratch_str(limits)).unwrap_or_else(|e| fail(&format!("bad limits: {e}")));
-    let scratch = PathBuf::from(scratch);
-    let program = PathBuf::from(program);
-    match stage.to_str() {
-        Some("outer") => outer(&args),
-        Some("inner") => inner(&scratch, &limits, &program, rest),
-        _ => fail("the sandbox's launcher was called with the wrong arguments"),
+    let limits = Limits::parse(&limits.to_string_lossy())
+        .unwrap_or_else(|e| fail(&format!("bad limits: {e}")));
+    let (scratch, program) = (PathBuf::from(scratch), PathBuf::from(program));
+    match stage.to_str().unwrap_or_default().split_once(':') {
+        None if stage == "outer" => outer(&args),
+        Some(("inner", fd)) => inner(fd, &scratch, &limits, &program, rest),
+        _ => wrong(),
     }
-}
-
-fn scratch_str(text: &OsString) -> String {
-    text.to_string_lossy().into_owned()
 }
 
 /// Errors of the launcher are the harness's, not the program's: say so.
@@ -83,57 +84,77 @@ fn outer(args: &[OsString]) -> ! {
     unshare(UnshareFlags::NEWUSER | UnshareFlags::NEWNS | UnshareFlags::NEWPID)
         .unwrap_or_else(|e| fail(&format!("could not make the namespaces: {e}")));
     map_ids(0, uid, 0, gid).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
+    let (ending_read, ending_write) =
+        rustix::pipe::pipe().unwrap_or_else(|e| fail(&format!("pipe: {e}")));
+    // Only the write end goes to inner.
+    rustix::io::fcntl_setfd(&ending_write, rustix::io::FdFlags::empty())
+        .unwrap_or_else(|e| fail(&format!("pipe: {e}")));
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("where am I? {e}")));
     let mut inner_args = args.to_vec();
-    inner_args[0] = "inner".into();
+    inner_args[0] = format!("inner:{}", ending_write.as_raw_fd()).into();
     let status = Command::new(exe)
         .arg(LAUNCHER_ARG)
         .args(inner_args)
         .status()
         .unwrap_or_else(|e| fail(&format!("could not start the program: {e}")));
-    exit_like(status)
-}
-
-/// Exit the way `status` says the program did: the same code, or the same signal, so the
-/// check sees "killed by signal 9" rather than a launcher's exit code.
-fn exit_like(status: ExitStatus) -> ! {
-    if let Some(signal) = status.signal() {
-        if let Some(signal) = rustix::process::Signal::from_named_raw(signal) {
-            #[allow(unsafe_code)]
-            // SAFETY: putting a signal's default action back is always sound; the process
-            // is about to die of it.
-            unsafe {
-                libc::signal(signal.as_raw(), libc::SIG_DFL);
-            }
-            let _ = rustix::process::kill_process(rustix::process::getpid(), signal);
-        }
-        std::process::exit(128 + signal);
+    drop(ending_write);
+    let mut ending = String::new();
+    let _ = File::from(ending_read).read_to_string(&mut ending);
+    match ending.split_once(' ') {
+        Some(("code", code)) => std::process::exit(code.trim().parse().unwrap_or(125)),
+        Some(("signal", signal)) => die_of(signal.trim().parse().unwrap_or(9)),
+        // inner itself was killed (the check's deadline): the same.
+        _ => match status.signal() {
+            Some(signal) => die_of(signal),
+            None => std::process::exit(status.code().unwrap_or(125)),
+        },
     }
-    std::process::exit(status.code().unwrap_or(125))
 }
 
-fn inner(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString]) -> ! {
+/// Die of `signal`, as the program did, so the check sees "killed by signal 25".
+fn die_of(signal: i32) -> ! {
+    if let Some(signal) = rustix::process::Signal::from_named_raw(signal) {
+        #[allow(unsafe_code)]
+        // SAFETY: putting a signal's default action back is always sound; the process is
+        // about to die of it.
+        unsafe {
+            libc::signal(signal.as_raw(), libc::SIG_DFL);
+        }
+        let _ = rustix::process::kill_process(rustix::process::getpid(), signal);
+    }
+    std::process::exit(128 + signal)
+}
+
+fn inner(fd: &str, scratch: &Path, limits: &Limits, program: &Path, args: &[OsString]) -> ! {
+    // Opened while the old /proc is still there.
+    let mut ending = File::options()
+        .write(true)
+        .open(format!("/proc/self/fd/{fd}"))
+        .unwrap_or_else(|e| fail(&format!("the ending pipe: {e}")));
     let cwd = std::env::current_dir().ok();
-    build_view(scratch, program)
-        .unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
+    build_view(scratch, program).unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
     // Where it was started, if that is inside the view (a check's folder); else the scratch.
-    let cwd = cwd
-        .filter(|dir| dir.starts_with(scratch))
-        .unwrap_or(scratch.to_path_buf());
+    let cwd = cwd.filter(|dir| dir.starts_with(scratch)).unwrap_or(scratch.to_path_buf());
     std::env::set_current_dir(&cwd).unwrap_or_else(|e| fail(&format!("cd {}: {e}", cwd.display())));
     set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set the limits: {e}")));
-    // Root of these namespaces no more: one more user namespace, as an ordinary user with
-    // no capabilities once it execs, so it cannot undo the view.
+    // Root of these namespaces no more: one more user namespace, where the program is an
+    // ordinary user with no capabilities once it execs, so it cannot undo the view.
     unshare(UnshareFlags::NEWUSER).unwrap_or_else(|e| fail(&format!("could not drop root: {e}")));
-    map_ids(INSIDE_UID, 0, INSIDE_UID, 0)
-        .unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
-    let error = Command::new(program).args(args).exec();
-    // The same words a shell would use.
-    eprintln!(
-        "netlab sandbox: could not run {}: {error}",
-        program.display()
-    );
-    std::process::exit(127)
+    map_ids(INSIDE_UID, 0, INSIDE_UID, 0).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
+    let status = match Command::new(program).args(args).status() {
+        Ok(status) => status,
+        Err(error) => {
+            // The words a shell would use.
+            eprintln!("netlab sandbox: could not run {}: {error}", program.display());
+            std::process::exit(127)
+        }
+    };
+    let _ = match status.signal() {
+        Some(signal) => write!(ending, "signal {signal}"),
+        None => write!(ending, "code {}", status.code().unwrap_or(125)),
+    };
+    // Exiting ends the PID namespace, and everything the program left in it.
+    std::process::exit(0)
 }
 
 /// The folders a program needs to run, read-only; symbolic links where the system has
@@ -303,8 +324,8 @@ fn set_limits(limits: &Limits) -> io::Result<()> {
     Ok(())
 }
 
-/// SIGKILL the program a launcher started: its child, the first process of the PID
-/// namespace, whose death ends every other process in it.
+/// SIGKILL the program a launcher started and all it started: the launcher's child, the
+/// first process of the PID namespace, whose death ends every other process in it.
 pub fn kill_program(launched: u32) {
     let Ok(children) = fs::read_to_string(format!("/proc/{launched}/task/{launched}/children"))
     else {

@@ -96,8 +96,9 @@ impl Limits {
                 size(self.file_size)
             ));
         }
-        // Rust aborts (SIGABRT) when an allocation fails.
-        if signal == Some(6) && stderr.contains("memory allocation of") {
+        // Rust aborts when an allocation fails (SIGABRT, or SIGSEGV when even the abort
+        // finds no memory).
+        if signal.is_some() && stderr.contains("memory allocation of") {
             return Some(format!(
                 "stopped: it used more than {} of memory (the sandbox's limit)",
                 size(self.memory)

@@ -29,7 +29,7 @@ mod limits;
 #[cfg(target_os = "linux")]
 mod linux;
 
-pub use limits::Limits;
+pub use limits::{Limits, VAR as LIMITS_VAR};
 
 /// Forces a mode: `namespaces`, `user` or `off`.
 pub const VAR: &str = "NETLAB_SANDBOX";
