@@ -284,6 +284,7 @@ pub fn run_check_seeded(
     bins: &Binaries,
     seed: u64,
 ) -> CheckResult {
+    crate::sandbox::hide_reference(bins);
     let ctx = Ctx {
         bins: bins.clone(),
         transcript: Arc::new(Transcript::default()),

@@ -33,7 +33,7 @@ use rustix::process::{Resource, Rlimit, setrlimit};
 use rustix::thread::UnshareFlags;
 
 use super::linux::{map_ids, unshare};
-use super::{LAUNCHER_ARG, Limits, Setup};
+use super::{LAUNCHER_ARG, Limits, Mode, Setup, other_user};
 
 /// The user id the program has inside its namespaces: an ordinary user, not root.
 const INSIDE_UID: u32 = 1000;
@@ -41,10 +41,15 @@ const INSIDE_UID: u32 = 1000;
 /// The command that runs `program` in the sandbox; its arguments go after it.
 pub fn command(setup: &Setup, program: &Path) -> Option<Command> {
     let exe = std::env::current_exe().ok()?;
+    let stage = match setup.mode {
+        Mode::Namespaces => "outer",
+        Mode::OtherUser => "user",
+        Mode::Unsandboxed => return None,
+    };
     let mut command = Command::new(exe);
     command
         .arg(LAUNCHER_ARG)
-        .arg("outer")
+        .arg(stage)
         .arg(setup.scratch.as_ref()?)
         .arg(setup.limits.to_arg())
         .arg("--")
@@ -56,6 +61,9 @@ pub fn command(setup: &Setup, program: &Path) -> Option<Command> {
 /// `inner:FD` (FD: where to write how the program ended).
 pub fn main(args: Vec<OsString>) -> ! {
     let wrong = || -> ! { fail("the sandbox's launcher was called with the wrong arguments") };
+    if args.first().is_some_and(|a| a == "kill-user") {
+        other_user::kill_user();
+    }
     let [stage, scratch, limits, dashes, program, rest @ ..] = &args[..] else {
         wrong()
     };
@@ -67,13 +75,14 @@ pub fn main(args: Vec<OsString>) -> ! {
     let (scratch, program) = (PathBuf::from(scratch), PathBuf::from(program));
     match stage.to_str().unwrap_or_default().split_once(':') {
         None if stage == "outer" => outer(&args),
+        None if stage == "user" => other_user::run(&scratch, &limits, &program, rest),
         Some(("inner", fd)) => inner(fd, &scratch, &limits, &program, rest),
         _ => wrong(),
     }
 }
 
 /// Errors of the launcher are the harness's, not the program's: say so.
-fn fail(message: &str) -> ! {
+pub(super) fn fail(message: &str) -> ! {
     eprintln!("netlab sandbox: {message} (a netlab problem, not the program's)");
     std::process::exit(125)
 }
@@ -104,10 +113,15 @@ fn outer(args: &[OsString]) -> ! {
         Some(("code", code)) => std::process::exit(code.trim().parse().unwrap_or(125)),
         Some(("signal", signal)) => die_of(signal.trim().parse().unwrap_or(9)),
         // inner itself was killed (the check's deadline): the same.
-        _ => match status.signal() {
-            Some(signal) => die_of(signal),
-            None => std::process::exit(status.code().unwrap_or(125)),
-        },
+        _ => exit_as(status),
+    }
+}
+
+/// Exit the way `status` says a program ended: the same code, or the same signal.
+pub(super) fn exit_as(status: std::process::ExitStatus) -> ! {
+    match status.signal() {
+        Some(signal) => die_of(signal),
+        None => std::process::exit(status.code().unwrap_or(125)),
     }
 }
 
@@ -305,7 +319,7 @@ fn read_only(inside: &Path, host: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn set_limits(limits: &Limits) -> io::Result<()> {
+pub(super) fn set_limits(limits: &Limits) -> io::Result<()> {
     for (resource, value) in [
         (Resource::Data, limits.memory),
         (Resource::Fsize, limits.file_size),
@@ -324,9 +338,13 @@ fn set_limits(limits: &Limits) -> io::Result<()> {
     Ok(())
 }
 
-/// SIGKILL the program a launcher started and all it started: the launcher's child, the
-/// first process of the PID namespace, whose death ends every other process in it.
-pub fn kill_program(launched: u32) {
+/// SIGKILL the program a launcher started and all it started: in namespaces, the
+/// launcher's child, the first process of the PID namespace, whose death ends every other
+/// process in it; as another user, every process of that user.
+pub fn kill_program(mode: Mode, launched: u32) {
+    if mode == Mode::OtherUser {
+        return other_user::kill_everything_of(launched);
+    }
     let Ok(children) = fs::read_to_string(format!("/proc/{launched}/task/{launched}/children"))
     else {
         return;

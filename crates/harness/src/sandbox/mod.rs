@@ -28,6 +28,8 @@ mod launcher;
 mod limits;
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+mod other_user;
 
 pub use limits::{Limits, VAR as LIMITS_VAR};
 
@@ -167,6 +169,12 @@ fn make_scratch() -> PathBuf {
         .tempdir()
         .map(tempfile::TempDir::keep)
         .unwrap_or_else(|e| fail(&format!("could not make a scratch folder: {e}")));
+    // Where tests run many harness processes in one folder, none should see another's.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    }
     #[allow(unsafe_code)]
     // SAFETY: init runs first thing in main, before any thread exists that could read the
     // environment at the same time.
@@ -219,11 +227,30 @@ pub(crate) fn wrap(program: &std::path::Path) -> Option<std::process::Command> {
     }
 }
 
+/// Keep the reference binaries out of reach of the programs under test, where the walls
+/// do not already hide them (as another user, they would be world-readable files).
+pub(crate) fn hide_reference(bins: &crate::check::Binaries) {
+    #[cfg(target_os = "linux")]
+    if mode() == Mode::OtherUser {
+        let hidden: Vec<&std::path::Path> = bins
+            .reference
+            .values()
+            .filter(|path| !bins.student.values().any(|s| s == *path))
+            .map(PathBuf::as_path)
+            .collect();
+        other_user::hide(&hidden);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = bins;
+}
+
 /// Kill the program a launcher started (and so, with its PID namespace, everything it
 /// started), even if it left the launcher's process group.
 pub(crate) fn kill_program(launched: u32) {
     #[cfg(target_os = "linux")]
-    launcher::kill_program(launched);
+    if mode() != Mode::Unsandboxed {
+        launcher::kill_program(mode(), launched);
+    }
     #[cfg(not(target_os = "linux"))]
     let _ = launched;
 }

@@ -1,0 +1,104 @@
+//! The sandbox where namespaces cannot be had but the harness is root (a container such as
+//! Gradescope's or GitHub Actions'): the program runs as a user id of its own, which owns
+//! nothing on the machine, in a group that may use this harness's scratch folder, with the
+//! limits. When its check ends, every process of that user id is killed, wherever it went.
+//! Weaker than namespaces: it sees every world-readable file and the machine's loopback,
+//! and may write where anyone may (/tmp); the instructors' chapter says so.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::Command;
+
+use super::launcher::{fail, set_limits};
+use super::{LAUNCHER_ARG, Limits};
+
+/// The user id a launcher's program runs as: unique while the launcher lives, as its pid is.
+pub fn user_of(launcher_pid: u32) -> u32 {
+    2_000_000_000 + launcher_pid
+}
+
+/// The group of one harness process's programs: they may use its scratch folder.
+pub fn group_of(harness_pid: u32) -> u32 {
+    3_000_000_000 + harness_pid
+}
+
+/// The `user` stage: let the group into the scratch folder, set the limits, run the
+/// program as its own user, and exit as it did.
+pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::OsString]) -> ! {
+    let group = group_of(std::os::unix::process::parent_id());
+    let user = user_of(std::process::id());
+    // The harness made the check's files since the last program ran.
+    let_group_in(scratch, group).unwrap_or_else(|e| fail(&format!("could not share the scratch folder: {e}")));
+    set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set the limits: {e}")));
+    // Where it was started if that is a check's folder; else the scratch folder, the one
+    // place it may write.
+    let cwd = std::env::current_dir().ok().filter(|dir| dir.starts_with(scratch));
+    let cwd = cwd.unwrap_or(scratch.to_path_buf());
+    let status = Command::new(program)
+        .current_dir(cwd)
+        .args(args)
+        .uid(user)
+        .gid(group)
+        .status()
+        .unwrap_or_else(|e| fail(&format!("could not run {}: {e}", program.display())));
+    super::launcher::exit_as(status)
+}
+
+/// Group `group`, with read and write (and search, for folders), on everything in `dir`.
+fn let_group_in(dir: &Path, group: u32) -> io::Result<()> {
+    let meta = fs::symlink_metadata(dir)?;
+    if meta.file_type().is_symlink() {
+        return lchown(dir, None, Some(group));
+    }
+    if meta.gid() != group {
+        lchown(dir, None, Some(group))?;
+    }
+    let mode = meta.mode();
+    let wanted = mode | 0o060 | if meta.is_dir() || mode & 0o100 != 0 { 0o010 } else { 0 };
+    if wanted != mode {
+        fs::set_permissions(dir, fs::Permissions::from_mode(wanted & 0o7777))?;
+    }
+    if meta.is_dir() {
+        for entry in fs::read_dir(dir)? {
+            let_group_in(&entry?.path(), group)?;
+        }
+    }
+    Ok(())
+}
+
+/// Keep `programs` (the reference binaries) from the programs under test: readable and
+/// runnable by root alone.
+pub fn hide(programs: &[&Path]) {
+    for program in programs {
+        let _ = fs::set_permissions(program, fs::Permissions::from_mode(0o700));
+    }
+}
+
+/// Kill every process the launcher `launcher_pid`'s program left, whatever session or group
+/// it moved to: a process of its user id does kill(-1, SIGKILL).
+pub fn kill_everything_of(launcher_pid: u32) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let user = user_of(launcher_pid);
+    let _ = Command::new(exe)
+        .args([LAUNCHER_ARG, "kill-user"])
+        .uid(user)
+        .gid(user)
+        .status();
+}
+
+/// The `kill-user` stage, running as the program's user id: kill(-1) reaches every
+/// process of that user id but this one.
+pub fn kill_user() -> ! {
+    #[allow(unsafe_code)]
+    // SAFETY: kill(2) with plain integers; -1 means every process this one may signal,
+    // which, running as the program's own user id, is exactly the program's.
+    unsafe {
+        libc::kill(-1, libc::SIGKILL);
+    }
+    std::process::exit(0)
+}
