@@ -244,7 +244,11 @@ struct Walls {
 
 impl Walls {
     fn new() -> Walls {
-        let home = tempfile::tempdir().unwrap();
+        // As homes are (/root is): the other-user sandbox relies on that; namespaces do not.
+        let home = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .unwrap();
         let secret = format!("netlab-secret-{}", std::process::id());
         fs::write(home.path().join("netlab-secret.txt"), &secret).unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -259,8 +263,16 @@ impl Walls {
     /// grade, with HOME the fake home, the listener named for sandbox-host-listener, and a
     /// process limit sandbox-many-children goes past.
     fn grade(&self, args: &[std::ffi::OsString]) -> Output {
-        Cmd::new(env!("CARGO_BIN_EXE_grade"))
-            .args(args)
+        self.grade_in_mode(args, "")
+    }
+
+    /// The same, with NETLAB_SANDBOX set to `mode` (unless it is empty).
+    fn grade_in_mode(&self, args: &[std::ffi::OsString], mode: &str) -> Output {
+        let mut cmd = Cmd::new(env!("CARGO_BIN_EXE_grade"));
+        if !mode.is_empty() {
+            cmd = cmd.env(harness::sandbox::VAR, mode);
+        }
+        cmd.args(args)
             .arg("--limits=processes=32")
             .env("HOME", self.home.path())
             .env(
@@ -273,9 +285,24 @@ impl Walls {
             .expect("grade starts")
     }
 
+    /// The secret is nowhere in `report`.
+    fn held_as_another_user(&self, report: &str) {
+        if let Some(at) = report.find(&self.secret) {
+            let start = report[..at]
+                .char_indices()
+                .rev()
+                .nth(300)
+                .map_or(0, |(i, _)| i);
+            panic!(
+                "the secret reached the report: ...{}",
+                &report[start..at + self.secret.len()]
+            );
+        }
+    }
+
     /// Nothing read, written or reached; `report` (and every other report) holds no secret.
     fn held(&self, report: &str) {
-        assert!(!report.contains(&self.secret), "the secret reached the report");
+        self.held_as_another_user(report);
         match self.listener.accept() {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             other => panic!("a program under test reached the host's loopback: {other:?}"),
@@ -292,7 +319,11 @@ impl Walls {
                 .map(|dir| dir.join(pwned)),
         );
         for place in places {
-            assert!(!place.exists(), "a program under test wrote {}", place.display());
+            assert!(
+                !place.exists(),
+                "a program under test wrote {}",
+                place.display()
+            );
         }
     }
 }
@@ -328,6 +359,77 @@ fn no_report_format_holds_what_a_submission_read() {
     }
 }
 
+/// As root where namespaces cannot be had (forced here with NETLAB_SANDBOX=user), each
+/// program runs as a user id of its own: whatever it starts dies with its check, the limits
+/// hold, and the grader's home stays unread. (The walls that only namespaces put up, the
+/// host's loopback and a read-only /tmp, do not stand in this mode; the book says so.)
+#[cfg(target_os = "linux")]
+#[test]
+fn as_root_without_namespaces_programs_run_as_a_user_of_their_own() {
+    use std::os::unix::fs::MetadataExt;
+    if fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) != 0 {
+        eprintln!("not root: the other-user sandbox is root's; nothing to prove here");
+        return;
+    }
+    let walls = Walls::new();
+    let class = scratch("other-user-class");
+    let _ = fs::remove_dir_all(&class);
+    let fixtures = [
+        "sandbox-new-session",
+        "sandbox-new-group",
+        "sandbox-double-fork",
+        "sandbox-many-children",
+        "sandbox-reads-home-secret",
+        "sandbox-memory-hog",
+        "sandbox-file-size-hog",
+    ];
+    for name in fixtures {
+        fixture_submission(name, &class.join(name));
+    }
+    let out = scratch("other-user");
+    let output = walls.grade_in_mode(
+        &[
+            class.clone().into_os_string(),
+            "--exercise=os_args".into(),
+            "--format=json".into(),
+            "--scratch".into(),
+            out.into_os_string(),
+        ],
+        "user",
+    );
+    walls.held_as_another_user(&output.stdout_text());
+    let left = processes_mentioning(b"98700");
+    assert!(
+        left.is_empty(),
+        "processes left behind:\n{}",
+        left.join("\n")
+    );
+    let report = json_of(&output);
+    assert!(
+        report["sandbox"]
+            .as_str()
+            .unwrap()
+            .contains("a user id of its own"),
+        "{report}"
+    );
+    for name in fixtures {
+        let sub = report["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|sub| sub["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is not in the report"));
+        let expect =
+            harness::fixture::expectation(&root().join("tests/fixtures").join(name)).unwrap();
+        let failed: BTreeSet<String> = checks(&sub["exercises"][0])
+            .iter()
+            .filter(|c| c["passed"] == false)
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(failed, expect.must_fail, "{name}: {sub}");
+    }
+}
+
 /// Where no sandbox can be had (forced here with NETLAB_SANDBOX=off), grade refuses other
 /// people's code unless told --unsandboxed, and then says so in the report; the reference
 /// and a student's own exercises are graded either way.
@@ -351,13 +453,22 @@ fn without_a_sandbox_other_peoples_code_needs_a_flag() {
     };
     let refused = run(&[]);
     assert_eq!(refused.code(), Some(2), "{}", refused.report());
-    assert!(refused.stderr_text().contains("--unsandboxed"), "{}", refused.report());
+    assert!(
+        refused.stderr_text().contains("--unsandboxed"),
+        "{}",
+        refused.report()
+    );
     assert!(refused.stdout.is_empty(), "{}", refused.report());
     let report = json_of(&run(&["--unsandboxed"]));
     assert_eq!(report["sandbox"], "unsandboxed", "{report}");
     assert!(report["max_score"].as_u64().unwrap() > 0);
     let reference = Cmd::new(env!("CARGO_BIN_EXE_grade"))
-        .args(["--reference", "--exercise=os_args", "--format=json", "--scratch"])
+        .args([
+            "--reference",
+            "--exercise=os_args",
+            "--format=json",
+            "--scratch",
+        ])
         .arg(&out)
         .env(harness::sandbox::VAR, "off")
         .cwd(root())

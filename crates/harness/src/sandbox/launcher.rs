@@ -146,20 +146,27 @@ fn inner(fd: &str, scratch: &Path, limits: &Limits, program: &Path, args: &[OsSt
         .open(format!("/proc/self/fd/{fd}"))
         .unwrap_or_else(|e| fail(&format!("the ending pipe: {e}")));
     let cwd = std::env::current_dir().ok();
-    build_view(scratch, program).unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
+    build_view(scratch, program)
+        .unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
     // Where it was started, if that is inside the view (a check's folder); else the scratch.
-    let cwd = cwd.filter(|dir| dir.starts_with(scratch)).unwrap_or(scratch.to_path_buf());
+    let cwd = cwd
+        .filter(|dir| dir.starts_with(scratch))
+        .unwrap_or(scratch.to_path_buf());
     std::env::set_current_dir(&cwd).unwrap_or_else(|e| fail(&format!("cd {}: {e}", cwd.display())));
     set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set the limits: {e}")));
     // Root of these namespaces no more: one more user namespace, where the program is an
     // ordinary user with no capabilities once it execs, so it cannot undo the view.
     unshare(UnshareFlags::NEWUSER).unwrap_or_else(|e| fail(&format!("could not drop root: {e}")));
-    map_ids(INSIDE_UID, 0, INSIDE_UID, 0).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
+    map_ids(INSIDE_UID, 0, INSIDE_UID, 0)
+        .unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
     let status = match Command::new(program).args(args).status() {
         Ok(status) => status,
         Err(error) => {
             // The words a shell would use.
-            eprintln!("netlab sandbox: could not run {}: {error}", program.display());
+            eprintln!(
+                "netlab sandbox: could not run {}: {error}",
+                program.display()
+            );
             std::process::exit(127)
         }
     };

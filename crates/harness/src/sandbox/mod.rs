@@ -169,11 +169,12 @@ fn make_scratch() -> PathBuf {
         .tempdir()
         .map(tempfile::TempDir::keep)
         .unwrap_or_else(|e| fail(&format!("could not make a scratch folder: {e}")));
-    // Where tests run many harness processes in one folder, none should see another's.
+    // Nobody else may list it; as another user, a program still has to pass through it to
+    // reach the scratch folder of a grade worker inside.
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
     }
     #[allow(unsafe_code)]
     // SAFETY: init runs first thing in main, before any thread exists that could read the

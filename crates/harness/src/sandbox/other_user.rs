@@ -31,11 +31,14 @@ pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::Os
     let group = group_of(std::os::unix::process::parent_id());
     let user = user_of(std::process::id());
     // The harness made the check's files since the last program ran.
-    let_group_in(scratch, group).unwrap_or_else(|e| fail(&format!("could not share the scratch folder: {e}")));
+    let_group_in(scratch, group)
+        .unwrap_or_else(|e| fail(&format!("could not share the scratch folder: {e}")));
     set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set the limits: {e}")));
     // Where it was started if that is a check's folder; else the scratch folder, the one
     // place it may write.
-    let cwd = std::env::current_dir().ok().filter(|dir| dir.starts_with(scratch));
+    let cwd = std::env::current_dir()
+        .ok()
+        .filter(|dir| dir.starts_with(scratch));
     let cwd = cwd.unwrap_or(scratch.to_path_buf());
     let status = Command::new(program)
         .current_dir(cwd)
@@ -57,7 +60,13 @@ fn let_group_in(dir: &Path, group: u32) -> io::Result<()> {
         lchown(dir, None, Some(group))?;
     }
     let mode = meta.mode();
-    let wanted = mode | 0o060 | if meta.is_dir() || mode & 0o100 != 0 { 0o010 } else { 0 };
+    let wanted = mode
+        | 0o060
+        | if meta.is_dir() || mode & 0o100 != 0 {
+            0o010
+        } else {
+            0
+        };
     if wanted != mode {
         fs::set_permissions(dir, fs::Permissions::from_mode(wanted & 0o7777))?;
     }
