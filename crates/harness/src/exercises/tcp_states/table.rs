@@ -109,7 +109,9 @@ fn parse_proc_addr(field: &str) -> Option<SocketAddr> {
 /// a listing must hold.
 pub(super) fn kernel_sockets() -> Vec<Sock> {
     let mut found = Vec::new();
-    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+    // thread-self: the check's thread may be in a network namespace of its own (the
+    // sandbox); /proc/net is the whole process's, which may be another.
+    for file in ["/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6"] {
         let text = std::fs::read_to_string(file).unwrap_or_default();
         found.extend(text.lines().filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();

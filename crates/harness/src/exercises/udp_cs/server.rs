@@ -164,7 +164,9 @@ mod proc_net {
     /// The local addresses of every UDP socket (IPv4 and IPv6) bound to `port`.
     pub fn local_addrs(port: u16) -> Vec<IpAddr> {
         let mut found = Vec::new();
-        for file in ["/proc/net/udp", "/proc/net/udp6"] {
+        // thread-self: the check's thread may be in a network namespace of its own (the
+        // sandbox); /proc/net is the whole process's, which may be another.
+        for file in ["/proc/thread-self/net/udp", "/proc/thread-self/net/udp6"] {
             let Ok(text) = std::fs::read_to_string(file) else {
                 continue;
             };
