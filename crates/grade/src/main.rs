@@ -149,6 +149,23 @@ fn select_exercises(names: &[String]) -> Result<Vec<&'static Exercise>, &str> {
         .collect())
 }
 
+/// Write `path` through a new file renamed over it: whatever a program under test may have
+/// left at that path (a link to somewhere else, in a folder anyone can write to) is
+/// replaced, never written through.
+fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)?;
+    file.write_all(bytes)?;
+    drop(file);
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
 fn write_report(options: &Options, report: &Report) -> Result<()> {
     let text = match options.format {
         Format::Table => report::table(report, options.verbose),
@@ -159,7 +176,7 @@ fn write_report(options: &Options, report: &Report) -> Result<()> {
     };
     let to_terminal = match &options.out {
         Some(path) => {
-            std::fs::write(path, text)
+            write_new(path, text.as_bytes())
                 .with_context(|| format!("could not write {}", path.display()))?;
             // The file is for a machine; the terminal still gets the table.
             report::table(report, options.verbose)
