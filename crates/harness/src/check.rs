@@ -178,16 +178,15 @@ impl Ctx {
 
     /// The student's binary `bin`, ready to run.
     pub fn student(&self, bin: &str) -> Cmd {
-        Cmd::new(self.student_path(bin))
-            .untrusted()
-            .transcript(&self.transcript)
+        self.student_at(self.student_path(bin))
     }
 
     /// The student's program started through `program`, a link to one of its binaries
     /// that the check made, so that its argv[0] is a path the check chose (and a student
-    /// cannot know in advance). Watched like [`Ctx::student`].
+    /// cannot know in advance). Like every program under test: in the sandbox, its panics
+    /// watched.
     pub fn student_at(&self, program: impl AsRef<Path>) -> Cmd {
-        Cmd::new(program).transcript(&self.transcript)
+        Cmd::new(program).untrusted().transcript(&self.transcript)
     }
 
     /// The reference binary for `bin` (`<bin>_sol`), ready to run.

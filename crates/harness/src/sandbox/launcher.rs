@@ -199,6 +199,9 @@ fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
     // Opened now: the new root is mounted over /tmp, where the scratch usually is.
     let scratch_fd = File::open(scratch)?;
     let program_fd = File::open(program)?;
+    // At its real path: a check may start it through a link (to choose its argv[0]), and
+    // the link, in the scratch folder, must find it.
+    let real = fs::canonicalize(program)?;
     let fd_path = |file: &File| format!("/proc/self/fd/{}", file.as_raw_fd());
 
     // Nothing mounted from here on is seen outside these namespaces.
@@ -271,9 +274,6 @@ fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
     fs::create_dir_all(&scratch_inside)?;
     mount_bind(fd_path(&scratch_fd), &scratch_inside)?;
 
-    // At its real path: a check may start it through a link (to choose its argv[0]), and
-    // the link, in the scratch folder, must find it.
-    let real = fs::canonicalize(program)?;
     let program_inside = root.join(real.strip_prefix("/").unwrap_or(&real));
     if let Some(parent) = program_inside.parent() {
         fs::create_dir_all(parent)?;
