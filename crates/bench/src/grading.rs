@@ -33,16 +33,29 @@ pub fn run(
         "grading {} copies of the reference solutions ...",
         options.copies
     );
-    let whole = time(
-        Cmd::new(&grade)
-            .args(["--format", "json", "--out"])
-            .arg(&out)
-            .arg(class.path()),
-    )?;
+    let class_run = Cmd::new(&grade)
+        .args(["--format", "json", "--out"])
+        .arg(&out)
+        .arg(class.path());
+    let whole = time(class_run.clone())?;
     report.grading.push((
         format!("{} submissions, every exercise", options.copies),
         whole,
     ));
+    // What the sandbox costs: the same class again, built already, with and without it.
+    let sandboxed = time(class_run.clone())?;
+    report.grading.push((
+        "the same again, built, sandboxed".to_string(),
+        sandboxed,
+    ));
+    let unsandboxed = time(
+        class_run
+            .env(harness::sandbox::VAR, "off")
+            .arg("--unsandboxed"),
+    )?;
+    report
+        .grading
+        .push(("the same again, built, unsandboxed".to_string(), unsandboxed));
     let one = class.path().join("student01");
     for exercise in harness::exercises() {
         // The first run builds; the second is the warm figure a student sees.
