@@ -5,6 +5,7 @@ pub mod build;
 pub mod bytes;
 pub mod check;
 pub mod cli;
+pub mod cpu;
 pub mod draw;
 pub mod exercises;
 pub mod expect;

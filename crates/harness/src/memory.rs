@@ -14,12 +14,19 @@ pub fn peak_rss(pid: u32) -> Option<u64> {
     }
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let own = parse_vmhwm(&status);
-    let children =
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    children
-        .split_whitespace()
-        .filter_map(|child| peak_rss(child.parse().ok()?))
+    children(pid)
+        .into_iter()
+        .filter_map(peak_rss)
         .fold(own, |peak, child| peak.max(Some(child)))
+}
+
+/// The processes `pid` started that are still running (Linux; none elsewhere).
+pub(crate) fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|child| child.parse().ok())
+        .collect()
 }
 
 /// Whether [`peak_rss`] can ever answer on this system.

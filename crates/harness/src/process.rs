@@ -34,6 +34,8 @@ pub struct Cmd {
     grace: Option<Duration>,
     /// A program under test: it runs inside the sandbox (crate::sandbox).
     untrusted: bool,
+    /// Limits of its own for a program under test, instead of the sandbox's.
+    limits: Option<crate::sandbox::Limits>,
 }
 
 #[derive(Clone)]
@@ -55,6 +57,7 @@ impl Cmd {
             transcript: None,
             grace: None,
             untrusted: false,
+            limits: None,
         }
     }
 
@@ -62,6 +65,14 @@ impl Cmd {
     /// has them (see [`crate::sandbox`]).
     pub fn untrusted(mut self) -> Self {
         self.untrusted = true;
+        self
+    }
+
+    /// Run a program under test with these limits instead of the sandbox's (a check about
+    /// running out of open files lowers that one). Set even where there is no sandbox, on
+    /// Linux.
+    pub fn limits(mut self, limits: crate::sandbox::Limits) -> Self {
+        self.limits = Some(limits);
         self
     }
 
@@ -146,9 +157,10 @@ impl Cmd {
     /// is dropped, so a check that fails or panics leaves nothing behind.
     pub fn spawn(&self) -> std::io::Result<Running> {
         let wrapped = match self.untrusted {
-            true => crate::sandbox::wrap(&self.program),
+            true => crate::sandbox::wrap(&self.program, self.limits),
             false => None,
         };
+        let limited_by_hand = self.limits.filter(|_| wrapped.is_none());
         let mut command = wrapped.unwrap_or_else(|| Command::new(&self.program));
         command
             .args(&self.args)
@@ -180,6 +192,9 @@ impl Cmd {
                 format!("could not start {}: {e}", self.program.display()),
             )
         })?;
+        if let Some(limits) = limited_by_hand {
+            crate::sandbox::limit_running(child.id(), &limits);
+        }
         let stdout = Captured::start(child.stdout.take());
         let stderr = Captured::start(child.stderr.take());
         let mut stdin = child.stdin.take();

@@ -39,7 +39,7 @@ use super::{LAUNCHER_ARG, Limits, Mode, Setup, other_user};
 const INSIDE_UID: u32 = 1000;
 
 /// The command that runs `program` in the sandbox; its arguments go after it.
-pub fn command(setup: &Setup, program: &Path) -> Option<Command> {
+pub fn command(setup: &Setup, program: &Path, limits: &Limits) -> Option<Command> {
     let exe = std::env::current_exe().ok()?;
     let stage = match setup.mode {
         Mode::Namespaces => "outer",
@@ -51,7 +51,7 @@ pub fn command(setup: &Setup, program: &Path) -> Option<Command> {
         .arg(LAUNCHER_ARG)
         .arg(stage)
         .arg(setup.scratch.as_ref()?)
-        .arg(setup.limits.to_arg())
+        .arg(limits.to_arg())
         .arg("--")
         .arg(program);
     Some(command)
@@ -327,13 +327,7 @@ fn read_only(inside: &Path, host: &Path) -> io::Result<()> {
 }
 
 pub(super) fn set_limits(limits: &Limits) -> io::Result<()> {
-    for (resource, value) in [
-        (Resource::Data, limits.memory),
-        (Resource::Fsize, limits.file_size),
-        (Resource::Nproc, limits.processes),
-        (Resource::Nofile, limits.open_files),
-        (Resource::Cpu, limits.cpu_seconds),
-    ] {
+    for (resource, value) in resources(limits) {
         setrlimit(
             resource,
             Rlimit {
@@ -343,6 +337,30 @@ pub(super) fn set_limits(limits: &Limits) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The same limits on another process, already running.
+pub fn limit_process(pid: u32, limits: &Limits) {
+    let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
+        return;
+    };
+    for (resource, value) in resources(limits) {
+        let limit = Rlimit {
+            current: Some(value),
+            maximum: Some(value),
+        };
+        let _ = rustix::process::prlimit(Some(pid), resource, limit);
+    }
+}
+
+fn resources(limits: &Limits) -> [(Resource, u64); 5] {
+    [
+        (Resource::Data, limits.memory),
+        (Resource::Fsize, limits.file_size),
+        (Resource::Nproc, limits.processes),
+        (Resource::Nofile, limits.open_files),
+        (Resource::Cpu, limits.cpu_seconds),
+    ]
 }
 
 /// SIGKILL the program a launcher started and all it started: in namespaces, the

@@ -212,20 +212,37 @@ pub(crate) fn in_own_network<T: Send>(check: impl FnOnce() -> T + Send) -> T {
 
 /// The command that runs `program` inside the walls: the launcher (this very executable)
 /// with the program after it. None when unsandboxed: run it directly.
-pub(crate) fn wrap(program: &std::path::Path) -> Option<std::process::Command> {
+pub(crate) fn wrap(
+    program: &std::path::Path,
+    limits: Option<Limits>,
+) -> Option<std::process::Command> {
     #[cfg(target_os = "linux")]
     {
         let setup = setup()?;
         if setup.mode == Mode::Unsandboxed {
             return None;
         }
-        launcher::command(setup, program)
+        launcher::command(setup, program, &limits.unwrap_or(setup.limits))
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = program;
+        let _ = (program, limits);
         None
     }
+}
+
+/// The limits programs under test run with here.
+pub fn limits() -> Limits {
+    setup().map_or(Limits::DEFAULT, |s| s.limits)
+}
+
+/// Set `limits` on a program already running unsandboxed (Linux: prlimit(2); elsewhere
+/// nothing can).
+pub(crate) fn limit_running(pid: u32, limits: &Limits) {
+    #[cfg(target_os = "linux")]
+    launcher::limit_process(pid, limits);
+    #[cfg(not(target_os = "linux"))]
+    let _ = (pid, limits);
 }
 
 /// Keep the reference binaries out of reach of the programs under test, where the walls
