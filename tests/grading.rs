@@ -262,6 +262,7 @@ fn normalise(text: &str) -> String {
             ),
             // How much a program that prints without end got out before its deadline.
             (r"\.\.\. \d+ more lines", "... N more lines"),
+            (r"printed \d+ lines on stderr", "printed N lines on stderr"),
             (r"\bport [1-9]\d{3,4}\b", "port N"),
             // tcp_states's live checks pass the port the OS gave their listener.
             (r"(?m)^(\s*ran: tcp_states) [1-9]\d{3,4}$", "$1 PORT"),

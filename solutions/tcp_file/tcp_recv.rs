@@ -42,16 +42,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    // How long to wait before accepting again, after accept failed.
+    let mut pause = Duration::ZERO;
     for conn in listener.incoming() {
         let stream = match conn {
             Ok(stream) => stream,
-            // One failed accept (a connection reset while queued, too many open files)
-            // is no reason to stop serving everybody else.
+            // A failed accept (too many open files, a connection reset while queued) is
+            // no reason to stop serving everybody else, nor to try again at once: out of
+            // files, accept fails until a connection closes, and a loop would spin. Like
+            // Go's net/http: wait 5 ms, doubling up to 1 s, and say so once.
             Err(e) => {
-                eprintln!("error: accept: {e}");
+                if pause.is_zero() {
+                    eprintln!("error: accept: {e}; trying again, more slowly");
+                }
+                pause = (pause * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                thread::sleep(pause);
                 continue;
             }
         };
+        pause = Duration::ZERO;
         let dir = dir.clone();
         // A thread per connection: a slow sender only holds up its own thread.
         thread::spawn(move || {

@@ -85,7 +85,7 @@ pub fn init() -> &'static Setup {
         let scratch = if mode == Mode::Unsandboxed {
             None
         } else {
-            Some(make_scratch())
+            Some(make_scratch(mode))
         };
         Setup {
             mode,
@@ -163,7 +163,7 @@ fn is_root() -> bool {
 
 /// A fresh folder for this process's temporary files, made the process's `TMPDIR` so that
 /// every check's `tempfile::tempdir()` lands in it.
-fn make_scratch() -> PathBuf {
+fn make_scratch(mode: Mode) -> PathBuf {
     let dir = tempfile::Builder::new()
         .prefix("netlab-")
         .tempdir()
@@ -175,7 +175,12 @@ fn make_scratch() -> PathBuf {
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
+        if mode == Mode::OtherUser {
+            other_user::share(&dir);
+        }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = mode;
     #[allow(unsafe_code)]
     // SAFETY: init runs first thing in main, before any thread exists that could read the
     // environment at the same time.

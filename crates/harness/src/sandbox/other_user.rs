@@ -25,6 +25,17 @@ pub fn group_of(harness_pid: u32) -> u32 {
     3_000_000_000 + harness_pid
 }
 
+/// Make what this harness process writes in `scratch` from now on usable by its
+/// programs, which run as other users in its group: the folder belongs to the group and
+/// passes it on (setgid), and files are made group-writable (umask 002). A check that
+/// makes a folder while the program runs (DIR made again) needs no grant.
+pub fn share(scratch: &Path) {
+    let group = group_of(std::process::id());
+    let _ = lchown(scratch, None, Some(group));
+    let _ = fs::set_permissions(scratch, fs::Permissions::from_mode(0o2771));
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o002));
+}
+
 /// The `user` stage: let the group into the scratch folder, set the limits, run the
 /// program as its own user, and exit as it did.
 pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::OsString]) -> ! {

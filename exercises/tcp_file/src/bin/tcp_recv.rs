@@ -26,6 +26,8 @@ fn main() {
     //           for stream in listener.incoming() { std::thread::spawn(...) }
     //         A thread per connection, so a slow sender does not hold up the others.
     //         An error on one connection is printed (`error: ...`) and the loop goes on.
+    //         When accept itself fails (too many open files), do not try again at once:
+    //         sleep 5 ms, doubling up to 1 s while it keeps failing (as Go's net/http).
     //
     // Step 4. In each thread: `stream.set_read_timeout(Some(idle))`, so that a silent
     //         sender is dropped. Read the name with ONE read (Go: n, _ := conn.Read(buf))

@@ -18,7 +18,7 @@ use crate::bytes;
 use crate::check::{self, Ctx, Failure};
 use crate::draw;
 use crate::peers::tcp_file::{IO_TIMEOUT, Sender};
-use crate::process::{Output, Running};
+use crate::process::{Cmd, Output, Running};
 use crate::seed;
 
 /// How long a receiver has to print its `listening on` line.
@@ -103,13 +103,26 @@ pub(super) fn with_receiver_shown(
     order: Order,
     body: impl FnOnce(&Running, SocketAddr) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
+    with_receiver_cmd(ctx, options, dir, order, |cmd| cmd, body)
+}
+
+/// [`with_receiver_shown`], with the receiver's command changed by `adjust` first (its
+/// limits, say).
+pub(super) fn with_receiver_cmd(
+    ctx: &Ctx,
+    options: &[&str],
+    dir: &Path,
+    order: Order,
+    adjust: impl FnOnce(Cmd) -> Cmd,
+    body: impl FnOnce(&Running, SocketAddr) -> Result<(), Failure>,
+) -> Result<(), Failure> {
     let cmd = ctx
         .student("tcp_recv")
         .args(options)
         .arg("127.0.0.1:0")
         .arg(dir)
         .timeout(Duration::from_secs(60));
-    let (server, addr) = check::start_server(cmd, START)?;
+    let (server, addr) = check::start_server(adjust(cmd), START)?;
     announced(addr)
         .and_then(|()| body(&server, addr))
         .map_err(|failure| failure.with_run(&settled(server, order)))

@@ -14,6 +14,8 @@ mod common;
 mod names;
 mod receiver;
 mod receiver_failures;
+#[cfg(target_os = "linux")]
+mod receiver_limits;
 mod receiver_names;
 mod sender;
 
@@ -21,6 +23,8 @@ use crate::check::{Check, Exercise};
 
 use receiver::*;
 use receiver_failures::*;
+#[cfg(target_os = "linux")]
+use receiver_limits::*;
 use receiver_names::*;
 use sender::*;
 
@@ -115,6 +119,13 @@ static CHECKS: &[Check] = &[
         "recv_idle_connection_closed",
         "#idle-connections",
         recv_idle_connection_closed,
+    ),
+    // Fewer open files for the program under test: prlimit(2) or the sandbox, on Linux.
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "recv_out_of_files_backs_off",
+        "#when-accept-fails",
+        recv_out_of_files_backs_off,
     ),
     Check::new(
         "recv_works_with_reference_sender",
