@@ -263,6 +263,9 @@ fn normalise(text: &str) -> String {
             // How much a program that prints without end got out before its deadline.
             (r"\.\.\. \d+ more lines", "... N more lines"),
             (r"printed \d+ lines on stderr", "printed N lines on stderr"),
+            // A drawn path under the scratch folder, whose name differs in length with
+            // the sandbox (TMPDIR) and without.
+            (r"\d+ bytes \x22<tmp>", "N bytes \x22<tmp>"),
             (r"\bport [1-9]\d{3,4}\b", "port N"),
             // tcp_states's live checks pass the port the OS gave their listener.
             (r"(?m)^(\s*ran: tcp_states) [1-9]\d{3,4}$", "$1 PORT"),
