@@ -11,7 +11,7 @@ use crate::check::{Ctx, Failure};
 use crate::sandbox::{self, Limits};
 
 use super::common::{
-    Folder, Order, data, file_name, peer_send, same_file, saved_line, with_receiver_cmd,
+    Folder, Order, SAVE, data, file_name, peer_send, same_file, with_receiver_cmd,
 };
 
 /// Files the receiver may hold open: its stdio and listener, and about a dozen
@@ -78,9 +78,10 @@ pub(super) fn recv_out_of_files_backs_off(ctx: &Ctx) -> Result<(), Failure> {
             }
             drop(held);
             ctx.step("the peer senders closed their connections");
-            // Back to normal: the next sender is served.
+            // Back to normal: the next sender is served. (Whether its `saved` line is
+            // exact is recv_saves_text_file's business.)
             peer_send(ctx, addr, &name, &data)?;
-            saved_line(server, &name, data.len())?;
+            server.wait_for_line(SAVE, |line| line.starts_with("saved "));
             same_file(&inbox.join(&name), &data, &name)
         },
     )
