@@ -44,18 +44,18 @@ pub fn run(
     ));
     // What the sandbox costs: the same class again, built already, with and without it.
     let sandboxed = time(class_run.clone())?;
-    report.grading.push((
-        "the same again, built, sandboxed".to_string(),
-        sandboxed,
-    ));
+    report
+        .grading
+        .push(("the same again, built, sandboxed".to_string(), sandboxed));
     let unsandboxed = time(
         class_run
             .env(harness::sandbox::VAR, "off")
             .arg("--unsandboxed"),
     )?;
-    report
-        .grading
-        .push(("the same again, built, unsandboxed".to_string(), unsandboxed));
+    report.grading.push((
+        "the same again, built, unsandboxed".to_string(),
+        unsandboxed,
+    ));
     let one = class.path().join("student01");
     for exercise in harness::exercises() {
         // The first run builds; the second is the warm figure a student sees.

@@ -101,8 +101,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             "--unsandboxed" => options.unsandboxed = true,
             "--limits" => {
                 let text = text_value(value("limits such as memory=2G")?, name)?;
-                let limits = harness::sandbox::Limits::parse(&text)
-                    .map_err(|e| format!("--limits: {e}"))?;
+                let limits =
+                    harness::sandbox::Limits::parse(&text).map_err(|e| format!("--limits: {e}"))?;
                 options.limits = Some(limits);
             }
             "--exercise" | "-e" => {

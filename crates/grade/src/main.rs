@@ -89,7 +89,10 @@ fn run(options: Options) -> Result<ExitCode> {
              outlive grading. Grade them where user namespaces are allowed (or as root, \
              which runs them as a user of their own), or pass --unsandboxed to grade them \
              anyway.",
-            sandbox.why_not.as_deref().unwrap_or("no sandbox on this system")
+            sandbox
+                .why_not
+                .as_deref()
+                .unwrap_or("no sandbox on this system")
         );
         return Ok(ExitCode::from(2));
     }
