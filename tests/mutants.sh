@@ -25,8 +25,10 @@ for ex in "${exercises[@]}"; do
     # the starters.
     (cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) \
         | tar -xf - -C "$work"
+    # Copied with a new time: the build cache is kept between runs, and cargo must see
+    # that the binaries changed since the last mutant it built.
     for solution in "$root/solutions/$ex"/*.rs; do
-        cp -p "$solution" "$work/exercises/$ex/src/bin/$(basename "$solution")"
+        cp "$solution" "$work/exercises/$ex/src/bin/$(basename "$solution")"
     done
     out="$root/target/mutants/$ex"
     mkdir -p "$out"
