@@ -16,7 +16,9 @@ copy="$root/target/as-reference/$ex"
 # cargo rebuilds only what changed.
 rm -rf "$copy/src"
 mkdir -p "$copy/src"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) \
+(cd "$root" && git ls-files -z --cached --others --exclude-standard \
+        | while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done \
+        | tar --null -T - -cf -) \
     | tar -xf - -C "$copy/src"
 for solution in "$root/solutions/$ex"/*.rs; do
     cp -p "$solution" "$copy/src/exercises/$ex/src/bin/$(basename "$solution")"

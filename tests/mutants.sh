@@ -23,7 +23,9 @@ for ex in "${exercises[@]}"; do
     trap 'rm -rf "$work"' EXIT
     # The checkout as it is (tracked and new files, not target/), then the solutions over
     # the starters.
-    (cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) \
+    (cd "$root" && git ls-files -z --cached --others --exclude-standard \
+        | while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done \
+        | tar --null -T - -cf -) \
         | tar -xf - -C "$work"
     # Copied with a new time: the build cache is kept between runs, and cargo must see
     # that the binaries changed since the last mutant it built.
