@@ -5,7 +5,7 @@
 
 use std::net::TcpStream;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::check::{Ctx, Failure};
 use crate::sandbox::{self, Limits};
@@ -25,6 +25,9 @@ const CPU_AT_MOST: Duration = Duration::from_millis(150);
 /// Lines of stderr it may print in [`WATCH`]: one per try is still a flood when tries
 /// come a thousand a second.
 const LINES_AT_MOST: usize = 20;
+/// How long a receiver may take to serve again once the connections close: its wait
+/// between tries is at most 1 s.
+const RECOVER: Duration = Duration::from_secs(3);
 
 pub(super) fn recv_out_of_files_backs_off(ctx: &Ctx) -> Result<(), Failure> {
     let (name, data) = {
@@ -78,9 +81,17 @@ pub(super) fn recv_out_of_files_backs_off(ctx: &Ctx) -> Result<(), Failure> {
             }
             drop(held);
             ctx.step("the peer senders closed their connections");
-            // Back to normal: the next sender is served. (Whether its `saved` line is
-            // exact is recv_saves_text_file's business.)
-            peer_send(ctx, addr, &name, &data)?;
+            // Back to normal: a sender is served again. Not at once, maybe: the receiver
+            // still has the closed connections to accept and drop, and until then a file
+            // may be refused for want of a descriptor. (Whether the `saved` line is exact
+            // is recv_saves_text_file's business.)
+            let give_up = Instant::now() + RECOVER;
+            while let Err(refused) = peer_send(ctx, addr, &name, &data) {
+                if Instant::now() >= give_up {
+                    return Err(refused);
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
             server.wait_for_line(SAVE, |line| line.starts_with("saved "));
             same_file(&inbox.join(&name), &data, &name)
         },
