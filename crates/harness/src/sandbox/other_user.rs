@@ -63,6 +63,14 @@ pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::Os
 
 /// Group `group`, with read and write (and search, for folders), on everything in `dir`.
 fn let_group_in(dir: &Path, group: u32) -> io::Result<()> {
+    match grant(dir, group) {
+        // Other checks make and remove their folders meanwhile: what is gone needs nothing.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+fn grant(dir: &Path, group: u32) -> io::Result<()> {
     let meta = fs::symlink_metadata(dir)?;
     if meta.file_type().is_symlink() {
         return lchown(dir, None, Some(group));
