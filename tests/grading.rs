@@ -263,6 +263,9 @@ fn normalise(text: &str) -> String {
             // How much a program that prints without end got out before its deadline.
             (r"\.\.\. \d+ more lines", "... N more lines"),
             (r"printed \d+ lines on stderr", "printed N lines on stderr"),
+            // The size of `/`: in the sandbox, a view whose entries depend on where the
+            // checkout is.
+            (r#"("name: /"\n\s+"size: )\d+"#, "${1}N"),
             // A drawn path under the scratch folder, whose name differs in length with
             // the sandbox (TMPDIR) and without.
             (r"\d+ bytes \x22<tmp>", "N bytes \x22<tmp>"),
