@@ -157,6 +157,23 @@ fn gave_up(output: &Output, addr: &str, tries: u64) -> Result<(), Failure> {
     .with_run(output))
 }
 
+/// The client against an echo peer that answers at once: started with `input` (MESSAGE
+/// words or stdin) after the peer's address, it must send exactly `sent` (`why_sent`),
+/// print each echo on its own line (`why_printed`), and exit 0 (`why_done`).
+fn echo_exchange(
+    ctx: &Ctx,
+    input: impl FnOnce(Cmd) -> Cmd,
+    sent: &[&[u8]],
+    [why_sent, why_printed, why_done]: [&str; 3],
+) -> Result<(), Failure> {
+    let peer = EchoPeer::echo()?;
+    let output = input(student_client(ctx).arg(peer.addr().to_string())).run()?;
+    not_hung(&output, "an echo server answers at once", None)?;
+    peer_got(&peer, sent, why_sent, &output)?;
+    replies_printed(&output, sent, why_printed)?;
+    expect::exit_code(&output, 0, why_done)
+}
+
 pub fn message_words_joined(ctx: &Ctx) -> Result<(), Failure> {
     let message = {
         let mut rng = ctx.rng();
@@ -167,20 +184,16 @@ pub fn message_words_joined(ctx: &Ctx) -> Result<(), Failure> {
         message
     };
     let joined = message.join(" ");
-    let peer = EchoPeer::echo()?;
-    let output = student_client(ctx)
-        .arg(peer.addr().to_string())
-        .args(&message)
-        .run()?;
-    not_hung(&output, "an echo server answers at once", None)?;
-    peer_got(
-        &peer,
+    echo_exchange(
+        ctx,
+        |cmd| cmd.args(&message),
         &[joined.as_bytes()],
-        "the words joined by single spaces, sent as ONE datagram",
-        &output,
-    )?;
-    replies_printed(&output, &[joined.as_bytes()], "the reply and a newline")?;
-    expect::exit_code(&output, 0, "the server replied")
+        [
+            "the words joined by single spaces, sent as ONE datagram",
+            "the reply and a newline",
+            "the server replied",
+        ],
+    )
 }
 
 pub fn reply_printed_as_is(ctx: &Ctx) -> Result<(), Failure> {
@@ -197,24 +210,16 @@ pub fn reply_printed_as_is(ctx: &Ctx) -> Result<(), Failure> {
         message
     };
     let joined = message.join(" ");
-    let peer = EchoPeer::echo()?;
-    let output = student_client(ctx)
-        .arg(peer.addr().to_string())
-        .args(&message)
-        .run()?;
-    not_hung(&output, "an echo server answers at once", None)?;
-    peer_got(
-        &peer,
+    echo_exchange(
+        ctx,
+        |cmd| cmd.args(&message),
         &[joined.as_bytes()],
-        "the words joined by single spaces, the last one's newline included",
-        &output,
-    )?;
-    replies_printed(
-        &output,
-        &[joined.as_bytes()],
-        "the reply as it came (its own newline included), then a newline",
-    )?;
-    expect::exit_code(&output, 0, "the server replied")
+        [
+            "the words joined by single spaces, the last one's newline included",
+            "the reply as it came (its own newline included), then a newline",
+            "the server replied",
+        ],
+    )
 }
 
 pub fn long_reply(ctx: &Ctx) -> Result<(), Failure> {
@@ -348,21 +353,17 @@ pub fn stdin_lines_in_order(ctx: &Ctx) -> Result<(), Failure> {
     };
     let stdin: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let wanted: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
-    let peer = EchoPeer::echo()?;
-    let output = student_client(ctx)
-        .arg(peer.addr().to_string())
-        .stdin(stdin)
-        .run()?;
-    not_hung(&output, "an echo server answers at once", None)?;
-    peer_got(
-        &peer,
+    echo_exchange(
+        ctx,
+        |cmd| cmd.stdin(stdin),
         &wanted,
-        "no MESSAGE words: one datagram per stdin line, without its newline, nothing else \
-         taken off",
-        &output,
-    )?;
-    replies_printed(&output, &wanted, "each reply on its own line, in order")?;
-    expect::exit_code(&output, 0, "every line got its reply")
+        [
+            "no MESSAGE words: one datagram per stdin line, without its newline, nothing else \
+             taken off",
+            "each reply on its own line, in order",
+            "every line got its reply",
+        ],
+    )
 }
 
 pub fn stdin_not_utf8(ctx: &Ctx) -> Result<(), Failure> {
@@ -376,25 +377,17 @@ pub fn stdin_not_utf8(ctx: &Ctx) -> Result<(), Failure> {
     };
     let stdin: Vec<u8> = printed(&lines.iter().map(Vec::as_slice).collect::<Vec<_>>());
     let wanted: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
-    let peer = EchoPeer::echo()?;
-    let output = student_client(ctx)
-        .arg(peer.addr().to_string())
-        .stdin(stdin)
-        .run()?;
-    not_hung(&output, "an echo server answers at once", None)?;
-    peer_got(
-        &peer,
+    echo_exchange(
+        ctx,
+        |cmd| cmd.stdin(stdin),
         &wanted,
-        "a line that is not UTF-8 is bytes to send as they are: read stdin as bytes \
-         (BufRead::split(b'\\n') or read_until), not lines(), which stops at such a line",
-        &output,
-    )?;
-    replies_printed(
-        &output,
-        &wanted,
-        "each reply's bytes as they came, UTF-8 or not, then a newline",
-    )?;
-    expect::exit_code(&output, 0, "every line got its reply")
+        [
+            "a line that is not UTF-8 is bytes to send as they are: read stdin as bytes \
+             (BufRead::split(b'\\n') or read_until), not lines(), which stops at such a line",
+            "each reply's bytes as they came, UTF-8 or not, then a newline",
+            "every line got its reply",
+        ],
+    )
 }
 
 pub fn timeout_in_milliseconds(ctx: &Ctx) -> Result<(), Failure> {
