@@ -12,7 +12,9 @@ pub struct Panic {
 
 impl Panic {
     /// Find the first panic in `stderr`. Rust prints
-    /// `thread 'main' panicked at FILE:LINE:COL:` and the message on the following lines.
+    /// `thread 'main' panicked at FILE:LINE:COL:` and the message on the following line,
+    /// continued on indented lines (`assert_eq!`'s `  left: 1`). Other threads print in
+    /// between, so an unindented line after the first is theirs, not the message's.
     pub fn find(stderr: &str) -> Option<Panic> {
         let mut lines = stderr.lines();
         let header = lines.by_ref().find(|line| line.contains("panicked at "))?;
@@ -20,8 +22,9 @@ impl Panic {
             .split_once("panicked at ")
             .map(|(_, rest)| rest.trim_end_matches(':').to_string())
             .unwrap_or_default();
-        let message: Vec<&str> = lines
-            .take_while(|line| !line.starts_with("note: ") && !line.starts_with("stack backtrace:"))
+        let first = lines.next().unwrap_or_default();
+        let message: Vec<&str> = std::iter::once(first)
+            .chain(lines.take_while(|line| line.starts_with([' ', '\t'])))
             .collect();
         Some(Panic {
             location,
@@ -57,5 +60,18 @@ mod tests {
         assert_eq!(panic.message, "index out of bounds");
         assert_eq!(panic.todo_text(), None);
         assert_eq!(Panic::find("error: no such file\n"), None);
+    }
+
+    #[test]
+    fn keeps_an_assertion_but_not_other_threads() {
+        let stderr = "thread '<unnamed>' panicked at src/bin/tcp_recv.rs:9:5:\n\
+                      assertion `left == right` failed\n  left: 1\n right: 2\n\
+                      error: 127.0.0.1:9: connection reset\n\
+                      note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        let panic = Panic::find(stderr).unwrap();
+        assert_eq!(
+            panic.message,
+            "assertion `left == right` failed\n  left: 1\n right: 2"
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! starts itself again as `<runner> --netlab-sandbox outer SCRATCH LIMITS -- PROGRAM ARGS`:
 //!
 //! 1. `outer` (in the check's network namespace) makes new user, mount and PID namespaces
-//!    and starts itself once more as `inner`, the first process (PID 1) of the new PID
-//!    namespace; it waits for it and exits the way the program did.
+//!    and forks `inner`, the first process (PID 1) of the new PID namespace; it waits for
+//!    it and exits the way the program did.
 //! 2. `inner` builds the program's view of the files on an empty file system: the system
 //!    folders read-only, a fresh /proc, a few devices, the program's own binary and the
 //!    scratch folder (the only place it may write), and nothing else (no home, no checkout,
@@ -57,8 +57,8 @@ pub fn command(setup: &Setup, program: &Path, limits: &Limits) -> Option<Command
     Some(command)
 }
 
-/// `--netlab-sandbox STAGE SCRATCH LIMITS -- PROGRAM ARGS...`, STAGE being `outer` or
-/// `inner:FD` (FD: where to write how the program ended).
+/// `--netlab-sandbox STAGE SCRATCH LIMITS -- PROGRAM ARGS...`, STAGE being `outer`
+/// (namespaces) or `user` (another user).
 pub fn main(args: Vec<OsString>) -> ! {
     let wrong = || -> ! { fail("the sandbox's launcher was called with the wrong arguments") };
     if args.first().is_some_and(|a| a == "kill-user") {
@@ -73,10 +73,9 @@ pub fn main(args: Vec<OsString>) -> ! {
     let limits = Limits::parse(&limits.to_string_lossy())
         .unwrap_or_else(|e| fail(&format!("bad limits: {e}")));
     let (scratch, program) = (PathBuf::from(scratch), PathBuf::from(program));
-    match stage.to_str().unwrap_or_default().split_once(':') {
-        None if stage == "outer" => outer(&args),
-        None if stage == "user" => other_user::run(&scratch, &limits, &program, rest),
-        Some(("inner", fd)) => inner(fd, &scratch, &limits, &program, rest),
+    match stage.to_str() {
+        Some("outer") => outer(&scratch, &limits, &program, rest),
+        Some("user") => other_user::run(&scratch, &limits, &program, rest),
         _ => wrong(),
     }
 }
@@ -87,7 +86,7 @@ pub(super) fn fail(message: &str) -> ! {
     std::process::exit(125)
 }
 
-fn outer(args: &[OsString]) -> ! {
+fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString]) -> ! {
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
     unshare(UnshareFlags::NEWUSER | UnshareFlags::NEWNS | UnshareFlags::NEWPID)
@@ -95,18 +94,25 @@ fn outer(args: &[OsString]) -> ! {
     map_ids(0, uid, 0, gid).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
     let (ending_read, ending_write) =
         rustix::pipe::pipe().unwrap_or_else(|e| fail(&format!("pipe: {e}")));
-    // Only the write end goes to inner.
-    rustix::io::fcntl_setfd(&ending_write, rustix::io::FdFlags::empty())
-        .unwrap_or_else(|e| fail(&format!("pipe: {e}")));
-    let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("where am I? {e}")));
-    let mut inner_args = args.to_vec();
-    inner_args[0] = format!("inner:{}", ending_write.as_raw_fd()).into();
-    let status = Command::new(exe)
-        .arg(LAUNCHER_ARG)
-        .args(inner_args)
-        .status()
-        .unwrap_or_else(|e| fail(&format!("could not start the program: {e}")));
+    // A fork, not a second exec of this (large) binary: a launch is paid once per program
+    // a check starts, over a hundred per submission.
+    #[allow(unsafe_code)]
+    // SAFETY: the launcher is a process of its own, started for this, with one thread:
+    // the child may do anything the parent could.
+    let child = unsafe { libc::fork() };
+    match child {
+        -1 => fail(&format!(
+            "could not start the program: {}",
+            io::Error::last_os_error()
+        )),
+        0 => {
+            drop(ending_read);
+            inner(File::from(ending_write), scratch, limits, program, args)
+        }
+        _ => {}
+    }
     drop(ending_write);
+    let status = wait_for(child);
     let mut ending = String::new();
     let _ = File::from(ending_read).read_to_string(&mut ending);
     match ending.split_once(' ') {
@@ -114,6 +120,21 @@ fn outer(args: &[OsString]) -> ! {
         Some(("signal", signal)) => die_of(signal.trim().parse().unwrap_or(9)),
         // inner itself was killed (the check's deadline): the same.
         _ => exit_as(status),
+    }
+}
+
+/// Wait for the child `pid` to end.
+fn wait_for(pid: libc::pid_t) -> std::process::ExitStatus {
+    let pid =
+        rustix::process::Pid::from_raw(pid).unwrap_or_else(|| fail("fork gave no process id"));
+    loop {
+        match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
+            Ok(Some((_, status))) => {
+                return std::process::ExitStatus::from_raw(status.as_raw());
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            Ok(None) | Err(_) => fail("lost the program's process"),
+        }
     }
 }
 
@@ -139,12 +160,13 @@ fn die_of(signal: i32) -> ! {
     std::process::exit(128 + signal)
 }
 
-fn inner(fd: &str, scratch: &Path, limits: &Limits, program: &Path, args: &[OsString]) -> ! {
-    // Opened while the old /proc is still there.
-    let mut ending = File::options()
-        .write(true)
-        .open(format!("/proc/self/fd/{fd}"))
-        .unwrap_or_else(|e| fail(&format!("the ending pipe: {e}")));
+fn inner(
+    mut ending: File,
+    scratch: &Path,
+    limits: &Limits,
+    program: &Path,
+    args: &[OsString],
+) -> ! {
     let cwd = std::env::current_dir().ok();
     build_view(scratch, program)
         .unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
