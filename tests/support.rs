@@ -12,9 +12,10 @@ pub fn workspace() -> &'static Workspace {
     WORKSPACE.get_or_init(|| Workspace::locate().expect("the tests run inside a netlab checkout"))
 }
 
-/// Where the workspace tests build things: `target/netlab/<name>`.
+/// Where the workspace tests build things: `target/netlab/<name>` (in CARGO_TARGET_DIR
+/// when set).
 pub fn scratch(name: &str) -> PathBuf {
-    workspace().root().join("target").join("netlab").join(name)
+    workspace().target_dir().join("netlab").join(name)
 }
 
 /// The folder holding every exercise's starter and reference binaries, built once.

@@ -106,7 +106,7 @@ impl CheckReport {
     }
 
     /// The failure's lines after the message: how to replay it, where to read.
-    fn footer(&self) -> String {
+    pub fn footer(&self) -> String {
         match self.replay.is_empty() {
             true => format!("read: {}", self.read),
             false => format!("seed: {}\nread: {}", self.replay, self.read),
