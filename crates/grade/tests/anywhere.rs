@@ -149,19 +149,30 @@ fn away_from_any_checkout_it_asks_for_root() {
 fn workflow_command(parent: &Path) -> Vec<String> {
     let workflow = fs::read_to_string(root().join("contrib/github-classroom/classroom.yml"))
         .expect("the Classroom workflow exists");
-    let line = workflow
-        .lines()
-        .map(str::trim)
-        .find(|line| line.starts_with("./target/release/grade "))
+    let lines: Vec<&str> = workflow.lines().map(str::trim).collect();
+    let start = lines
+        .iter()
+        .position(|line| line.starts_with("./target/release/grade "))
         .expect("the workflow runs ./target/release/grade");
-    assert!(
-        workflow
-            .lines()
+    assert_eq!(
+        lines
+            .iter()
             .filter(|l| l.contains("target/release/grade "))
-            .count()
-            == 1,
+            .count(),
+        1,
         "the workflow grades once"
     );
+    // The command, its `\`-continued lines joined.
+    let mut line = String::new();
+    for part in &lines[start..] {
+        match part.strip_suffix('\\') {
+            Some(part) => line.push_str(part),
+            None => {
+                line.push_str(part);
+                break;
+            }
+        }
+    }
     line.split_whitespace()
         .skip(1)
         .map(|word| word.replace("../", &format!("{}/", parent.display())))
