@@ -49,7 +49,7 @@ impl std::fmt::Display for BuildError {
 impl std::error::Error for BuildError {}
 
 impl BuildError {
-    fn io(context: &str, error: io::Error) -> Self {
+    pub fn io(context: &str, error: io::Error) -> Self {
         let message = format!("{context}: {error}");
         BuildError {
             first_error: message.clone(),

@@ -18,6 +18,7 @@ pub mod process;
 pub mod sandbox;
 pub mod seed;
 pub mod signals;
+pub mod starters;
 
 pub use check::{
     Binaries, Check, CheckResult, Ctx, Exercise, Failure, run_check, run_check_seeded,
