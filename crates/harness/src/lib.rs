@@ -22,7 +22,7 @@
 //!    and stderr up to a cap. The check compares ([`expect`], [`bytes`]) and returns
 //!    `Ok(())` or a [`Failure`]: what was expected, what happened, the run.
 //! 5. [`run_check`] adds what the transcript shows (a `todo!()` is "not written yet", a
-//!    panic in any program under test fails the check: [`panic`]), the steps, the seed
+//!    panic in any program under test fails the check: [`mod@panic`]), the steps, the seed
 //!    that replays it and the book section: a [`CheckResult`], which `cli` prints as a
 //!    test's failure and grade's worker sends to grade's report as JSON.
 //!
