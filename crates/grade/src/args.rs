@@ -9,12 +9,16 @@ pub const USAGE: &str = "\
 usage: grade [--reference] [--exercise NAME]... [--format FORMAT] [--out [FORMAT=]FILE]...
              [--jobs N] [--timeout SECS] [--root DIR] [--scratch DIR] [--verbose]
              [--limits LIMITS] [--unsandboxed] [PATH...]
+       grade [--root DIR] --export-assignment DIR
 
 With no PATH, grades your exercises/ (your progress). Each PATH is a submission: a folder
 shaped like exercises/ (holding <exercise>/src/), a repository holding one, or a folder of
 such submissions.
 
   --reference        grade the reference solutions (a health check: full marks)
+  --export-assignment DIR
+                     write the class edition into DIR (new or empty): the starters,
+                     checks, grade and book, without the reference solutions
   --exercise NAME    grade only this exercise (repeat for several)
   --format FORMAT    table (default), json, junit, markdown, gradescope or classroom (the
                      last two for one submission: Gradescope's results.json, GitHub
@@ -81,6 +85,8 @@ const FORMATS: &str = "table, json, junit, markdown, gradescope or classroom";
 #[derive(Debug)]
 pub struct Options {
     pub reference: bool,
+    /// `--export-assignment DIR`: write the class edition there instead of grading.
+    pub export: Option<PathBuf>,
     pub exercises: Vec<String>,
     pub format: Format,
     /// Where to write which report; `--out FILE` alone takes `--format`'s.
@@ -104,6 +110,7 @@ pub enum Parsed {
 pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     let mut options = Options {
         reference: false,
+        export: None,
         exercises: Vec::new(),
         format: Format::Table,
         outs: Vec::new(),
@@ -163,6 +170,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 options.format = Format::named(&format)
                     .ok_or_else(|| format!("unknown format {format:?}: use {FORMATS}"))?;
             }
+            "--export-assignment" => options.export = Some(PathBuf::from(value("a folder")?)),
             "--out" | "-o" => match format_and_file(value("a file")?) {
                 (Some(format), file) => options.outs.push((format, file)),
                 (None, file) => plain_outs.push(file),
@@ -197,6 +205,12 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             "--out {} is given twice: each report needs a file of its own",
             file.display()
         ));
+    }
+    if options.export.is_some() && (options.reference || !options.paths.is_empty()) {
+        return Err(
+            "--export-assignment writes the class edition: give no PATH or --reference with it"
+                .into(),
+        );
     }
     Ok(Parsed::Run(options))
 }
@@ -295,6 +309,8 @@ mod tests {
             &["--timeout", "-1"],
             &["--out", "a", "--out", "junit=a"],
             &["--root"],
+            &["--export-assignment"],
+            &["--export-assignment", "out", "submissions"],
         ] {
             assert!(parse_strs(bad).is_err(), "{bad:?} should be a usage error");
         }

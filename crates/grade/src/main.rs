@@ -8,6 +8,7 @@ mod args;
 mod classroom;
 mod discover;
 mod engine;
+mod export;
 mod report;
 mod worker;
 
@@ -70,6 +71,18 @@ fn dispatch() -> ExitCode {
 }
 
 fn run(options: Options) -> Result<ExitCode> {
+    if let Some(dest) = &options.export {
+        let workspace = Workspace::find(options.root.as_deref())?;
+        let exported = export::export(&workspace, dest)?;
+        println!(
+            "wrote the class edition into {}: {} files, {} reference listings taken out of \
+             the book, no solutions/ and no *_sol binaries",
+            dest.display(),
+            exported.files,
+            exported.book_listings_removed
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let exercises = match select_exercises(&options.exercises) {
         Ok(exercises) => exercises,
         Err(unknown) => {
@@ -98,6 +111,12 @@ fn run(options: Options) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let workspace = Workspace::find(options.root.as_deref())?;
+    if !workspace.has_reference() && (options.reference || !options.paths.is_empty()) {
+        bail!(
+            "this checkout has no reference solutions (it is a class edition): grade \
+             submissions in the instructor's checkout, where every check runs"
+        );
+    }
     let scratch = match &options.scratch {
         Some(dir) => std::path::absolute(dir)
             .with_context(|| format!("{}: not a usable folder", dir.display()))?,

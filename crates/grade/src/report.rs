@@ -75,6 +75,10 @@ pub struct CheckReport {
     #[serde(default)]
     pub replay: String,
     pub elapsed_ms: u64,
+    /// Not run: this checkout has no reference program for it (a class edition); the
+    /// message says "graded by your instructor". No points either way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 impl CheckReport {
@@ -88,6 +92,7 @@ impl CheckReport {
             read: result.read.clone(),
             replay: result.replay.clone(),
             elapsed_ms: result.elapsed.as_millis() as u64,
+            skipped: result.skipped,
         }
     }
 
@@ -102,7 +107,13 @@ impl CheckReport {
             read: exercise.read_about(check),
             replay: String::new(),
             elapsed_ms: 0,
+            skipped: false,
         }
+    }
+
+    /// Ran and lost its points (a skipped check did neither).
+    pub fn failed(&self) -> bool {
+        !self.passed && !self.skipped
     }
 
     /// The failure's lines after the message: how to replay it, where to read.
@@ -126,7 +137,8 @@ impl ExerciseReport {
             chapter: format!("book/src/{}", exercise.chapter),
             status,
             score: checks.iter().map(|c| c.awarded).sum(),
-            max_score: checks.iter().map(|c| c.points).sum(),
+            // Skipped checks are graded elsewhere: they are no points lost here.
+            max_score: checks.iter().filter(|c| !c.skipped).map(|c| c.points).sum(),
             build_error,
             checks,
         }
@@ -148,7 +160,16 @@ impl ExerciseReport {
     }
 
     fn first_failure(&self) -> Option<&CheckReport> {
-        self.checks.iter().find(|c| !c.passed)
+        self.checks.iter().find(|c| c.failed())
+    }
+
+    /// Points of the checks skipped here, for the instructor's copy to grade.
+    fn skipped_points(&self) -> u32 {
+        self.checks
+            .iter()
+            .filter(|c| c.skipped)
+            .map(|c| c.points)
+            .sum()
     }
 }
 
@@ -229,12 +250,12 @@ fn progress(sub: &SubmissionReport, verbose: bool) -> String {
             }
             Status::Graded => match ex.first_failure() {
                 None => {
-                    let _ = writeln!(out, "done");
+                    let _ = writeln!(out, "done{}", graded_elsewhere(ex));
                 }
                 Some(next) => {
                     let failing: Vec<&CheckReport> =
-                        ex.checks.iter().filter(|c| !c.passed).collect();
-                    let _ = writeln!(out, "next: {}", next.name);
+                        ex.checks.iter().filter(|c| c.failed()).collect();
+                    let _ = writeln!(out, "next: {}{}", next.name, graded_elsewhere(ex));
                     let shown = if verbose { &failing[..] } else { &failing[..1] };
                     for (i, check) in shown.iter().enumerate() {
                         if i > 0 {
@@ -253,6 +274,20 @@ fn progress(sub: &SubmissionReport, verbose: bool) -> String {
     let total = format!("{}/{}", sub.score, sub.max_score);
     let _ = writeln!(out, "  {:<width$}  {total:>5}", "total");
     out
+}
+
+/// `; 2 checks (2 points) graded by your instructor`, or nothing.
+fn graded_elsewhere(ex: &ExerciseReport) -> String {
+    let count = ex.checks.iter().filter(|c| c.skipped).count();
+    match count {
+        0 => String::new(),
+        _ => format!(
+            "; {count} check{} ({} points) {}",
+            if count == 1 { "" } else { "s" },
+            ex.skipped_points(),
+            harness::GRADED_BY_INSTRUCTOR
+        ),
+    }
 }
 
 fn class_table(subs: &[SubmissionReport], verbose: bool) -> String {
@@ -303,7 +338,7 @@ fn class_table(subs: &[SubmissionReport], verbose: bool) -> String {
                 let _ = writeln!(notes, "{} {}: does not compile: {error}", sub.name, ex.name);
             }
             if verbose && ex.status == Status::Graded {
-                for check in ex.checks.iter().filter(|c| !c.passed) {
+                for check in ex.checks.iter().filter(|c| c.failed()) {
                     let _ = writeln!(notes, "{} {}::{}:", sub.name, ex.name, check.name);
                     let _ = writeln!(notes, "{}", indented(&check.message, 4));
                     let _ = writeln!(notes, "    read: {}", check.read);
@@ -371,7 +406,12 @@ pub fn markdown(report: &Report) -> String {
             .exercises
             .iter()
             .filter(|ex| ex.status == Status::Graded)
-            .flat_map(|ex| ex.checks.iter().filter(|c| !c.passed).map(move |c| (ex, c)))
+            .flat_map(|ex| {
+                ex.checks
+                    .iter()
+                    .filter(|c| c.failed())
+                    .map(move |c| (ex, c))
+            })
             .collect();
         let broken: Vec<&ExerciseReport> = sub
             .exercises
@@ -435,19 +475,20 @@ pub fn junit(report: &Report) -> Result<String> {
     let mut root = BytesStart::new("testsuites");
     root.push_attribute(("name", "netlab"));
     root.push_attribute(("tests", count(&|_| true).to_string().as_str()));
-    root.push_attribute(("failures", count(&|c| !c.passed).to_string().as_str()));
+    root.push_attribute(("failures", count(&|c| c.failed()).to_string().as_str()));
     writer.write_event(Event::Start(root))?;
     for sub in &report.submissions {
         for ex in &sub.exercises {
             let suite_name = xml_text(&format!("{}.{}", sub.name, ex.name));
-            let failures = ex.checks.iter().filter(|c| !c.passed).count();
+            let failures = ex.checks.iter().filter(|c| c.failed()).count();
+            let skipped = ex.checks.iter().filter(|c| c.skipped).count();
             let time: u64 = ex.checks.iter().map(|c| c.elapsed_ms).sum();
             let mut suite = BytesStart::new("testsuite");
             suite.push_attribute(("name", suite_name.as_str()));
             suite.push_attribute(("tests", ex.checks.len().to_string().as_str()));
             suite.push_attribute(("failures", failures.to_string().as_str()));
             suite.push_attribute(("errors", "0"));
-            suite.push_attribute(("skipped", "0"));
+            suite.push_attribute(("skipped", skipped.to_string().as_str()));
             suite.push_attribute(("time", seconds(time).as_str()));
             writer.write_event(Event::Start(suite))?;
             for check in &ex.checks {
@@ -460,6 +501,13 @@ pub fn junit(report: &Report) -> Result<String> {
                     continue;
                 }
                 writer.write_event(Event::Start(case))?;
+                if check.skipped {
+                    let mut skipped = BytesStart::new("skipped");
+                    skipped.push_attribute(("message", check.message.as_str()));
+                    writer.write_event(Event::Empty(skipped))?;
+                    writer.write_event(Event::End(BytesEnd::new("testcase")))?;
+                    continue;
+                }
                 let message = xml_text(&check.message);
                 let mut failure = BytesStart::new("failure");
                 failure.push_attribute(("message", message.lines().next().unwrap_or("")));
@@ -502,7 +550,7 @@ pub fn gradescope(report: &Report) -> Result<String> {
     };
     let mut tests = Vec::new();
     for ex in &sub.exercises {
-        for check in &ex.checks {
+        for check in ex.checks.iter().filter(|c| !c.skipped) {
             let output = if check.passed {
                 String::new()
             } else {

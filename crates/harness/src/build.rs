@@ -27,7 +27,8 @@ fn is_checkout(dir: &Path) -> bool {
 /// How long one cargo build may take before it is killed.
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The netlab checkout: its root Cargo.toml, exercises/ and solutions/.
+/// The netlab checkout: its root Cargo.toml, exercises/ and, but in a class edition,
+/// solutions/.
 #[derive(Clone, Debug)]
 pub struct Workspace {
     root: PathBuf,
@@ -122,6 +123,12 @@ impl Workspace {
         &self.root
     }
 
+    /// Whether this checkout has the reference solutions: a class edition (see grade's
+    /// `--export-assignment`) has none, and its checks that need a reference are skipped.
+    pub fn has_reference(&self) -> bool {
+        self.root.join("solutions").is_dir()
+    }
+
     /// Build the workspace's own exercises (the student files as they are in exercises/,
     /// and the reference solutions) into `target_dir`; returns the folder of binaries.
     pub fn build_in_place(
@@ -156,7 +163,9 @@ impl Workspace {
             let ex = Path::new("exercises").join(exercise.name);
             collect(&self.root.join(&ex), &ex, &mut files).map_err(scratch_err)?;
             let sol = Path::new("solutions").join(exercise.name);
-            collect(&self.root.join(&sol), &sol, &mut files).map_err(scratch_err)?;
+            if self.has_reference() {
+                collect(&self.root.join(&sol), &sol, &mut files).map_err(scratch_err)?;
+            }
             let overlay_src = submission.join(exercise.name).join("src");
             if overlay_src.is_dir() {
                 collect(&overlay_src, &ex.join("src"), &mut files)

@@ -49,6 +49,9 @@ pub struct Check {
     /// A heading anchor in the exercise's chapter: `#argument-zero`.
     pub section: &'static str,
     pub run: fn(&Ctx) -> Result<(), Failure>,
+    /// The check runs a reference program (`ctx.reference`). Where there is none (a class
+    /// edition, which carries no solutions) it is skipped as [`GRADED_BY_INSTRUCTOR`].
+    pub uses_reference: bool,
 }
 
 impl Check {
@@ -63,9 +66,20 @@ impl Check {
             points: 1,
             section,
             run,
+            uses_reference: false,
         }
     }
+
+    /// Mark a check that runs a reference program: `ctx.reference` panics in any other.
+    pub const fn uses_reference(mut self) -> Check {
+        self.uses_reference = true;
+        self
+    }
 }
+
+/// What a student reads for a check skipped because this copy of netlab has no reference
+/// programs: their instructor's copy runs it.
+pub const GRADED_BY_INSTRUCTOR: &str = "graded by your instructor";
 
 /// Why a check failed, in words for the student.
 #[derive(Debug)]
@@ -120,9 +134,23 @@ pub struct Binaries {
 impl Binaries {
     /// Cargo's layout: the student's `<bin>` and the reference `<bin>_sol` share a folder.
     /// `one_bin` is any binary of the exercise in that folder (`CARGO_BIN_EXE_<bin>`).
+    /// Cargo builds every binary of the package before its tests, so a `<bin>_sol` missing
+    /// there means the package has none (a class edition): no reference then.
     pub fn beside(exercise: &Exercise, one_bin: impl AsRef<Path>) -> Self {
         let dir = one_bin.as_ref().parent().unwrap_or(Path::new("."));
-        Binaries::in_dirs(exercise, dir, dir)
+        let mut bins = Binaries::in_dirs(exercise, dir, dir);
+        if !bins.reference.values().all(|path| path.is_file()) {
+            bins.reference.clear();
+        }
+        bins
+    }
+
+    /// The student binaries in `student_dir`, and no reference programs: checks that need
+    /// one are skipped ([`GRADED_BY_INSTRUCTOR`]).
+    pub fn without_reference(exercise: &Exercise, student_dir: &Path) -> Self {
+        let mut bins = Binaries::in_dirs(exercise, student_dir, student_dir);
+        bins.reference.clear();
+        bins
     }
 
     /// Student binaries in `student_dir`, reference binaries in `reference_dir`.
@@ -155,6 +183,8 @@ impl Binaries {
 /// and of the steps it took.
 pub struct Ctx {
     bins: Binaries,
+    /// Whether the check was declared [`Check::uses_reference`].
+    uses_reference: bool,
     transcript: Arc<Transcript>,
     rng: Mutex<fastrand::Rng>,
     steps: Mutex<Vec<String>>,
@@ -191,6 +221,12 @@ impl Ctx {
 
     /// The reference binary for `bin` (`<bin>_sol`), ready to run.
     pub fn reference(&self, bin: &str) -> Cmd {
+        // Undeclared, such a check would fail for every student of a class edition
+        // instead of being skipped there.
+        assert!(
+            self.uses_reference,
+            "a check runs the reference {bin} but is not marked Check::uses_reference"
+        );
         let path = self
             .bins
             .reference
@@ -252,11 +288,14 @@ pub struct CheckResult {
     /// ...)`); empty when the check passed.
     pub replay: String,
     pub elapsed: Duration,
+    /// Not run here, for want of a reference program ([`GRADED_BY_INSTRUCTOR`]): neither
+    /// a pass nor a failure, and no points either way.
+    pub skipped: bool,
 }
 
 impl CheckResult {
     pub fn passed(&self) -> bool {
-        self.awarded == self.points && self.message.is_empty()
+        !self.skipped && self.awarded == self.points && self.message.is_empty()
     }
 
     /// The message as a student reads it, with the book section under it.
@@ -283,9 +322,22 @@ pub fn run_check_seeded(
     bins: &Binaries,
     seed: u64,
 ) -> CheckResult {
+    if check.uses_reference && bins.reference.is_empty() {
+        return CheckResult {
+            name: check.name.to_string(),
+            points: check.points,
+            awarded: 0,
+            message: GRADED_BY_INSTRUCTOR.to_string(),
+            read: exercise.read_about(check),
+            replay: String::new(),
+            elapsed: Duration::ZERO,
+            skipped: true,
+        };
+    }
     crate::sandbox::hide_reference(bins);
     let ctx = Ctx {
         bins: bins.clone(),
+        uses_reference: check.uses_reference,
         transcript: Arc::new(Transcript::default()),
         rng: Mutex::new(seed::for_check(seed, check.name)),
         steps: Mutex::new(Vec::new()),
@@ -328,6 +380,7 @@ pub fn run_check_seeded(
         read: exercise.read_about(check),
         replay,
         elapsed,
+        skipped: false,
     }
 }
 

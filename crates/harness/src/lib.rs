@@ -51,7 +51,8 @@ pub mod starters;
 pub mod transcript;
 
 pub use check::{
-    Binaries, Check, CheckResult, Ctx, Exercise, Failure, run_check, run_check_seeded,
+    Binaries, Check, CheckResult, Ctx, Exercise, Failure, GRADED_BY_INSTRUCTOR, run_check,
+    run_check_seeded,
 };
 pub use output::Output;
 pub use process::{Cmd, Running};

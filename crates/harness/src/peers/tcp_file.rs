@@ -82,7 +82,7 @@ impl Sender {
         let mut buf = [0u8; 4096];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if left == Duration::ZERO {
                 return Err(format!(
                     "the connection was still open {} ms later",
                     timeout.as_millis()

@@ -140,10 +140,9 @@ pub(super) fn expect_block_count(output: &Output, n: usize, why: &str) -> Result
 /// The size `fs::metadata` (or `symlink_metadata`) gives for `path` in `dir`, as text.
 pub(super) fn size_of(dir: &TempDir, path: &str, follow: bool) -> Result<String, Failure> {
     let path = dir.path().join(path);
-    let meta = if follow {
-        fs::metadata(path)?
-    } else {
-        fs::symlink_metadata(path)?
+    let meta = match follow {
+        true => fs::metadata(path)?,
+        false => fs::symlink_metadata(path)?,
     };
     Ok(meta.len().to_string())
 }

@@ -131,7 +131,8 @@ static CHECKS: &[Check] = &[
         "recv_works_with_reference_sender",
         "#the-protocol",
         recv_works_with_reference_sender,
-    ),
+    )
+    .uses_reference(),
     Check::new("recv_port_in_use", "#the-address", recv_port_in_use),
     Check::new("usage_errors", "#the-address", usage_errors),
     Check::new(
@@ -181,7 +182,8 @@ static CHECKS: &[Check] = &[
         "send_works_with_reference_receiver",
         "#the-protocol",
         send_works_with_reference_receiver,
-    ),
+    )
+    .uses_reference(),
     Check::new("pair_send_to_recv", "#the-protocol", pair_send_to_recv),
     Check::new("pair_default_address", "#the-address", pair_default_address),
 ];

@@ -88,7 +88,8 @@ static CHECKS: &[Check] = &[
         "server_works_with_reference_client",
         "#one-socket-many-clients",
         server::works_with_reference_client,
-    ),
+    )
+    .uses_reference(),
     Check::new(
         "client_message_words_joined",
         "#the-command-line",
@@ -159,7 +160,8 @@ static CHECKS: &[Check] = &[
         "client_works_with_reference_server",
         "#what-connect-does-on-a-udp-socket",
         client::works_with_reference_server,
-    ),
+    )
+    .uses_reference(),
     Check::new("pair_client_and_server", "#the-checks", client::pair),
 ];
 
