@@ -366,7 +366,9 @@ fn readme() -> String {
          reference one (a reference client against your server, say); here they are \
          skipped, reported as `ignored (graded by your instructor)`, and they cost you \
          nothing in `cargo run -p grade`. Your instructor's copy runs every check, so make \
-         your programs follow the contract in the chapter to the letter.\n\
+         your programs follow the contract in the chapter to the letter. (The book's \
+         commands that run a `<program>_sol` binary need the reference too: they work in \
+         your instructor's copy only.)\n\
          \n\
          Only your `exercises/<exercise>/src/` folders are graded: changes to checks, \
          manifests or the harness are not taken.\n"
