@@ -150,7 +150,8 @@ fn without_reference_bins(manifest: &str) -> String {
 
 /// A book page without listings of what the class edition does not carry: a fenced block
 /// that is only an include of a solution becomes [`NOTE`]; an include of another file left
-/// out (contrib/) says where it is. Returns the page and how many listings went.
+/// out (contrib/) says where it is. Returns the page and how many listings of solutions
+/// went.
 fn without_listings(page: &Path, text: &str) -> (String, usize) {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut out = String::new();
@@ -173,17 +174,21 @@ fn without_listings(page: &Path, text: &str) -> (String, usize) {
                     let first = targets.iter().flatten().next().cloned().unwrap_or_default();
                     out.push_str(&note_for(&first));
                     out.push('\n');
-                    removed += 1;
+                    removed += usize::from(first.starts_with("solutions"));
                     i = close + 1;
                     continue;
                 }
                 out.push_str(line);
                 for (body_line, target) in body.iter().zip(&targets) {
                     match target {
-                        Some(_) => {
+                        Some(target) if target.starts_with("solutions") => {
                             out.push_str("// (the reference code is shown after the due date)\n");
                             removed += 1;
                         }
+                        Some(target) => out.push_str(&format!(
+                            "// ({} is in your instructor's copy of netlab)\n",
+                            target.display()
+                        )),
                         None => out.push_str(body_line),
                     }
                 }
@@ -196,7 +201,7 @@ fn without_listings(page: &Path, text: &str) -> (String, usize) {
             Some(target) => {
                 out.push_str(&note_for(&target));
                 out.push('\n');
-                removed += 1;
+                removed += usize::from(target.starts_with("solutions"));
             }
             None => out.push_str(line),
         }
@@ -444,7 +449,7 @@ mod tests {
                     ```bash\n{{#include ../../contrib/run.sh}}\n```\n\
                     ```rust\n{{#include ../../exercises/a/src/bin/a.rs}}\n```\n";
         let (out, removed) = without_listings(Path::new("book/src/a.md"), page);
-        assert_eq!(removed, 3, "{out}");
+        assert_eq!(removed, 2, "{out}");
         assert!(!out.contains("solutions") && !out.contains("{{#include ../../contrib"));
         assert!(out.contains("Text.") && out.contains("let kept = 1;") && out.contains(NOTE));
         assert!(

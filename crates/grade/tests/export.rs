@@ -273,9 +273,22 @@ fn class_edition_has_no_answers_and_grades_the_students_work() {
     );
 
     // The export's grade: the student's progress, the skipped checks no points lost.
+    // (It builds in a scratch folder that stays, so that a second run rebuilds nothing.)
+    let scratch = root().join("target").join("export-test-scratch");
+    let scratch = scratch.to_str().expect("a UTF-8 checkout path");
     let progress = cargo_in(
         &export,
-        &["run", "-q", "-p", "grade", "--", "--exercise", "udp_cs"],
+        &[
+            "run",
+            "-q",
+            "-p",
+            "grade",
+            "--",
+            "--exercise",
+            "udp_cs",
+            "--scratch",
+            scratch,
+        ],
     );
     let table = progress.stdout_text();
     assert_eq!(progress.code(), Some(0), "{}", progress.report());
