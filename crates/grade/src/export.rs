@@ -17,7 +17,8 @@ use harness::process::Cmd;
 /// are the maintainers' and the instructor's, and tests/fixtures are edits of the
 /// reference). crates/grade/tests grades those fixtures, so it stays out too.
 const EXPORTED: &[&str] = &["crates/harness", "crates/grade", "exercises", "book"];
-const LEFT_OUT: &[&str] = &["crates/grade/tests"];
+/// book/book is mdbook's output: built in the checkout, it quotes every solution.
+const LEFT_OUT: &[&str] = &["crates/grade/tests", "book/book"];
 
 /// What the book shows where the checkout's chapter quotes a solution.
 const NOTE: &str = "> The reference code for this part is shown after the due date: write \
@@ -380,7 +381,8 @@ fn readme() -> String {
     )
 }
 
-/// Every file under `dir`, by its path under `prefix`; target/ folders are skipped.
+/// Every file under `dir`, by its path under `prefix`; target/ folders and hidden files
+/// (an editor's swap file of a solution, `.DS_Store`) are skipped.
 fn collect(
     dir: &Path,
     prefix: &Path,
@@ -390,6 +392,9 @@ fn collect(
         let entry = entry?;
         let kind = entry.file_type()?;
         let path = prefix.join(entry.file_name());
+        if entry.file_name().as_encoded_bytes().starts_with(b".") {
+            continue;
+        }
         if kind.is_dir() {
             if entry.file_name() != "target" {
                 collect(&entry.path(), &path, files)?;
@@ -440,6 +445,33 @@ mod tests {
             out.contains("name = \"x\"") && out.contains("libc = \"0.2\""),
             "{out}"
         );
+    }
+
+    #[test]
+    fn three_lines_of_a_solution_stop_the_export() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = tempfile::tempdir().unwrap();
+        fs::create_dir(root.path().join("solutions")).unwrap();
+        let solution =
+            "fn main() {\n    let a = 1;\n    let b = a + 1;\n    println!(\"{b}\");\n}\n";
+        fs::write(root.path().join("solutions/s.rs"), solution).unwrap();
+        // Two lines, or three with others between them, are no copy.
+        fs::write(
+            dest.path().join("ok.rs"),
+            "let a = 1;\nlet b = a + 1;\nlet c = 0;\n",
+        )
+        .unwrap();
+        assert!(leak_check(root.path(), dest.path()).is_ok());
+        // Indented differently, with blank lines and a lone brace between: still a copy.
+        fs::write(
+            dest.path().join("copy.rs"),
+            "let a = 1;\n\n  }\nlet b = a + 1;\nprintln!(\"{b}\");",
+        )
+        .unwrap();
+        let error = leak_check(root.path(), dest.path())
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("copy.rs holds reference code"), "{error}");
     }
 
     #[test]
