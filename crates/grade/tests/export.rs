@@ -225,7 +225,14 @@ fn class_edition_has_no_answers_and_grades_the_students_work() {
 
     // The starter: fails, with "not written yet", and the checks that need a reference
     // skipped, not failed.
+    let lock = fs::read(export.join("Cargo.lock")).unwrap();
     let starter = cargo_in(&export, &["test", "-p", "udp_cs"]);
+    // The lock file was already what cargo makes of it: a student's first build leaves
+    // the repository clean.
+    assert!(
+        fs::read(export.join("Cargo.lock")).unwrap() == lock,
+        "Cargo.lock changed"
+    );
     let text = starter.stdout_text();
     assert_ne!(starter.code(), Some(0), "{}", starter.report());
     assert!(text.contains("not written yet"), "{}", starter.report());
