@@ -8,11 +8,12 @@ use std::time::Duration;
 pub const USAGE: &str = "\
 usage: grade [--reference] [--exercise NAME]... [--format table|json|junit|gradescope|markdown]
              [--out FILE] [--jobs N] [--timeout SECS] [--scratch DIR] [--verbose]
-             [--limits LIMITS] [--unsandboxed] [PATH...]
+             [--limits LIMITS] [--unsandboxed] [--book-url URL] [PATH...]
 
 With no PATH, grades your exercises/ (your progress). Each PATH is a submission: a folder
-shaped like exercises/ (holding <exercise>/src/), a repository holding one, or a folder of
-such submissions.
+shaped like exercises/ (holding <exercise>/src/), a repository holding one, a folder
+holding the program files (udp_server.rs...), or a folder of such submissions. A path that
+holds none is listed as not graded.
 
   --reference        grade the reference solutions (a health check: full marks)
   --exercise NAME    grade only this exercise (repeat for several)
@@ -25,7 +26,9 @@ such submissions.
   --limits LIMITS    what a program under test may use, e.g. memory=2G,cpu=120 (defaults:
                      memory=1G,file-size=256M,processes=256,open-files=256,cpu=60)
   --unsandboxed      grade other people's code even where no sandbox can be had (the
-                     report says so): their programs then run with your rights";
+                     report says so): their programs then run with your rights
+  --book-url URL     link feedback to the book published at URL (URL/os_args.html#...)
+                     instead of book/src/os_args.md#...";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -48,6 +51,7 @@ pub struct Options {
     pub verbose: bool,
     pub limits: Option<harness::sandbox::Limits>,
     pub unsandboxed: bool,
+    pub book_url: Option<String>,
     pub paths: Vec<PathBuf>,
 }
 
@@ -69,6 +73,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
         verbose: false,
         limits: None,
         unsandboxed: false,
+        book_url: None,
         paths: Vec::new(),
     };
     let mut args = args.into_iter();
@@ -124,6 +129,16 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                         ));
                     }
                 }
+            }
+            "--book-url" => {
+                let url = text_value(value("the book's address")?, name)?;
+                if !url.contains("://") || url.contains(char::is_whitespace) {
+                    return Err(format!(
+                        "--book-url takes the address the book is published at, such as \
+                         https://example.edu/netlab, not {url:?}"
+                    ));
+                }
+                options.book_url = Some(url);
             }
             "--out" | "-o" => options.out = Some(PathBuf::from(value("a file")?)),
             "--scratch" => options.scratch = Some(PathBuf::from(value("a folder")?)),
@@ -195,6 +210,8 @@ mod tests {
             &["--nope"],
             &["--reference", "x"],
             &["--timeout", "-1"],
+            &["--book-url", "book"],
+            &["--book-url"],
         ] {
             assert!(parse_strs(bad).is_err(), "{bad:?} should be a usage error");
         }

@@ -7,7 +7,9 @@
 mod args;
 mod discover;
 mod engine;
+mod feedback;
 mod report;
+mod upload;
 mod worker;
 
 use std::ffi::OsString;
@@ -56,6 +58,11 @@ fn dispatch() -> ExitCode {
         harness::sandbox::clean_up();
         eprintln!("error: interrupted; every program grade started has been stopped");
     });
+    // What a Gradescope fallback needs once `run` has the options.
+    let fallback = (options.format == Format::Gradescope)
+        .then(|| options.out.clone())
+        .flatten()
+        .map(|out| (out, options.paths.clone()));
     let outcome = run(options);
     // An error after a Ctrl-C (a build it stopped) is no error of the submission's.
     harness::signals::halt_if_interrupted();
@@ -63,6 +70,9 @@ fn dispatch() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
+            if let Some((out, paths)) = fallback {
+                write_fallback(&out, &paths, &format!("{error:#}"));
+            }
             ExitCode::FAILURE
         }
     }
@@ -119,19 +129,33 @@ fn run(options: Options) -> Result<ExitCode> {
             path: plan.workspace.root().join("exercises"),
             root: plan.workspace.root().join("exercises"),
             key: "local".to_string(),
+            notes: Vec::new(),
+            missing: Default::default(),
         };
         engine::grade_submissions(&plan, &[local])?
     } else {
-        let submissions = discover::discover(&options.paths, &plan.exercises)?;
-        if options.format == Format::Gradescope && submissions.len() != 1 {
+        let gradescope = options.format == Format::Gradescope;
+        let found = discover::discover(
+            &options.paths,
+            &plan.exercises,
+            &plan.scratch.join("uploads"),
+            gradescope,
+        )?;
+        if gradescope && found.submissions.len() != 1 {
             bail!(
                 "--format gradescope writes the results.json of one submission, but the \
                  paths hold {}",
-                submissions.len()
+                found.submissions.len()
             );
         }
-        engine::grade_submissions(&plan, &submissions)?
+        let mut report = engine::grade_submissions(&plan, &found.submissions)?;
+        feedback::apply_uploads(&mut report, &found.submissions, found.not_graded);
+        report
     };
+    let mut report = report;
+    if let Some(url) = &options.book_url {
+        feedback::apply_book_url(&mut report, url);
+    }
     // A Ctrl-C cut the grading short: checks it killed are no results, and the signal's
     // thread is exiting with its own message.
     harness::signals::halt_if_interrupted();
@@ -167,6 +191,22 @@ fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&temporary, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
+}
+
+/// Gradescope reads results.json whatever happened: when grade could not grade, the file
+/// says so (score 0, the reason) instead of leaving the student with a platform error.
+fn write_fallback(out: &std::path::Path, paths: &[std::path::PathBuf], error: &str) {
+    let checkout = Workspace::locate().map(|w| w.root().to_path_buf()).ok();
+    let mut hide: Vec<(&std::path::Path, &str)> =
+        paths.iter().map(|p| (p.as_path(), "your upload")).collect();
+    if let Some(checkout) = &checkout {
+        hide.push((checkout.as_path(), "netlab"));
+    }
+    let written = feedback::gradescope_fallback(error, &hide)
+        .and_then(|text| Ok(write_new(out, text.as_bytes())?));
+    if let Err(e) = written {
+        eprintln!("error: could not write {}: {e:#}", out.display());
+    }
 }
 
 fn write_report(options: &Options, report: &Report) -> Result<()> {

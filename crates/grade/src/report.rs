@@ -11,6 +11,9 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod uploads;
+pub use uploads::{NotGraded, UploadNote};
+
 /// The `schema` field: bumped when a field changes meaning or disappears.
 pub const SCHEMA: &str = "netlab-grade/1";
 
@@ -26,6 +29,10 @@ pub struct Report {
     pub score: u32,
     pub max_score: u32,
     pub submissions: Vec<SubmissionReport>,
+    /// Paths among those given that hold no submission (a stray file, an unreadable
+    /// folder), with the reason.
+    #[serde(default)]
+    pub not_graded: Vec<NotGraded>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,6 +42,9 @@ pub struct SubmissionReport {
     pub score: u32,
     pub max_score: u32,
     pub exercises: Vec<ExerciseReport>,
+    /// What grade found in the upload, exercise by exercise.
+    #[serde(default)]
+    pub upload: Vec<UploadNote>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +170,7 @@ impl SubmissionReport {
             score: exercises.iter().map(|e| e.score).sum(),
             max_score: exercises.iter().map(|e| e.max_score).sum(),
             exercises,
+            upload: Vec::new(),
         }
     }
 }
@@ -173,6 +184,7 @@ impl Report {
             score: submissions.iter().map(|s| s.score).sum(),
             max_score: submissions.iter().map(|s| s.max_score).sum(),
             submissions,
+            not_graded: Vec::new(),
         }
     }
 }
@@ -195,11 +207,16 @@ fn indented(message: &str, indent: usize) -> String {
 /// next failing check with the message and the book section. Several: one row each.
 pub fn table(report: &Report, verbose: bool) -> String {
     let table = match &report.submissions[..] {
-        [one] => progress(one, verbose),
-        many => class_table(many, verbose),
+        [one] => format!("{}{}", uploads::found_lines(one), progress(one, verbose)),
+        many => format!(
+            "{}{}",
+            class_table(many, verbose),
+            uploads::problem_lines(many)
+        ),
     };
+    let not_graded = uploads::not_graded_lines(report);
     format!(
-        "{table}seed {seed} (inputs are drawn per run; {var}={seed} draws these again)\n\
+        "{table}{not_graded}seed {seed} (inputs are drawn per run; {var}={seed} draws these again)\n\
          programs under test ran {sandbox}\n",
         seed = report.seed,
         var = harness::seed::VAR,
@@ -404,6 +421,7 @@ pub fn markdown(report: &Report) -> String {
         }
         let _ = writeln!(out, "\n</details>");
     }
+    out.push_str(&uploads::markdown(report));
     out
 }
 
@@ -473,6 +491,7 @@ pub fn junit(report: &Report) -> Result<String> {
             writer.write_event(Event::End(BytesEnd::new("testsuite")))?;
         }
     }
+    uploads::junit(&mut writer, report)?;
     writer.write_event(Event::End(BytesEnd::new("testsuites")))?;
     let mut xml = String::from_utf8(writer.into_inner())?;
     xml.push('\n');
