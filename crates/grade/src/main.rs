@@ -62,7 +62,7 @@ fn dispatch() -> ExitCode {
     let fallback = (options.format == Format::Gradescope)
         .then(|| options.out.clone())
         .flatten()
-        .map(|out| (out, options.paths.clone()));
+        .map(|out| (out, options.paths.clone(), options.scratch.clone()));
     let outcome = run(options);
     // An error after a Ctrl-C (a build it stopped) is no error of the submission's.
     harness::signals::halt_if_interrupted();
@@ -70,8 +70,8 @@ fn dispatch() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            if let Some((out, paths)) = fallback {
-                write_fallback(&out, &paths, &format!("{error:#}"));
+            if let Some((out, paths, scratch)) = fallback {
+                write_fallback(&out, &paths, scratch.as_deref(), &format!("{error:#}"));
             }
             ExitCode::FAILURE
         }
@@ -195,13 +195,20 @@ fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Gradescope reads results.json whatever happened: when grade could not grade, the file
 /// says so (score 0, the reason) instead of leaving the student with a platform error.
-fn write_fallback(out: &std::path::Path, paths: &[std::path::PathBuf], error: &str) {
-    let checkout = Workspace::locate().map(|w| w.root().to_path_buf()).ok();
-    let mut hide: Vec<(&std::path::Path, &str)> =
-        paths.iter().map(|p| (p.as_path(), "your upload")).collect();
-    if let Some(checkout) = &checkout {
-        hide.push((checkout.as_path(), "netlab"));
-    }
+fn write_fallback(
+    out: &std::path::Path,
+    paths: &[std::path::PathBuf],
+    scratch: Option<&std::path::Path>,
+    error: &str,
+) {
+    // The checkout grade runs in (run_autograder starts it there).
+    let checkout = std::env::current_dir().ok();
+    let scratch = scratch.map(|s| std::path::absolute(s).unwrap_or_else(|_| s.to_path_buf()));
+    // The scratch folder first: it may lie inside the checkout.
+    let mut hide: Vec<(&std::path::Path, &str)> = Vec::new();
+    hide.extend(scratch.as_deref().map(|s| (s, "<scratch>")));
+    hide.extend(paths.iter().map(|p| (p.as_path(), "<your upload>")));
+    hide.extend(checkout.as_deref().map(|c| (c, "<netlab>")));
     let written = feedback::gradescope_fallback(error, &hide)
         .and_then(|text| Ok(write_new(out, text.as_bytes())?));
     if let Err(e) = written {

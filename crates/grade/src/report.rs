@@ -238,7 +238,12 @@ fn progress(sub: &SubmissionReport, verbose: bool) -> String {
         let _ = write!(out, "  {:<width$}  {score:>5}  ", ex.name);
         match ex.status {
             Status::NotSubmitted => {
-                let _ = writeln!(out, "not submitted (no {}/src/)", ex.name);
+                // Every check holds the same reason: what the upload lacks.
+                let why = ex
+                    .checks
+                    .first()
+                    .map_or("not submitted", |c| c.message.as_str());
+                let _ = writeln!(out, "{why}");
             }
             Status::DoesNotCompile => {
                 let error = ex.build_error.as_deref().unwrap_or("");
