@@ -84,14 +84,17 @@ fn not_graded(path: &Path, reason: String) -> NotGraded {
 }
 
 /// The submissions in `paths`, in the order given (a class folder's in name order), each
-/// read into a folder of its own under `staging`. With `one_upload` (Gradescope: the
-/// upload folder is one student's) a folder is never taken for a class.
+/// read into a folder of its own under `staging`. Only a path given alone can be a class
+/// (`grade class/`): with several (`grade class/*`) each is a student's, and so is the one
+/// folder of `one_upload` (Gradescope's). A student's folder holding `week1/os_args.rs`
+/// and `final/os_args.rs` looks just like a class of two; how it was named tells them apart.
 pub fn discover(
     paths: &[PathBuf],
     exercises: &[&'static Exercise],
     staging: &Path,
     one_upload: bool,
 ) -> Result<Found> {
+    let one_upload = one_upload || paths.len() > 1;
     let mut found: Vec<PathBuf> = Vec::new();
     let mut skipped = Vec::new();
     for path in paths {

@@ -115,40 +115,30 @@ pub fn holds_something(dir: &Path, exercises: &[&'static Exercise]) -> bool {
 }
 
 /// Whether `dir` is one upload by its look alone: `<exercise>/src/` or
-/// `exercises/<exercise>/src/` in it, or a program's file at its top, once the wrappers an
-/// unzip leaves (a lone top folder, `__MACOSX/` beside it) are looked through.
+/// `exercises/<exercise>/src/` in it, or a program's file at its top. (A lone folder in it
+/// is not looked through: that is a class of one as much as an unzipped top folder.)
 pub fn looks_like_one(dir: &Path, exercises: &[&'static Exercise]) -> bool {
-    let mut dir = dir.to_path_buf();
-    for _ in 0..3 {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return false;
-        };
-        let names: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| !is_junk(&e.file_name()))
-            .map(|e| e.path())
+    let here = |root: &Path| {
+        exercises
+            .iter()
+            .any(|e| is_real_dir(&root.join(e.name).join("src")))
+    };
+    let bare = || {
+        let files: Vec<String> = exercises
+            .iter()
+            .flat_map(|e| e.bins)
+            .map(|bin| format!("{bin}.rs"))
             .collect();
-        let here = |root: &Path| {
-            exercises
-                .iter()
-                .any(|e| is_real_dir(&root.join(e.name).join("src")))
-        };
-        let bare = names.iter().any(|p| {
-            p.is_file()
-                && exercises.iter().flat_map(|e| e.bins).any(|bin| {
-                    p.file_name()
-                        .is_some_and(|n| n.as_encoded_bytes() == format!("{bin}.rs").as_bytes())
-                })
-        });
-        if here(&dir) || here(&dir.join("exercises")) || bare {
-            return true;
-        }
-        match &names[..] {
-            [only] if is_real_dir(only) => dir = only.clone(),
-            _ => return false,
-        }
-    }
-    false
+        fs::read_dir(dir).is_ok_and(|entries| {
+            entries.filter_map(|e| e.ok()).any(|e| {
+                e.file_type().is_ok_and(|t| t.is_file())
+                    && files
+                        .iter()
+                        .any(|f| e.file_name().as_encoded_bytes() == f.as_bytes())
+            })
+        })
+    };
+    here(dir) || here(&dir.join("exercises")) || bare()
 }
 
 /// `rel`'s folder as feedback names it: `(in netlab-main/exercises/)`.
