@@ -30,6 +30,8 @@ pub struct Submission {
     /// Why an exercise is not submitted, by exercise, when the upload says more than
     /// "no such folder".
     pub missing: BTreeMap<String, String>,
+    /// Programs of graded exercises the upload lacks: (exercise, `<bin>.rs`).
+    pub absent: Vec<(String, String)>,
 }
 
 /// The submissions, and the paths that are none.
@@ -166,6 +168,7 @@ pub fn discover(
             key,
             notes: staged.notes,
             missing: staged.missing,
+            absent: staged.absent,
         });
     }
     if submissions.is_empty() {

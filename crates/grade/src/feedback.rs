@@ -16,6 +16,18 @@ pub fn apply_uploads(report: &mut Report, submissions: &[Submission], not_graded
     for (sub, found) in report.submissions.iter_mut().zip(submissions) {
         sub.upload = found.notes.clone();
         for ex in &mut sub.exercises {
+            // A program the upload lacks ran as the starter: say so, not "todo!() at ...".
+            for (exercise, file) in found.absent.iter().filter(|(e, _)| *e == ex.name) {
+                let starter = format!("todo!() at exercises/{exercise}/src/bin/{file}:");
+                for check in ex
+                    .checks
+                    .iter_mut()
+                    .filter(|c| c.message.contains(&starter))
+                {
+                    check.message =
+                        format!("not submitted: your upload has no {file}, and this check runs it");
+                }
+            }
             if ex.status != Status::NotSubmitted {
                 continue;
             }

@@ -131,6 +131,7 @@ fn run(options: Options) -> Result<ExitCode> {
             key: "local".to_string(),
             notes: Vec::new(),
             missing: Default::default(),
+            absent: Vec::new(),
         };
         engine::grade_submissions(&plan, &[local])?
     } else {

@@ -29,6 +29,9 @@ pub struct Staged {
     pub notes: Vec<UploadNote>,
     /// Why an exercise with nothing gradable is not submitted, by exercise.
     pub missing: BTreeMap<String, String>,
+    /// The programs of graded exercises the upload lacks, as (exercise, `<bin>.rs`): the
+    /// build puts the starter in their place, so their checks score 0.
+    pub absent: Vec<(String, String)>,
 }
 
 /// Names that are never a student's work: macOS's zip litter, version control, builds.
@@ -190,6 +193,7 @@ pub fn stage(upload: &Path, exercises: &[&'static Exercise], stage: &Path) -> Re
     let found = walk(upload, exercises);
     let mut notes = Vec::new();
     let mut missing = BTreeMap::new();
+    let mut lacking = Vec::new();
     let mut note = |exercise: &str, text: String, problem: bool| {
         notes.push(UploadNote {
             exercise: exercise.to_string(),
@@ -288,6 +292,8 @@ pub fn stage(upload: &Path, exercises: &[&'static Exercise], stage: &Path) -> Re
         };
         if got.is_empty() && src_dirs.is_empty() {
             missing.insert(name.to_string(), text.clone());
+        } else {
+            lacking.extend(absent.iter().map(|file| (name.to_string(), file.clone())));
         }
         // An exercise simply left out is no problem of the upload's; a half-made one is.
         let problem = !nothing && (!absent.is_empty() || !problems.is_empty());
@@ -326,6 +332,7 @@ pub fn stage(upload: &Path, exercises: &[&'static Exercise], stage: &Path) -> Re
         root: stage.to_path_buf(),
         notes,
         missing,
+        absent: lacking,
     })
 }
 

@@ -132,6 +132,42 @@ fn bare_udp_cs_files_get_full_marks() {
         output.contains("udp_cs: found udp_server.rs and udp_client.rs (at the top of the upload)"),
         "{output}"
     );
+
+    // Only the server: its checks are graded, the client's say what is missing.
+    let half = Autograder::new(|submission| {
+        let bin = submission.join("netlab-main/exercises/udp_cs/src/bin");
+        write(&bin.join("udp_server.rs"), solution("udp_cs", "udp_server"));
+    });
+    let run = half.run("run_autograder", &options);
+    assert_eq!(run.code(), Some(0), "{}", run.report());
+    let results = half.results(&[&out]);
+    let output = results["output"].as_str().unwrap();
+    assert!(
+        output.contains(
+            "udp_cs: found udp_server.rs (in netlab-main/exercises/udp_cs/src/bin/), \
+             no udp_client.rs: expected both udp_server.rs and udp_client.rs"
+        ),
+        "{output}"
+    );
+    let tests = results["tests"].as_array().unwrap();
+    let (server, client): (Vec<&Value>, Vec<&Value>) = tests
+        .iter()
+        .filter(|t| !t["name"].as_str().unwrap().contains("pair_"))
+        .partition(|t| t["name"].as_str().unwrap().starts_with("udp_cs: server_"));
+    assert!(!server.is_empty() && !client.is_empty());
+    for test in server {
+        assert_eq!(test["status"], "passed", "{test}");
+    }
+    for test in client {
+        assert_eq!(test["score"], 0, "{test}");
+        assert!(
+            test["output"]
+                .as_str()
+                .unwrap()
+                .starts_with("not submitted: your upload has no udp_client.rs"),
+            "{test}"
+        );
+    }
 }
 
 /// The other shapes, graded on os_args: a macOS zip (top folder and __MACOSX/), nested one

@@ -199,6 +199,9 @@ fn stray_paths_are_not_graded_in_every_format_and_the_rest_is() {
         &students.join("ada/os_args.rs"),
         solution("os_args", "os_args"),
     );
+    // Two tries in folders of their own: one student's, not a class of two.
+    write(&students.join("margaret/week1/os_args.rs"), b"fn main() {}");
+    write(&students.join("margaret/final/os_args.rs"), b"fn main() {}");
     write(&students.join("notes.txt"), b"grade by friday");
     write(&students.join("late.zip"), b"PK\x03\x04");
     let not_utf8: OsString = {
@@ -262,6 +265,14 @@ fn stray_paths_are_not_graded_in_every_format_and_the_rest_is() {
     let ada = by_name(&json, "ada");
     let max = harness::exercise("os_args").unwrap().max_points() as u64;
     assert_eq!(ada["score"].as_u64(), Some(max), "{json:#}");
+
+    let margaret = by_name(&json, "margaret");
+    assert_eq!(margaret["score"], 0);
+    assert!(
+        notes(margaret)
+            .contains("two files named os_args.rs (final/os_args.rs and week1/os_args.rs)"),
+        "{json:#}"
+    );
 
     let table = run("table", &[]);
     assert_eq!(table.code(), Some(0), "{}", table.report());
