@@ -41,6 +41,34 @@ pub fn apply_uploads(report: &mut Report, submissions: &[Submission], not_graded
     report.not_graded = not_graded;
 }
 
+/// Replace this machine's folders in what the checks report (a program printing its own
+/// path prints the scratch folder's) by words: `(path, word)` in order, the innermost
+/// folder first. A student reads the feedback; the autograder's layout is none of theirs.
+pub fn hide_paths(report: &mut Report, hide: &[(&Path, &str)]) {
+    let hide: Vec<(String, &str)> = hide
+        .iter()
+        .map(|(path, word)| (path.to_string_lossy().into_owned(), *word))
+        .filter(|(path, _)| path.len() > 1)
+        .collect();
+    let clean = |text: &mut String| {
+        for (path, word) in &hide {
+            if text.contains(path.as_str()) {
+                *text = text.replace(path.as_str(), word);
+            }
+        }
+    };
+    for sub in &mut report.submissions {
+        for ex in &mut sub.exercises {
+            if let Some(error) = &mut ex.build_error {
+                clean(error);
+            }
+            for check in &mut ex.checks {
+                clean(&mut check.message);
+            }
+        }
+    }
+}
+
 /// `book/src/tcp_file.md#the-protocol` as a page of the book published at `url`:
 /// `URL/tcp_file.html#the-protocol`. Anything else is left as it is.
 pub fn book_link(read: &str, url: &str) -> String {

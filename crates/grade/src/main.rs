@@ -151,6 +151,11 @@ fn run(options: Options) -> Result<ExitCode> {
         }
         let mut report = engine::grade_submissions(&plan, &found.submissions)?;
         feedback::apply_uploads(&mut report, &found.submissions, found.not_graded);
+        let checkout = plan.workspace.root();
+        feedback::hide_paths(
+            &mut report,
+            &[(&plan.scratch, "<scratch>"), (checkout, "<netlab>")],
+        );
         report
     };
     let mut report = report;

@@ -225,6 +225,19 @@ fn every_upload_shape_gets_a_results_json_gradescope_reads() {
         "{output}"
     );
 
+    // A program that prints where it runs from: the scratch folder's path is hidden.
+    let debug = Autograder::new(|submission| {
+        write(
+            &submission.join("os_args.rs"),
+            "fn main() { println!(\"{:?}\", std::env::current_exe().unwrap()); }",
+        );
+    });
+    let run = debug.run("run_autograder", &options);
+    assert_eq!(run.code(), Some(0), "{}", run.report());
+    let results = debug.results(&[&out]);
+    let text = results.to_string();
+    assert!(text.contains("<scratch>/submissions/"), "{results:#}");
+
     let empty = Autograder::new(|submission| {
         write(&submission.join("README.md"), b"hi");
     });
