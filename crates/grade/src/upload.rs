@@ -203,7 +203,19 @@ pub fn stage(upload: &Path, exercises: &[&'static Exercise], stage: &Path) -> Re
     };
     for exercise in exercises {
         let name = exercise.name;
-        let src_dirs = found.src_dirs.get(name).map_or(&[][..], |v| &v[..]);
+        let all = found.src_dirs.get(name).map_or(&[][..], |v| &v[..]);
+        // A repository holds other copies (a fork of netlab has its test fixtures'):
+        // the one in a folder exercises/, when there is one, is the student's.
+        let in_exercises: Vec<PathBuf> = all
+            .iter()
+            .filter(|p| p.parent().and_then(Path::file_name) == Some(OsStr::new("exercises")))
+            .cloned()
+            .collect();
+        let src_dirs = if in_exercises.len() == 1 {
+            &in_exercises[..]
+        } else {
+            all
+        };
         // Each program: found (file, where), absent, or a problem with it.
         let mut got: Vec<(String, String)> = Vec::new();
         let mut absent = Vec::new();

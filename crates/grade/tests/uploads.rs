@@ -96,6 +96,12 @@ fn every_upload_shape_is_found_and_matched_by_name() {
     write(&repo.join(".git/objects/os_args.rs"), b"not this one");
     write(&repo.join("exercises/target/os_args.rs"), b"nor this one");
     write(&repo.join("README.md"), b"# my netlab");
+    // A fork of netlab holds its test fixtures, shaped like exercises/ too.
+    write(
+        &repo.join("tests/fixtures/os_args-broken").join(shaped),
+        b"fn main() { broken }",
+    );
+    write(&repo.join("solutions/os_args/os_args.rs"), b"fn main() {}");
     // GitHub's "Download ZIP" unpacked on a Mac: netlab-main/ and __MACOSX/.
     let zip = class.join("macos-zip");
     write(&zip.join("netlab-main/exercises").join(shaped), &good);
