@@ -322,13 +322,23 @@ pub fn stage(upload: &Path, exercises: &[&'static Exercise], stage: &Path) -> Re
             }
             top.join(", ")
         };
+        let zipped = found
+            .top
+            .iter()
+            .any(|name| name.to_ascii_lowercase().ends_with(".zip"));
+        let hint = match zipped {
+            true => {
+                " (a .zip inside the upload is not opened: upload the zip itself, or its files)"
+            }
+            false => "",
+        };
         notes.insert(
             0,
             UploadNote {
                 exercise: String::new(),
                 note: format!(
                     "found nothing to grade: the upload holds {holds}; expected your programs' \
-                     files ({}) or your exercises/ folder",
+                     files ({}) or your exercises/ folder{hint}",
                     exercises
                         .iter()
                         .flat_map(|e| e.bins)

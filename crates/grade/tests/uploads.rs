@@ -122,6 +122,16 @@ fn every_upload_shape_is_found_and_matched_by_name() {
     );
     // A file in a folder of its own choosing: matched by its name.
     write(&class.join("loose/week1/os_args.rs"), &good);
+    // A folder named in bytes that are not UTF-8, and a zip inside the upload.
+    let odd: OsString = {
+        use std::os::unix::ffi::OsStringExt;
+        OsString::from_vec(b"caf\xe9".to_vec())
+    };
+    write(
+        &class.join("odd-names").join(&odd).join("os_args.rs"),
+        &good,
+    );
+    write(&class.join("zipped/netlab-main.zip"), b"PK\x03\x04");
     // Two candidates: neither is graded, both are named.
     write(&class.join("ambiguous/old/os_args.rs"), &good);
     write(&class.join("ambiguous/new/os_args.rs"), &good);
@@ -156,6 +166,7 @@ fn every_upload_shape_is_found_and_matched_by_name() {
             "found os_args.rs (in submission/netlab-main/exercises/os_args/src/bin/)",
         ),
         ("loose", "found os_args.rs (in week1/)"),
+        ("odd-names", "found os_args.rs (in caf\u{fffd}/)"),
     ] {
         let sub = by_name(&report, name);
         assert_eq!(sub["score"].as_u64(), Some(max), "{name}: {sub:#}");
@@ -180,6 +191,12 @@ fn every_upload_shape_is_found_and_matched_by_name() {
     assert_eq!(
         nothing["exercises"][0]["checks"][0]["message"],
         "not submitted: found no os_args.rs and no os_args/src/ folder: expected os_args.rs"
+    );
+    let zipped = notes(by_name(&report, "zipped"));
+    assert!(
+        zipped.contains("the upload holds netlab-main.zip;")
+            && zipped.contains("a .zip inside the upload is not opened"),
+        "{zipped}"
     );
     let [stray] = &report["not_graded"].as_array().unwrap()[..] else {
         panic!("one path not graded: {report:#}");
