@@ -106,8 +106,10 @@ fn fixtures() -> Vec<PathBuf> {
 }
 
 /// A fixture is a submission (folders shaped like exercises/) with an `expect.txt` that
-/// names the checks the mistake must fail; every other check must pass. Two lines are
-/// special: `build fails` (the submission must not compile, so every check scores 0) and
+/// names the checks the mistake must fail; every other check must pass. Three lines are
+/// special: `build fails` (the submission must not compile, so every check scores 0),
+/// `does not compile: BIN` (that program must not compile, its siblings must: the checks
+/// named are those needing it) and
 /// `no check fails` (for hostile programs whose harm is not in their output, such as
 /// processes left behind: the grade CLI tests catch those).
 fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
@@ -138,8 +140,16 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
             false => Ok(()),
         };
     }
-    if let Some(error) = built.failed.get(exercise.name) {
-        return Err(format!("the fixture {error}\n{}", error.log).into());
+    let not_compiled: std::collections::BTreeSet<String> = built.failed.keys().cloned().collect();
+    if not_compiled != expect.not_compiled {
+        let errors: Vec<String> = built.failed.values().map(|e| e.log.clone()).collect();
+        return Err(format!(
+            "expect.txt says {:?} do not compile, but {:?} do not\n{}",
+            expect.not_compiled,
+            not_compiled,
+            errors.join("\n")
+        )
+        .into());
     }
     let must_fail = &expect.must_fail;
     if must_fail.is_empty() && !expect.none_fails {
@@ -156,7 +166,9 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
         .into());
     }
     let student_dir = built.bin_dir;
-    let bins = Binaries::in_dirs(exercise, &student_dir, reference_bins);
+    let mut bins = Binaries::in_dirs(exercise, &student_dir, reference_bins);
+    // The checks that need a program that did not compile stop and score 0; others run.
+    bins.not_compiled = not_compiled;
     // In parallel: a hostile fixture (a program that never exits) costs each check its
     // deadline, once rather than once per check.
     let results: Vec<CheckResult> = std::thread::scope(|scope| {

@@ -8,7 +8,7 @@ use std::time::Duration;
 pub const USAGE: &str = "\
 usage: grade [--reference] [--exercise NAME]... [--format table|json|junit|gradescope|markdown]
              [--out FILE] [--jobs N] [--timeout SECS] [--scratch DIR] [--verbose]
-             [--limits LIMITS] [--unsandboxed] [PATH...]
+             [--limits LIMITS] [--unsandboxed] [--fail-under PERCENT] [PATH...]
 
 With no PATH, grades your exercises/ (your progress). Each PATH is a submission: a folder
 shaped like exercises/ (holding <exercise>/src/), a repository holding one, or a folder of
@@ -25,7 +25,12 @@ such submissions.
   --limits LIMITS    what a program under test may use, e.g. memory=2G,cpu=120 (defaults:
                      memory=1G,file-size=256M,processes=256,open-files=256,cpu=60)
   --unsandboxed      grade other people's code even where no sandbox can be had (the
-                     report says so): their programs then run with your rights";
+                     report says so): their programs then run with your rights
+  --fail-under PERCENT  exit 1 when a submission's total is below PERCENT of its points
+
+Exit status: 0 when graded (whatever the scores); 1 when --reference falls short of
+full marks, a submission is below --fail-under, or grading could not be done (the
+message says which); 2 for a usage error.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -48,6 +53,8 @@ pub struct Options {
     pub verbose: bool,
     pub limits: Option<harness::sandbox::Limits>,
     pub unsandboxed: bool,
+    /// `--fail-under`: exit 1 when a submission's total is below this percentage.
+    pub fail_under: Option<f64>,
     pub paths: Vec<PathBuf>,
 }
 
@@ -69,6 +76,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
         verbose: false,
         limits: None,
         unsandboxed: false,
+        fail_under: None,
         paths: Vec::new(),
     };
     let mut args = args.into_iter();
@@ -124,6 +132,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                         ));
                     }
                 }
+            }
+            "--fail-under" => {
+                let text = text_value(value("a percentage")?, name)?;
+                options.fail_under = Some(crate::verdict::parse_percent(&text)?);
             }
             "--out" | "-o" => options.out = Some(PathBuf::from(value("a file")?)),
             "--scratch" => options.scratch = Some(PathBuf::from(value("a folder")?)),
@@ -195,6 +207,8 @@ mod tests {
             &["--nope"],
             &["--reference", "x"],
             &["--timeout", "-1"],
+            &["--fail-under", "101"],
+            &["--fail-under"],
         ] {
             assert!(parse_strs(bad).is_err(), "{bad:?} should be a usage error");
         }

@@ -8,6 +8,7 @@ mod args;
 mod discover;
 mod engine;
 mod report;
+mod verdict;
 mod worker;
 
 use std::ffi::OsString;
@@ -136,7 +137,15 @@ fn run(options: Options) -> Result<ExitCode> {
     // thread is exiting with its own message.
     harness::signals::halt_if_interrupted();
     write_report(&options, &report)?;
-    Ok(ExitCode::SUCCESS)
+    // The report is written either way: a CI job that fails still has it to show.
+    let shortfalls = verdict::shortfalls(&report, options.reference, options.fail_under);
+    for why in &shortfalls {
+        eprintln!("error: {why}");
+    }
+    Ok(match shortfalls.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    })
 }
 
 /// The exercises to grade, in the book's order (all when none is named); Err(name) for
