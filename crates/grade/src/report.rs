@@ -431,7 +431,11 @@ pub fn markdown(report: &Report) -> String {
             failing.len()
                 + broken
                     .iter()
-                    .map(|ex| ex.checks.iter().filter(|c| c.not_compiled.is_some()).count())
+                    .map(|ex| ex
+                        .checks
+                        .iter()
+                        .filter(|c| c.not_compiled.is_some())
+                        .count())
                     .sum::<usize>()
         );
         for ex in broken {

@@ -95,7 +95,10 @@ fn a_server_that_does_not_compile_costs_only_the_server_checks() {
         };
         assert_eq!(udp.cases[check.name], want, "{}: {xml}", check.name);
     }
-    assert_eq!(udp.properties["points"], (checks.len() - server_checks.len()).to_string());
+    assert_eq!(
+        udp.properties["points"],
+        (checks.len() - server_checks.len()).to_string()
+    );
     assert_eq!(udp.properties["max_points"], checks.len().to_string());
     assert!(udp.error_text.contains("src/bin/udp_server.rs"), "{xml}");
     let os_args = &suites["student.os_args"];
@@ -121,7 +124,10 @@ fn a_server_that_does_not_compile_costs_only_the_server_checks() {
             assert_eq!(check["not_compiled"], "udp_server", "{check}");
             let message = check["message"].as_str().unwrap();
             assert!(message.contains("needs udp_server, which does not compile"));
-            assert!(!message.contains("E0308"), "the error is shown once: {check}");
+            assert!(
+                !message.contains("E0308"),
+                "the error is shown once: {check}"
+            );
         } else {
             assert_eq!(check["passed"], true, "{check}");
         }
@@ -142,9 +148,16 @@ fn reference_short_of_full_marks_exits_1_naming_what_failed() {
     assert_eq!(output.code(), Some(1), "{}", output.report());
     let stderr = output.stderr_text();
     assert!(stderr.contains("not full marks"), "{stderr}");
-    assert!(stderr.contains("os_args::argc_counts_every_argument"), "{stderr}");
+    assert!(
+        stderr.contains("os_args::argc_counts_every_argument"),
+        "{stderr}"
+    );
     // The report is still written: a failed CI job has it to show.
-    assert!(output.stdout_text().contains("os_args"), "{}", output.report());
+    assert!(
+        output.stdout_text().contains("os_args"),
+        "{}",
+        output.report()
+    );
 
     let healthy = grade(&[
         OsStr::new("--reference"),
@@ -189,7 +202,10 @@ fn fail_under_fails_the_run_naming_each_submission_below() {
     assert!(stderr.contains("weak scored"), "{stderr}");
     assert!(stderr.contains("below --fail-under"), "{stderr}");
     assert!(!stderr.contains("strong"), "{stderr}");
-    assert!(below.stdout_text().contains("weak"), "the table is still shown");
+    assert!(
+        below.stdout_text().contains("weak"),
+        "the table is still shown"
+    );
     let at = run(weak_percent.floor());
     assert_eq!(at.code(), Some(0), "{}", at.report());
 }
@@ -207,7 +223,11 @@ fn usage_errors_exit_2() {
         assert!(output.stderr_text().contains("usage: grade"), "{bad:?}");
     }
     let help = grade(&["--help"]);
-    assert!(help.stdout_text().contains("Exit status: 0"), "{}", help.report());
+    assert!(
+        help.stdout_text().contains("Exit status: 0"),
+        "{}",
+        help.report()
+    );
 }
 
 /// One testsuite as a CI system reads it.
@@ -237,8 +257,20 @@ fn allowed(element: &str) -> (&'static [&'static str], &'static [&'static str]) 
         "testsuites" => (&["name", "time", "tests", "failures", "errors"], &[]),
         "testsuite" => (
             &[
-                "name", "tests", "failures", "errors", "group", "time", "skipped",
-                "timestamp", "hostname", "id", "package", "file", "log", "url",
+                "name",
+                "tests",
+                "failures",
+                "errors",
+                "group",
+                "time",
+                "skipped",
+                "timestamp",
+                "hostname",
+                "id",
+                "package",
+                "file",
+                "log",
+                "url",
             ],
             &["name", "tests", "failures", "errors"],
         ),
@@ -283,7 +315,9 @@ fn read_junit(xml: &str) -> BTreeMap<String, Suite> {
     let mut totals = BTreeMap::new();
     let mut root = BTreeMap::new();
     loop {
-        let event = reader.read_event().unwrap_or_else(|e| panic!("not XML: {e}\n{xml}"));
+        let event = reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("not XML: {e}\n{xml}"));
         let (element, empty) = match &event {
             Event::Eof => break,
             Event::Start(e) => (e.clone(), false),
@@ -307,7 +341,10 @@ fn read_junit(xml: &str) -> BTreeMap<String, Suite> {
         let attrs = attributes(&element);
         let (may, must) = allowed(&name);
         for key in attrs.keys() {
-            assert!(may.contains(&key.as_str()), "<{name} {key}=...> is not in the XSD");
+            assert!(
+                may.contains(&key.as_str()),
+                "<{name} {key}=...> is not in the XSD"
+            );
         }
         for key in must {
             assert!(attrs.contains_key(*key), "<{name}> lacks {key}");
@@ -329,7 +366,10 @@ fn read_junit(xml: &str) -> BTreeMap<String, Suite> {
             "testcase" => {
                 case = attrs["name"].clone();
                 let cases = &mut suites.get_mut(&suite).unwrap().cases;
-                assert!(cases.insert(case.clone(), "passed".into()).is_none(), "{case} twice");
+                assert!(
+                    cases.insert(case.clone(), "passed".into()).is_none(),
+                    "{case} twice"
+                );
             }
             "failure" | "error" | "skipped" => {
                 let cases = &mut suites.get_mut(&suite).unwrap().cases;
@@ -351,12 +391,20 @@ fn read_junit(xml: &str) -> BTreeMap<String, Suite> {
             ("skipped", count("skipped")),
         ];
         for (attribute, n) in counted {
-            assert_eq!(suite.attributes[attribute], n.to_string(), "{name} {attribute}");
+            assert_eq!(
+                suite.attributes[attribute],
+                n.to_string(),
+                "{name} {attribute}"
+            );
             *totals.entry(attribute).or_insert(0) += n;
         }
     }
     for attribute in ["tests", "failures", "errors"] {
-        assert_eq!(root[attribute], totals[attribute].to_string(), "testsuites {attribute}");
+        assert_eq!(
+            root[attribute],
+            totals[attribute].to_string(),
+            "testsuites {attribute}"
+        );
     }
     suites
 }

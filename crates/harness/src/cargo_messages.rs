@@ -127,7 +127,10 @@ not json at all
         );
         assert!(!messages.executables.contains_key("udp_server"));
         let error = messages.error_for("udp_cs", "udp_server").unwrap();
-        assert!(error.starts_with("error[E0425]: cannot find value `x`"), "{error}");
+        assert!(
+            error.starts_with("error[E0425]: cannot find value `x`"),
+            "{error}"
+        );
         assert!(!error.contains("aborting"), "{error}");
         // A binary of the package that failed for its library's error gets that one.
         assert_eq!(messages.error_for("udp_cs", "udp_client"), Some(error));
@@ -139,7 +142,10 @@ not json at all
             package_name("path+file:///s/exercises/udp_cs#0.1.0"),
             Some("udp_cs")
         );
-        assert_eq!(package_name("path+file:///s/x#udp_cs@0.1.0"), Some("udp_cs"));
+        assert_eq!(
+            package_name("path+file:///s/x#udp_cs@0.1.0"),
+            Some("udp_cs")
+        );
         assert_eq!(package_name("nonsense"), None);
     }
 }

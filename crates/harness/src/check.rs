@@ -347,8 +347,8 @@ pub fn run_check_seeded(
              error is shown once, with the exercise)"
         )),
         (None, failure) => match failure {
-        Some(message) => explain(Some(with_steps(&steps, message)), &ctx.transcript),
-        None => explain(None, &ctx.transcript),
+            Some(message) => explain(Some(with_steps(&steps, message)), &ctx.transcript),
+            None => explain(None, &ctx.transcript),
         },
     }
     .unwrap_or_default();

@@ -111,13 +111,7 @@ fn junit_at(report: &Report, timestamp: &str, hostname: &str) -> Result<String> 
                     Some(Element::new("skipped", &headline, "", ""))
                 }
             };
-            testcase(
-                &mut writer,
-                &check.name,
-                suite_name,
-                check.elapsed_ms,
-                body,
-            )?;
+            testcase(&mut writer, &check.name, suite_name, check.elapsed_ms, body)?;
         }
         writer.write_event(Event::End(BytesEnd::new("testsuite")))?;
     }
