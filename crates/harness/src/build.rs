@@ -202,6 +202,7 @@ impl Workspace {
 
     /// The scratch workspace's manifest: the root one with only these exercises as
     /// members, and path dependencies pointing back into the checkout.
+    #[cfg(feature = "grading")]
     fn scratch_manifest(&self, exercises: &[&Exercise]) -> io::Result<Vec<u8>> {
         let root_manifest = fs::read_to_string(self.root.join("Cargo.toml"))?;
         let names: Vec<&str> = exercises.iter().map(|e| e.name).collect();
@@ -349,6 +350,7 @@ fn collect(dir: &Path, prefix: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) ->
 }
 
 /// Make `root` hold exactly `files` (besides target/), writing only what differs.
+#[cfg(feature = "grading")]
 fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     fs::create_dir_all(root)?;
     remove_extra(root, Path::new(""), files)?;
@@ -364,6 +366,7 @@ fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "grading")]
 fn remove_extra(dir: &Path, rel: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
