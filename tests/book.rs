@@ -317,3 +317,37 @@ fn listing_lines_are_measured_as_a_reader_sees_them() {
     assert_eq!(included_lines(source, Some("in")), []);
     assert_eq!(included_lines(source, None).len(), 8);
 }
+
+/// `cargo run --release -p bench` writes between these marks (crates/bench/src/table.rs)
+/// and fails, after minutes of measuring, when one is missing: each must stand once, on
+/// a line of its own, begin before end.
+#[test]
+fn the_bench_finds_its_marks() {
+    let src = workspace().root().join("book").join("src");
+    for (chapter, mark) in [
+        ("performance.md", "bench"),
+        ("appendix-bench.md", "bench:targets"),
+    ] {
+        let text = fs::read_to_string(src.join(chapter)).unwrap_or_default();
+        let line_of = |wanted: String| {
+            let found: Vec<usize> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| line.trim_end() == wanted)
+                .map(|(n, _)| n)
+                .collect();
+            assert_eq!(
+                found.len(),
+                1,
+                "{chapter}: `{wanted}` once on a line of its own"
+            );
+            found[0]
+        };
+        let begin = line_of(format!("<!-- {mark}:begin -->"));
+        let end = line_of(format!("<!-- {mark}:end -->"));
+        assert!(
+            begin < end,
+            "{chapter}: {mark}:begin comes before {mark}:end"
+        );
+    }
+}
