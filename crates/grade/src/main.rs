@@ -5,6 +5,7 @@
 //! JUnit XML, Gradescope's results.json or Markdown.
 
 mod args;
+mod classroom;
 mod discover;
 mod engine;
 mod report;
@@ -97,11 +98,11 @@ fn run(options: Options) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let workspace = Workspace::locate().context("grade runs inside a netlab checkout")?;
+    let workspace = Workspace::find(options.root.as_deref())?;
     let scratch = match &options.scratch {
         Some(dir) => std::path::absolute(dir)
             .with_context(|| format!("{}: not a usable folder", dir.display()))?,
-        None => workspace.root().join("target").join("netlab").join("grade"),
+        None => workspace.target_dir().join("netlab").join("grade"),
     };
     let plan = Plan {
         exercises,
@@ -124,10 +125,15 @@ fn run(options: Options) -> Result<ExitCode> {
         engine::grade_submissions(&plan, &[local])?
     } else {
         let submissions = discover::discover(&options.paths, &plan.exercises)?;
-        if options.format == Format::Gradescope && submissions.len() != 1 {
+        let mut formats = options.outs.iter().map(|(format, _)| *format);
+        let one_only = match options.outs.is_empty() {
+            true => Some(options.format).filter(|f| f.one_submission()),
+            false => formats.find(|f| f.one_submission()),
+        };
+        if let (Some(format), false) = (one_only, submissions.len() == 1) {
             bail!(
-                "--format gradescope writes the results.json of one submission, but the \
-                 paths hold {}",
+                "--format {} writes the results of one submission, but the paths hold {}",
+                format.name(),
                 submissions.len()
             );
         }
@@ -178,22 +184,28 @@ fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     })
 }
 
-fn write_report(options: &Options, report: &Report) -> Result<()> {
-    let text = match options.format {
-        Format::Table => report::table(report, options.verbose),
+/// The report in `format`.
+fn render(format: Format, report: &Report, verbose: bool) -> Result<String> {
+    Ok(match format {
+        Format::Table => report::table(report, verbose),
         Format::Json => report::json(report)?,
         Format::Junit => report::junit(report)?,
         Format::Gradescope => report::gradescope(report)?,
         Format::Markdown => report::markdown(report),
-    };
-    let to_terminal = match &options.out {
-        Some(path) => {
-            write_new(path, text.as_bytes())
-                .with_context(|| format!("could not write {}", path.display()))?;
-            // The file is for a machine; the terminal still gets the table.
-            report::table(report, options.verbose)
-        }
-        None => text,
+        Format::Classroom => classroom::results(report)?,
+    })
+}
+
+fn write_report(options: &Options, report: &Report) -> Result<()> {
+    for (format, path) in &options.outs {
+        let text = render(*format, report, options.verbose)?;
+        write_new(path, text.as_bytes())
+            .with_context(|| format!("could not write {}", path.display()))?;
+    }
+    // Files are for machines; the terminal gets the table, or the format asked for.
+    let to_terminal = match options.outs.is_empty() {
+        true => render(options.format, report, options.verbose)?,
+        false => report::table(report, options.verbose),
     };
     let mut stdout = std::io::stdout().lock();
     stdout

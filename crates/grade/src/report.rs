@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use anyhow::{Result, bail};
 use harness::{CheckResult, Exercise};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 mod junit;
 pub use junit::junit;
-use serde_json::json;
 
 /// The `schema` field: bumped when a field changes meaning or disappears.
 pub const SCHEMA: &str = "netlab-grade/1";
@@ -116,7 +116,7 @@ impl CheckReport {
     }
 
     /// The failure's lines after the message: how to replay it, where to read.
-    pub(crate) fn footer(&self) -> String {
+    pub fn footer(&self) -> String {
         match self.replay.is_empty() {
             true => format!("read: {}", self.read),
             false => format!("seed: {}\nread: {}", self.replay, self.read),

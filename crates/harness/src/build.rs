@@ -13,6 +13,17 @@ use std::time::Duration;
 use crate::check::Exercise;
 use crate::process::Cmd;
 
+/// A netlab checkout: a cargo workspace with the exercises and the harness that checks them.
+fn is_checkout(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file()
+        && dir.join("exercises").is_dir()
+        && dir
+            .join("crates")
+            .join("harness")
+            .join("Cargo.toml")
+            .is_file()
+}
+
 /// How long one cargo build may take before it is killed.
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -38,7 +49,7 @@ impl std::fmt::Display for BuildError {
 impl std::error::Error for BuildError {}
 
 impl BuildError {
-    fn io(context: &str, error: io::Error) -> Self {
+    pub fn io(context: &str, error: io::Error) -> Self {
         let message = format!("{context}: {error}");
         BuildError {
             first_error: message.clone(),
@@ -48,17 +59,62 @@ impl BuildError {
 }
 
 impl Workspace {
-    /// The checkout this harness was compiled in.
+    /// The checkout this harness was compiled in: for the workspace's own tests and bench,
+    /// which run where they were built. `grade` uses [`Workspace::find`].
     pub fn locate() -> io::Result<Workspace> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let root = root.canonicalize()?;
-        if root.join("exercises").is_dir() && root.join("solutions").is_dir() {
+        Workspace::at(&root)
+    }
+
+    /// The checkout at `root`, or an error saying why it is not one.
+    pub fn at(root: &Path) -> io::Result<Workspace> {
+        let root = root
+            .canonicalize()
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", root.display())))?;
+        if is_checkout(&root) {
             Ok(Workspace { root })
         } else {
             Err(io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("{} holds no netlab checkout", root.display()),
+                format!(
+                    "{} is no netlab checkout (it needs Cargo.toml, exercises/ and crates/harness/)",
+                    root.display()
+                ),
             ))
+        }
+    }
+
+    /// The checkout a command works with: `root` when given; else the one holding the
+    /// current folder; else the one holding the running executable (a grade built in a
+    /// checkout's target/). Never where it was compiled: a checkout moves, and a grade
+    /// run inside another checkout must grade with that one's checks.
+    pub fn find(root: Option<&Path>) -> io::Result<Workspace> {
+        if let Some(root) = root {
+            return Workspace::at(root);
+        }
+        let cwd = std::env::current_dir()?;
+        let exe = std::env::current_exe().ok();
+        let starts = std::iter::once(cwd.as_path()).chain(exe.as_deref().and_then(Path::parent));
+        for start in starts {
+            if let Some(root) = start.ancestors().find(|dir| is_checkout(dir)) {
+                return Workspace::at(root);
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{} is not inside a netlab checkout: run grade from one, or name it with --root DIR",
+                cwd.display()
+            ),
+        ))
+    }
+
+    /// Where cargo builds for this checkout: `CARGO_TARGET_DIR` when set (relative to the
+    /// current folder, as cargo reads it), else `target/` in the checkout.
+    pub fn target_dir(&self) -> PathBuf {
+        match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+            Some(dir) => std::path::absolute(&dir).unwrap_or_else(|_| PathBuf::from(dir)),
+            None => self.root.join("target"),
         }
     }
 
