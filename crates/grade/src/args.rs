@@ -105,7 +105,8 @@ pub struct Options {
 
 pub enum Parsed {
     Help,
-    Run(Options),
+    // Boxed: the options are large next to `Help`.
+    Run(Box<Options>),
 }
 
 /// Parse the arguments after the program name. `Err` is a usage error, in words.
@@ -211,7 +212,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             file.display()
         ));
     }
-    Ok(Parsed::Run(options))
+    Ok(Parsed::Run(Box::new(options)))
 }
 
 /// `json=report.json` is the JSON report to report.json; anything else is a file for

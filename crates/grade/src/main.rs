@@ -42,7 +42,7 @@ fn dispatch() -> ExitCode {
         return worker::main(&argv[1..]);
     }
     let options = match args::parse(argv) {
-        Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Run(options)) => *options,
         Ok(Parsed::Help) => {
             let _ = writeln!(std::io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
