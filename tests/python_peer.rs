@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use harness::Cmd;
 use harness::check::start_server;
-use netlab_tests::{exercise_bins, workspace};
+use netlab_tests::{reference_bins, workspace};
 
 /// The Python interpreter, or None (with a note) when there is none.
 fn python() -> Option<&'static str> {
@@ -31,7 +31,7 @@ fn peer_script() -> PathBuf {
 }
 
 fn reference(bin: &str) -> PathBuf {
-    let dir = exercise_bins().unwrap_or_else(|e| panic!("the exercises do not build: {e}"));
+    let dir = reference_bins().unwrap_or_else(|e| panic!("the exercises do not build: {e}"));
     dir.join(format!("{bin}_sol{}", std::env::consts::EXE_SUFFIX))
 }
 

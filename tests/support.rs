@@ -1,6 +1,6 @@
 //! Shared by the workspace tests: where the checkout is, and the exercises built once per
-//! test run (starters and reference solutions, in a target folder of their own so the
-//! outer `cargo test` and these builds never wait on each other's lock).
+//! test run (the starters as committed and the reference solutions, in target folders of
+//! their own so the outer `cargo test` and these builds never wait on each other's lock).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -12,15 +12,39 @@ pub fn workspace() -> &'static Workspace {
     WORKSPACE.get_or_init(|| Workspace::locate().expect("the tests run inside a netlab checkout"))
 }
 
-/// Where the workspace tests build things: `target/netlab/<name>`.
+/// Where the workspace tests build things: `target/netlab/<name>` (in CARGO_TARGET_DIR
+/// when set).
 pub fn scratch(name: &str) -> PathBuf {
-    workspace().root().join("target").join("netlab").join(name)
+    workspace().target_dir().join("netlab").join(name)
 }
 
-/// The folder holding every exercise's starter and reference binaries, built once.
-pub fn exercise_bins() -> Result<&'static Path, &'static BuildError> {
+/// The folder holding every exercise's reference binaries (`<bin>_sol`), built once.
+pub fn reference_bins() -> Result<&'static Path, &'static BuildError> {
     static BINS: OnceLock<Result<PathBuf, BuildError>> = OnceLock::new();
-    BINS.get_or_init(|| workspace().build_in_place(harness::exercises(), &scratch("workspace")))
+    BINS.get_or_init(|| workspace().build_reference(harness::exercises(), &scratch("workspace")))
         .as_ref()
         .map(PathBuf::as_path)
+}
+
+/// The folder holding every exercise's starter binaries as committed, built once: the
+/// starter contract is about the starters netlab ships, not about a student's work in
+/// exercises/ (solved, half-written, or not compiling).
+pub fn starter_bins() -> Result<&'static Path, &'static BuildError> {
+    static BINS: OnceLock<Result<PathBuf, BuildError>> = OnceLock::new();
+    BINS.get_or_init(|| {
+        let sources = scratch("starters-as-committed");
+        harness::starters::write_committed(workspace(), &sources)
+            .map_err(|e| BuildError::io("could not read the committed starters", e))?;
+        let built =
+            workspace().build_submission(harness::exercises(), &sources, &scratch("starters"))?;
+        match built.failed.into_iter().next() {
+            Some((exercise, error)) => Err(BuildError {
+                first_error: format!("the {exercise} starter: {}", error.first_error),
+                log: error.log,
+            }),
+            None => Ok(built.bin_dir),
+        }
+    })
+    .as_ref()
+    .map(PathBuf::as_path)
 }

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-usage: grade [--reference] [--exercise NAME]... [--format table|json|junit|gradescope|markdown]
-             [--out FILE] [--jobs N] [--timeout SECS] [--scratch DIR] [--verbose]
-             [--limits LIMITS] [--unsandboxed] [--book-url URL] [PATH...]
+usage: grade [--reference] [--exercise NAME]... [--format FORMAT] [--out [FORMAT=]FILE]...
+             [--jobs N] [--timeout SECS] [--root DIR] [--scratch DIR] [--verbose]
+             [--limits LIMITS] [--unsandboxed] [--fail-under PERCENT]
+             [--book-url URL] [PATH...]
 
 With no PATH, grades your exercises/ (your progress). Each PATH is a submission: a folder
 shaped like exercises/ (holding <exercise>/src/), a repository holding one, a folder
@@ -17,18 +18,31 @@ holds none is listed as not graded.
 
   --reference        grade the reference solutions (a health check: full marks)
   --exercise NAME    grade only this exercise (repeat for several)
-  --format FORMAT    table (default), json, junit, gradescope (one submission), markdown
-  --out FILE         write the report to FILE (the table still goes to the terminal)
+  --format FORMAT    table (default), json, junit, markdown, gradescope or classroom (the
+                     last two for one submission: Gradescope's results.json, GitHub
+                     Classroom's autograding results)
+  --out FILE         write the report to FILE (the table still goes to the terminal);
+                     --out FORMAT=FILE writes that format there: repeat it to write
+                     several formats from one grading run
   --jobs N           submissions graded at once (default: the number of CPUs)
   --timeout SECS     wall-clock limit for one exercise of one submission (default 60)
-  --scratch DIR      where builds happen (default target/netlab/grade in the checkout)
+  --root DIR         the netlab checkout whose checks grade (default: the one holding the
+                     current folder, else the one grade was built in)
+  --scratch DIR      where builds happen (default netlab/grade in the checkout's target
+                     folder, or in CARGO_TARGET_DIR when set)
   --verbose          show every failing check's message, not only the next one
   --limits LIMITS    what a program under test may use, e.g. memory=2G,cpu=120 (defaults:
                      memory=1G,file-size=256M,processes=256,open-files=256,cpu=60)
   --unsandboxed      grade other people's code even where no sandbox can be had (the
                      report says so): their programs then run with your rights
+  --fail-under PERCENT
+                     exit 1 when a submission's total is below PERCENT of its points
   --book-url URL     link feedback to the book published at URL (URL/os_args.html#...)
-                     instead of book/src/os_args.md#...";
+                     instead of book/src/os_args.md#...
+
+Exit status: 0 when graded (whatever the scores); 1 when --reference falls short of
+full marks, a submission is below --fail-under, or grading could not be done (the
+message says which); 2 for a usage error.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -37,27 +51,68 @@ pub enum Format {
     Junit,
     Gradescope,
     Markdown,
+    Classroom,
 }
+
+impl Format {
+    const ALL: [Format; 6] = [
+        Format::Table,
+        Format::Json,
+        Format::Junit,
+        Format::Markdown,
+        Format::Gradescope,
+        Format::Classroom,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Junit => "junit",
+            Format::Gradescope => "gradescope",
+            Format::Markdown => "markdown",
+            Format::Classroom => "classroom",
+        }
+    }
+
+    fn named(name: &str) -> Option<Format> {
+        let name = if name == "md" { "markdown" } else { name };
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Formats that describe one submission only.
+    pub fn one_submission(self) -> bool {
+        matches!(self, Format::Gradescope | Format::Classroom)
+    }
+}
+
+const FORMATS: &str = "table, json, junit, markdown, gradescope or classroom";
 
 #[derive(Debug)]
 pub struct Options {
     pub reference: bool,
     pub exercises: Vec<String>,
     pub format: Format,
-    pub out: Option<PathBuf>,
+    /// Where to write which report; `--out FILE` alone takes `--format`'s.
+    pub outs: Vec<(Format, PathBuf)>,
     pub jobs: usize,
     pub timeout: Duration,
+    pub root: Option<PathBuf>,
     pub scratch: Option<PathBuf>,
     pub verbose: bool,
     pub limits: Option<harness::sandbox::Limits>,
     pub unsandboxed: bool,
+    /// `--fail-under`: exit 1 when a submission's total is below this percentage.
+    pub fail_under: Option<f64>,
+    /// `--book-url`: where the book is published, for the links in feedback.
     pub book_url: Option<String>,
     pub paths: Vec<PathBuf>,
 }
 
 pub enum Parsed {
     Help,
-    Run(Options),
+    // Boxed: the options are large next to `Help`.
+    Run(Box<Options>),
 }
 
 /// Parse the arguments after the program name. `Err` is a usage error, in words.
@@ -66,18 +121,22 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
         reference: false,
         exercises: Vec::new(),
         format: Format::Table,
-        out: None,
+        outs: Vec::new(),
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         timeout: Duration::from_secs(60),
+        root: None,
         scratch: None,
         verbose: false,
         limits: None,
         unsandboxed: false,
+        fail_under: None,
         book_url: None,
         paths: Vec::new(),
     };
     let mut args = args.into_iter();
     let mut only_paths = false;
+    // `--out FILE` without a format, resolved once `--format` (wherever it is) is known.
+    let mut plain_outs = Vec::new();
     while let Some(arg) = args.next() {
         let bytes = arg.as_encoded_bytes();
         if only_paths || !bytes.starts_with(b"-") || bytes == b"-" {
@@ -117,18 +176,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     .extend(names.split(',').map(|n| n.trim().to_string()));
             }
             "--format" | "-f" => {
-                options.format = match text_value(value("a format")?, name)?.as_str() {
-                    "table" => Format::Table,
-                    "json" => Format::Json,
-                    "junit" => Format::Junit,
-                    "gradescope" => Format::Gradescope,
-                    "markdown" | "md" => Format::Markdown,
-                    other => {
-                        return Err(format!(
-                            "unknown format {other:?}: use table, json, junit, gradescope or markdown"
-                        ));
-                    }
-                }
+                let format = text_value(value("a format")?, name)?;
+                options.format = Format::named(&format)
+                    .ok_or_else(|| format!("unknown format {format:?}: use {FORMATS}"))?;
             }
             "--book-url" => {
                 let url = text_value(value("the book's address")?, name)?;
@@ -140,7 +190,15 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 }
                 options.book_url = Some(url);
             }
-            "--out" | "-o" => options.out = Some(PathBuf::from(value("a file")?)),
+            "--fail-under" => {
+                let text = text_value(value("a percentage")?, name)?;
+                options.fail_under = Some(crate::verdict::parse_percent(&text)?);
+            }
+            "--out" | "-o" => match format_and_file(value("a file")?) {
+                (Some(format), file) => options.outs.push((format, file)),
+                (None, file) => plain_outs.push(file),
+            },
+            "--root" => options.root = Some(PathBuf::from(value("a folder")?)),
             "--scratch" => options.scratch = Some(PathBuf::from(value("a folder")?)),
             "--jobs" | "-j" => {
                 options.jobs = positive(&text_value(value("a number")?, name)?, name)?;
@@ -155,7 +213,37 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     if options.reference && !options.paths.is_empty() {
         return Err("--reference grades the reference solutions: give no PATH with it".into());
     }
-    Ok(Parsed::Run(options))
+    let format = options.format;
+    options
+        .outs
+        .extend(plain_outs.into_iter().map(|file| (format, file)));
+    if let Some((_, file)) = options
+        .outs
+        .iter()
+        .enumerate()
+        .find(|(i, (_, file))| options.outs[..*i].iter().any(|(_, f)| f == file))
+        .map(|(_, out)| out)
+    {
+        return Err(format!(
+            "--out {} is given twice: each report needs a file of its own",
+            file.display()
+        ));
+    }
+    Ok(Parsed::Run(Box::new(options)))
+}
+
+/// `json=report.json` is the JSON report to report.json; anything else is a file for
+/// `--format`'s report (`./json=x` for a file really named so).
+fn format_and_file(value: OsString) -> (Option<Format>, PathBuf) {
+    let named = value
+        .to_str()
+        .and_then(|v| v.split_once('='))
+        .filter(|(_, file)| !file.is_empty())
+        .and_then(|(name, file)| Some((Format::named(name)?, PathBuf::from(file))));
+    match named {
+        Some((format, file)) => (Some(format), file),
+        None => (None, PathBuf::from(value)),
+    }
 }
 
 fn text_value(value: OsString, option: &str) -> Result<String, String> {
@@ -202,6 +290,32 @@ mod tests {
     }
 
     #[test]
+    fn one_out_per_format() {
+        let Ok(Parsed::Run(o)) = parse_strs(&[
+            "--out",
+            "plain.txt",
+            "--out=junit=grade.xml",
+            "-o",
+            "classroom=c.json",
+            "--out",
+            "./json=odd",
+            "--format",
+            "markdown",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            o.outs,
+            [
+                (Format::Junit, PathBuf::from("grade.xml")),
+                (Format::Classroom, PathBuf::from("c.json")),
+                (Format::Markdown, PathBuf::from("plain.txt")),
+                (Format::Markdown, PathBuf::from("./json=odd")),
+            ]
+        );
+    }
+
+    #[test]
     fn usage_errors() {
         for bad in [
             &["--format", "xml"][..],
@@ -210,8 +324,12 @@ mod tests {
             &["--nope"],
             &["--reference", "x"],
             &["--timeout", "-1"],
+            &["--fail-under", "101"],
+            &["--fail-under"],
             &["--book-url", "book"],
             &["--book-url"],
+            &["--out", "a", "--out", "junit=a"],
+            &["--root"],
         ] {
             assert!(parse_strs(bad).is_err(), "{bad:?} should be a usage error");
         }

@@ -5,11 +5,13 @@
 //! JUnit XML, Gradescope's results.json or Markdown.
 
 mod args;
+mod classroom;
 mod discover;
 mod engine;
 mod feedback;
 mod report;
 mod upload;
+mod verdict;
 mod worker;
 
 use std::ffi::OsString;
@@ -42,7 +44,7 @@ fn dispatch() -> ExitCode {
         return worker::main(&argv[1..]);
     }
     let options = match args::parse(argv) {
-        Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Run(options)) => *options,
         Ok(Parsed::Help) => {
             let _ = writeln!(std::io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
@@ -59,10 +61,13 @@ fn dispatch() -> ExitCode {
         eprintln!("error: interrupted; every program grade started has been stopped");
     });
     // What a Gradescope fallback needs once `run` has the options.
-    let fallback = (options.format == Format::Gradescope)
-        .then(|| options.out.clone())
-        .flatten()
-        .map(|out| (out, options.paths.clone(), options.scratch.clone()));
+    let fallback: Vec<std::path::PathBuf> = options
+        .outs
+        .iter()
+        .filter(|(format, _)| *format == Format::Gradescope)
+        .map(|(_, path)| path.clone())
+        .collect();
+    let hidden = (options.paths.clone(), options.scratch.clone());
     let outcome = run(options);
     // An error after a Ctrl-C (a build it stopped) is no error of the submission's.
     harness::signals::halt_if_interrupted();
@@ -70,8 +75,8 @@ fn dispatch() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            if let Some((out, paths, scratch)) = fallback {
-                write_fallback(&out, &paths, scratch.as_deref(), &format!("{error:#}"));
+            for out in &fallback {
+                write_fallback(out, &hidden.0, hidden.1.as_deref(), &format!("{error:#}"));
             }
             ExitCode::FAILURE
         }
@@ -106,11 +111,11 @@ fn run(options: Options) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let workspace = Workspace::locate().context("grade runs inside a netlab checkout")?;
+    let workspace = Workspace::find(options.root.as_deref())?;
     let scratch = match &options.scratch {
         Some(dir) => std::path::absolute(dir)
             .with_context(|| format!("{}: not a usable folder", dir.display()))?,
-        None => workspace.root().join("target").join("netlab").join("grade"),
+        None => workspace.target_dir().join("netlab").join("grade"),
     };
     let plan = Plan {
         exercises,
@@ -135,22 +140,30 @@ fn run(options: Options) -> Result<ExitCode> {
         };
         engine::grade_submissions(&plan, &[local])?
     } else {
-        let gradescope = options.format == Format::Gradescope;
+        let mut formats = options.outs.iter().map(|(format, _)| *format);
+        let one_only = match options.outs.is_empty() {
+            true => Some(options.format).filter(|f| f.one_submission()),
+            false => formats.find(|f| f.one_submission()),
+        };
+        // Gradescope's folder is one student's upload, never a class.
+        let gradescope = options.format == Format::Gradescope
+            || options.outs.iter().any(|(f, _)| *f == Format::Gradescope);
         let found = discover::discover(
             &options.paths,
             &plan.exercises,
             &plan.scratch.join("uploads"),
             gradescope,
         )?;
-        if gradescope && found.submissions.len() != 1 {
+        let submissions = &found.submissions;
+        if let (Some(format), false) = (one_only, submissions.len() == 1) {
             bail!(
-                "--format gradescope writes the results.json of one submission, but the \
-                 paths hold {}",
-                found.submissions.len()
+                "--format {} writes the results of one submission, but the paths hold {}",
+                format.name(),
+                submissions.len()
             );
         }
-        let mut report = engine::grade_submissions(&plan, &found.submissions)?;
-        feedback::apply_uploads(&mut report, &found.submissions, found.not_graded);
+        let mut report = engine::grade_submissions(&plan, submissions)?;
+        feedback::apply_uploads(&mut report, submissions, found.not_graded);
         let checkout = plan.workspace.root();
         feedback::hide_paths(
             &mut report,
@@ -166,7 +179,15 @@ fn run(options: Options) -> Result<ExitCode> {
     // thread is exiting with its own message.
     harness::signals::halt_if_interrupted();
     write_report(&options, &report)?;
-    Ok(ExitCode::SUCCESS)
+    // The report is written either way: a CI job that fails still has it to show.
+    let shortfalls = verdict::shortfalls(&report, options.reference, options.fail_under);
+    for why in &shortfalls {
+        eprintln!("error: {why}");
+    }
+    Ok(match shortfalls.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    })
 }
 
 /// The exercises to grade, in the book's order (all when none is named); Err(name) for
@@ -222,22 +243,28 @@ fn write_fallback(
     }
 }
 
-fn write_report(options: &Options, report: &Report) -> Result<()> {
-    let text = match options.format {
-        Format::Table => report::table(report, options.verbose),
+/// The report in `format`.
+fn render(format: Format, report: &Report, verbose: bool) -> Result<String> {
+    Ok(match format {
+        Format::Table => report::table(report, verbose),
         Format::Json => report::json(report)?,
         Format::Junit => report::junit(report)?,
         Format::Gradescope => report::gradescope(report)?,
         Format::Markdown => report::markdown(report),
-    };
-    let to_terminal = match &options.out {
-        Some(path) => {
-            write_new(path, text.as_bytes())
-                .with_context(|| format!("could not write {}", path.display()))?;
-            // The file is for a machine; the terminal still gets the table.
-            report::table(report, options.verbose)
-        }
-        None => text,
+        Format::Classroom => classroom::results(report)?,
+    })
+}
+
+fn write_report(options: &Options, report: &Report) -> Result<()> {
+    for (format, path) in &options.outs {
+        let text = render(*format, report, options.verbose)?;
+        write_new(path, text.as_bytes())
+            .with_context(|| format!("could not write {}", path.display()))?;
+    }
+    // Files are for machines; the terminal gets the table, or the format asked for.
+    let to_terminal = match options.outs.is_empty() {
+        true => render(options.format, report, options.verbose)?,
+        false => report::table(report, options.verbose),
     };
     let mut stdout = std::io::stdout().lock();
     stdout

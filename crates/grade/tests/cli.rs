@@ -86,7 +86,15 @@ fn reference_gets_full_marks() {
 #[test]
 fn untouched_starters_score_zero() {
     let out = scratch("starters");
-    let output = grade(&[OsStr::new("--scratch"), out.as_os_str()]);
+    // The starters as committed, not this checkout's exercises/ (a student's work).
+    let starters = tempfile::tempdir().unwrap();
+    let workspace = harness::build::Workspace::locate().unwrap();
+    harness::starters::write_committed(&workspace, starters.path()).unwrap();
+    let output = grade(&[
+        OsStr::new("--scratch"),
+        out.as_os_str(),
+        starters.path().as_os_str(),
+    ]);
     let table = output.stdout_text();
     assert!(table.contains("next: "), "progress view:\n{table}");
     assert!(table.contains("not written yet"), "progress view:\n{table}");
@@ -95,6 +103,7 @@ fn untouched_starters_score_zero() {
         OsStr::new("json"),
         OsStr::new("--scratch"),
         out.as_os_str(),
+        starters.path().as_os_str(),
     ]));
     assert_eq!(report["score"], 0);
     for exercise in report["submissions"][0]["exercises"].as_array().unwrap() {

@@ -13,6 +13,17 @@ use std::time::Duration;
 use crate::check::Exercise;
 use crate::process::Cmd;
 
+/// A netlab checkout: a cargo workspace with the exercises and the harness that checks them.
+fn is_checkout(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file()
+        && dir.join("exercises").is_dir()
+        && dir
+            .join("crates")
+            .join("harness")
+            .join("Cargo.toml")
+            .is_file()
+}
+
 /// How long one cargo build may take before it is killed.
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -38,7 +49,7 @@ impl std::fmt::Display for BuildError {
 impl std::error::Error for BuildError {}
 
 impl BuildError {
-    fn io(context: &str, error: io::Error) -> Self {
+    pub fn io(context: &str, error: io::Error) -> Self {
         let message = format!("{context}: {error}");
         BuildError {
             first_error: message.clone(),
@@ -48,17 +59,62 @@ impl BuildError {
 }
 
 impl Workspace {
-    /// The checkout this harness was compiled in.
+    /// The checkout this harness was compiled in: for the workspace's own tests and bench,
+    /// which run where they were built. `grade` uses [`Workspace::find`].
     pub fn locate() -> io::Result<Workspace> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let root = root.canonicalize()?;
-        if root.join("exercises").is_dir() && root.join("solutions").is_dir() {
+        Workspace::at(&root)
+    }
+
+    /// The checkout at `root`, or an error saying why it is not one.
+    pub fn at(root: &Path) -> io::Result<Workspace> {
+        let root = root
+            .canonicalize()
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", root.display())))?;
+        if is_checkout(&root) {
             Ok(Workspace { root })
         } else {
             Err(io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("{} holds no netlab checkout", root.display()),
+                format!(
+                    "{} is no netlab checkout (it needs Cargo.toml, exercises/ and crates/harness/)",
+                    root.display()
+                ),
             ))
+        }
+    }
+
+    /// The checkout a command works with: `root` when given; else the one holding the
+    /// current folder; else the one holding the running executable (a grade built in a
+    /// checkout's target/). Never where it was compiled: a checkout moves, and a grade
+    /// run inside another checkout must grade with that one's checks.
+    pub fn find(root: Option<&Path>) -> io::Result<Workspace> {
+        if let Some(root) = root {
+            return Workspace::at(root);
+        }
+        let cwd = std::env::current_dir()?;
+        let exe = std::env::current_exe().ok();
+        let starts = std::iter::once(cwd.as_path()).chain(exe.as_deref().and_then(Path::parent));
+        for start in starts {
+            if let Some(root) = start.ancestors().find(|dir| is_checkout(dir)) {
+                return Workspace::at(root);
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{} is not inside a netlab checkout: run grade from one, or name it with --root DIR",
+                cwd.display()
+            ),
+        ))
+    }
+
+    /// Where cargo builds for this checkout: `CARGO_TARGET_DIR` when set (relative to the
+    /// current folder, as cargo reads it), else `target/` in the checkout.
+    pub fn target_dir(&self) -> PathBuf {
+        match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+            Some(dir) => std::path::absolute(&dir).unwrap_or_else(|_| PathBuf::from(dir)),
+            None => self.root.join("target"),
         }
     }
 
@@ -85,9 +141,11 @@ impl Workspace {
     /// invocation (cargo compiles them in parallel). `submission` is a folder shaped like
     /// `exercises/`: only `submission/<exercise>/src/` is read, laid file by file over a
     /// pristine copy of each exercise in `scratch`. Files are rewritten only when they
-    /// changed, so a second build of the same code is a no-op for cargo. One exercise that
-    /// does not compile does not stop the others (`--keep-going`); it is listed in
-    /// [`SubmissionBuild::failed`]. An `Err` means nothing could be built.
+    /// changed, so a second build of the same code is a no-op for cargo. Each program's
+    /// result is its own (`--keep-going`, read from cargo's JSON messages): one that does
+    /// not compile is listed in [`SubmissionBuild::failed`] with its first compiler error,
+    /// and its siblings are still built. An `Err` means nothing could be built.
+    #[cfg(feature = "grading")]
     pub fn build_submission(
         &self,
         exercises: &[&Exercise],
@@ -124,43 +182,43 @@ impl Workspace {
                 args.extend(["--bin".into(), (*bin).into()]);
             }
         }
-        let output = cargo_output(&scratch.join("Cargo.toml"), &target_dir, args)?;
+        let output = cargo_output(&scratch.join("Cargo.toml"), &target_dir, args, "json")?;
+        let messages = crate::cargo_messages::Messages::parse(&output.stdout_text());
         let mut failed = BTreeMap::new();
-        if output.code() != Some(0) {
-            let log = output.stderr_text();
-            for exercise in exercises {
-                let marker = format!("could not compile `{}`", exercise.name);
-                if let Some(summary) = log.lines().find(|line| line.contains(&marker)) {
-                    // The compiler's own message for this exercise's files beats cargo's
-                    // summary: `exercises/os_args/src/bin/os_args.rs:3:5: error[E0425]: ...`.
-                    let prefix = format!("exercises/{}/", exercise.name);
-                    let first_error = log
-                        .lines()
-                        .find(|line| line.starts_with(&prefix) && is_error_line(line))
-                        .unwrap_or(summary)
-                        .trim();
-                    let first_error = first_error
-                        .strip_prefix("exercises/")
-                        .unwrap_or(first_error)
-                        .to_string();
-                    failed.insert(
-                        exercise.name.to_string(),
+        for exercise in exercises {
+            for bin in exercise.bins {
+                // Only what cargo built in this run counts: target/ may still hold the
+                // binary of an earlier build of this submission that compiled.
+                if !output.timed_out && messages.executables.contains_key(*bin) {
+                    continue;
+                }
+                let error = match messages.error_for(exercise.name, bin) {
+                    Some(rendered) if !output.timed_out => {
+                        let first_error = self.relative_paths(rendered, exercise, scratch);
                         BuildError {
+                            log: first_error.clone(),
                             first_error,
-                            log: log.clone(),
-                        },
-                    );
-                }
-            }
-            if failed.is_empty() {
-                // Not one exercise's fault (a timeout, a broken checkout): all of them.
-                let error = build_error(&output);
-                for exercise in exercises {
-                    failed.insert(exercise.name.to_string(), error.clone());
-                }
+                        }
+                    }
+                    // Not the compiler's verdict on this program (a timeout, a broken
+                    // checkout): cargo's own words.
+                    _ => build_error(&output),
+                };
+                failed.insert(bin.to_string(), error);
             }
         }
         Ok(SubmissionBuild { bin_dir, failed })
+    }
+
+    /// A compiler message with paths as a student knows them: relative to the exercise
+    /// (`src/bin/udp_server.rs:3:5`), never the scratch folder or the checkout.
+    #[cfg(feature = "grading")]
+    fn relative_paths(&self, rendered: &str, exercise: &Exercise, scratch: &Path) -> String {
+        let mut text = rendered.to_string();
+        for base in [scratch, &self.root] {
+            text = text.replace(&format!("{}/", base.display()), "");
+        }
+        text.replace(&format!("exercises/{}/", exercise.name), "")
     }
 
     /// Build only the reference binaries (`<bin>_sol`) of `exercises` from the checkout
@@ -200,6 +258,7 @@ impl Workspace {
 
     /// The scratch workspace's manifest: the root one with only these exercises as
     /// members, and path dependencies pointing back into the checkout.
+    #[cfg(feature = "grading")]
     fn scratch_manifest(&self, exercises: &[&Exercise]) -> io::Result<Vec<u8>> {
         let root_manifest = fs::read_to_string(self.root.join("Cargo.toml"))?;
         let names: Vec<&str> = exercises.iter().map(|e| e.name).collect();
@@ -234,12 +293,32 @@ impl Workspace {
     }
 }
 
-/// What [`Workspace::build_submission`] built: the folder of binaries, and the exercises
-/// that did not compile, by name.
+/// What [`Workspace::build_submission`] built: the folder of binaries, and the programs
+/// that did not compile, by binary name, each with its first compiler error.
+#[cfg(feature = "grading")]
 #[derive(Clone, Debug)]
 pub struct SubmissionBuild {
     pub bin_dir: PathBuf,
     pub failed: BTreeMap<String, BuildError>,
+}
+
+#[cfg(feature = "grading")]
+impl SubmissionBuild {
+    /// The binaries of `exercise` that did not compile, in the exercise's order.
+    pub fn not_compiled(&self, exercise: &Exercise) -> Vec<&'static str> {
+        exercise
+            .bins
+            .iter()
+            .copied()
+            .filter(|bin| self.failed.contains_key(*bin))
+            .collect()
+    }
+
+    /// The first compiler error of `exercise` (of its first program that did not
+    /// compile), to show once for the exercise.
+    pub fn first_error(&self, exercise: &Exercise) -> Option<&BuildError> {
+        exercise.bins.iter().find_map(|bin| self.failed.get(*bin))
+    }
 }
 
 /// Whether a `--message-format short` line reports an error (not a warning that happens
@@ -250,7 +329,7 @@ fn is_error_line(line: &str) -> bool {
 
 /// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline.
 fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), BuildError> {
-    let output = cargo_output(manifest, target_dir, args)?;
+    let output = cargo_output(manifest, target_dir, args, "short")?;
     if output.code() == Some(0) {
         Ok(())
     } else {
@@ -258,11 +337,13 @@ fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), 
     }
 }
 
-/// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline; its output.
+/// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline, its messages in
+/// `format` (`short` text on stderr, or `json` lines on stdout); its output.
 fn cargo_output(
     manifest: &Path,
     target_dir: &Path,
     args: Vec<OsString>,
+    format: &str,
 ) -> Result<crate::process::Output, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     Cmd::new(cargo)
@@ -271,7 +352,7 @@ fn cargo_output(
         .arg(manifest)
         .arg("--target-dir")
         .arg(target_dir)
-        .args(["--message-format", "short", "--quiet"])
+        .args(["--message-format", format, "--quiet"])
         .timeout(BUILD_TIMEOUT)
         .run()
         .map_err(|e| BuildError::io("could not run cargo", e))
@@ -325,6 +406,7 @@ fn collect(dir: &Path, prefix: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) ->
 }
 
 /// Make `root` hold exactly `files` (besides target/), writing only what differs.
+#[cfg(feature = "grading")]
 fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     fs::create_dir_all(root)?;
     remove_extra(root, Path::new(""), files)?;
@@ -340,6 +422,7 @@ fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "grading")]
 fn remove_extra(dir: &Path, rel: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;

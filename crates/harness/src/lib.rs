@@ -1,8 +1,38 @@
 //! netlab's grading harness: the checks of every exercise, the process control and peers
 //! they use, and the runners that `cargo test -p <exercise>` and `grade` share.
+//!
+//! # Layout
+//!
+//! One check, from start to report (ARCHITECTURE.md tells the same walk with grade):
+//!
+//! 1. [`cli::run_exercise`] is what `exercises/<ex>/tests/checks.rs` calls: it starts the
+//!    sandbox ([`sandbox::init`], first, while the process has one thread) and makes one
+//!    test case per [`Check`] of the [`Exercise`] (`exercises/<ex>`, listed in
+//!    [`exercises()`]).
+//! 2. [`run_check`] ([`check`]) gives the check a [`Ctx`]: the [`Binaries`] under test, a
+//!    generator seeded for this run and check ([`seed`], [`draw`]), a [`Transcript`] of
+//!    what it runs, its steps. It runs the check's function in a network of its own
+//!    (`sandbox::in_own_network`), catching a panic.
+//! 3. The check starts programs: the student's through [`Ctx::student`], a [`Cmd`]
+//!    marked untrusted, which [`Cmd::spawn`] starts through the sandbox's launcher
+//!    ([`sandbox`]); the reference's through [`Ctx::reference`]; peers from [`peers`]. A
+//!    [`Running`] program is waited for with deadlines (`listening on ADDR`,
+//!    [`check::start_server`]) and always killed and reaped ([`groups`]).
+//! 4. What a program did is an [`Output`] ([`output`]): status, ending in words, stdout
+//!    and stderr up to a cap. The check compares ([`expect`], [`bytes`]) and returns
+//!    `Ok(())` or a [`Failure`]: what was expected, what happened, the run.
+//! 5. [`run_check`] adds what the transcript shows (a `todo!()` is "not written yet", a
+//!    panic in any program under test fails the check: [`mod@panic`]), the steps, the seed
+//!    that replays it and the book section: a [`CheckResult`], which `cli` prints as a
+//!    test's failure and grade's worker sends to grade's report as JSON.
+//!
+//! Builds of code other than the workspace's own (a submission, a fixture) are in
+//! [`build`] and [`fixture`]; the starters as shipped in [`starters`].
 
 pub mod build;
 pub mod bytes;
+#[cfg(feature = "grading")]
+pub mod cargo_messages;
 pub mod check;
 pub mod cli;
 pub mod cpu;
@@ -12,17 +42,22 @@ pub mod expect;
 pub mod fixture;
 pub mod groups;
 pub mod memory;
+pub mod output;
 pub mod panic;
 pub mod peers;
 pub mod process;
 pub mod sandbox;
 pub mod seed;
 pub mod signals;
+pub mod starters;
+pub mod transcript;
 
 pub use check::{
     Binaries, Check, CheckResult, Ctx, Exercise, Failure, run_check, run_check_seeded,
 };
-pub use process::{Cmd, Output, Running};
+pub use output::Output;
+pub use process::{Cmd, Running};
+pub use transcript::Transcript;
 
 /// Every exercise, in the order the book teaches them.
 pub fn exercises() -> &'static [&'static Exercise] {

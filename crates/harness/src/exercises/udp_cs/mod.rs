@@ -5,6 +5,7 @@
 //! one check; every payload, word and line is drawn from the check's seeded generator.
 
 mod client;
+mod client_waits;
 mod server;
 
 use std::time::Duration;
@@ -121,32 +122,32 @@ static CHECKS: &[Check] = &[
     Check::new(
         "client_timeout_in_milliseconds",
         "#timeouts-and-retries",
-        client::timeout_in_milliseconds,
+        client_waits::timeout_in_milliseconds,
     ),
     Check::new(
         "client_no_reply_gives_up",
         "#timeouts-and-retries",
-        client::no_reply_gives_up,
+        client_waits::no_reply_gives_up,
     ),
     Check::new(
         "client_closed_port_keeps_trying",
         "#a-closed-port",
-        client::closed_port_keeps_trying,
+        client_waits::closed_port_keeps_trying,
     ),
     Check::new(
         "client_retries_lost_datagram",
         "#timeouts-and-retries",
-        client::retries_lost_datagram,
+        client_waits::retries_lost_datagram,
     ),
     Check::new(
         "client_ignores_stranger",
         "#what-connect-does-on-a-udp-socket",
-        client::ignores_stranger,
+        client_waits::ignores_stranger,
     ),
     Check::new(
         "client_duplicate_reply_printed_once",
         "#duplicates-and-late-replies",
-        client::duplicate_reply_printed_once,
+        client_waits::duplicate_reply_printed_once,
     ),
     Check::new(
         "client_bad_options_usage_error",
