@@ -217,6 +217,9 @@ fn every_upload_shape_is_found_and_matched_by_name() {
 #[test]
 fn stray_paths_are_not_graded_in_every_format_and_the_rest_is() {
     let students = scratch("stray-students");
+    use std::os::unix::fs::PermissionsExt;
+    // A run stopped half-way leaves the locked folder locked: open it to clear up.
+    let _ = fs::set_permissions(students.join("locked"), fs::Permissions::from_mode(0o755));
     let _ = fs::remove_dir_all(&students);
     write(
         &students.join("ada/os_args.rs"),
@@ -238,7 +241,6 @@ fn stray_paths_are_not_graded_in_every_format_and_the_rest_is() {
     std::os::unix::fs::symlink(&looped, &looped).unwrap();
     let locked = students.join("locked");
     write(&locked.join("os_args.rs"), b"fn main() {}");
-    use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
     let locked_out = fs::read_dir(&locked).is_err();
 
