@@ -20,6 +20,8 @@ const MAX_DEPTH: usize = 8;
 const MAX_ENTRIES: usize = 20_000;
 /// A source file larger than this is no student's program (and is not copied).
 const MAX_FILE: u64 = 1 << 20;
+/// Files copied from one `<exercise>/src/` at most (an exercise needs a handful).
+const MAX_COPIED: usize = 1_000;
 
 /// What an upload holds and how it was read.
 pub struct Staged {
@@ -223,8 +225,15 @@ pub fn stage(upload: &Path, exercises: &[&'static Exercise], stage: &Path) -> Re
         match src_dirs {
             [one] => {
                 let to = stage.join(name).join("src");
-                for file in copy_tree(&upload.join(one).join("src"), &to, 0)? {
+                let mut budget = MAX_COPIED;
+                let from = upload.join(one).join("src");
+                for file in copy_tree(&from, &to, 0, &mut budget)? {
                     problems.push(format!("{name}/src/{file} is larger than 1 MiB: left out"));
+                }
+                if budget == 0 {
+                    problems.push(format!(
+                        "{name}/src/ holds {MAX_COPIED} files or more: any beyond left out"
+                    ));
                 }
                 for bin in exercise.bins {
                     let file = format!("{bin}.rs");
@@ -370,8 +379,8 @@ fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// Copy a student's `src/` folder: regular files and folders only, no junk, nothing
-/// larger than MAX_FILE (those are returned, relative to `from`).
-fn copy_tree(from: &Path, to: &Path, depth: usize) -> Result<Vec<String>> {
+/// larger than MAX_FILE (those are returned, relative to `from`), at most `budget` files.
+fn copy_tree(from: &Path, to: &Path, depth: usize, budget: &mut usize) -> Result<Vec<String>> {
     fs::create_dir_all(to).with_context(|| format!("could not create {}", to.display()))?;
     let mut skipped = Vec::new();
     let Ok(entries) = fs::read_dir(from) else {
@@ -386,7 +395,7 @@ fn copy_tree(from: &Path, to: &Path, depth: usize) -> Result<Vec<String>> {
             continue;
         }
         if kind.is_dir() && depth < MAX_DEPTH {
-            for file in copy_tree(&entry.path(), &to.join(&name), depth + 1)? {
+            for file in copy_tree(&entry.path(), &to.join(&name), depth + 1, budget)? {
                 skipped.push(format!("{}/{file}", name.to_string_lossy()));
             }
         } else if kind.is_file() {
@@ -394,6 +403,10 @@ fn copy_tree(from: &Path, to: &Path, depth: usize) -> Result<Vec<String>> {
                 skipped.push(name.to_string_lossy().into_owned());
                 continue;
             }
+            if *budget == 0 {
+                break;
+            }
+            *budget -= 1;
             // An unreadable file is left out: the build then says what is missing.
             let _ = copy_file(&entry.path(), &to.join(&name));
         }

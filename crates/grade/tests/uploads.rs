@@ -132,6 +132,8 @@ fn every_upload_shape_is_found_and_matched_by_name() {
         &good,
     );
     write(&class.join("zipped/netlab-main.zip"), b"PK\x03\x04");
+    // A file too large to be anyone's program.
+    write(&class.join("huge/os_args.rs"), vec![b'/'; 2 << 20]);
     // Two candidates: neither is graded, both are named.
     write(&class.join("ambiguous/old/os_args.rs"), &good);
     write(&class.join("ambiguous/new/os_args.rs"), &good);
@@ -191,6 +193,12 @@ fn every_upload_shape_is_found_and_matched_by_name() {
     assert_eq!(
         nothing["exercises"][0]["checks"][0]["message"],
         "not submitted: found no os_args.rs and no os_args/src/ folder: expected os_args.rs"
+    );
+    let huge = by_name(&report, "huge");
+    assert_eq!(huge["score"], 0);
+    assert!(
+        notes(huge).contains("os_args.rs (at the top of the upload) is larger than 1 MiB"),
+        "{huge:#}"
     );
     let zipped = notes(by_name(&report, "zipped"));
     assert!(
