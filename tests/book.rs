@@ -1,6 +1,7 @@
 //! Every listing in the book comes from a real file: each `{{#include}}` and
 //! `{{#rustdoc_include}}` in book/src names a file that exists and, when it names an
-//! anchor, that file has the matching `ANCHOR:` and `ANCHOR_END:` marks.
+//! anchor, that file has the matching `ANCHOR:` and `ANCHOR_END:` marks. And every line
+//! a reader sees in a listing fits the page.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -173,4 +174,180 @@ fn heading_ids_match_mdbook() {
         heading_id(" os_args: the program's arguments"),
         "os_args-the-programs-arguments"
     );
+}
+
+/// The widest line a listing may have: what mdBook's default theme shows at 1280 px
+/// without scrolling sideways (STYLE.md, "Listings fit the page").
+const PAGE_COLUMNS: usize = 84;
+
+/// How wide `line` is on the page: characters, not bytes (`→` is one column), a tab 4.
+fn columns(line: &str) -> usize {
+    line.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum()
+}
+
+/// A code fence's marker (three or more backticks or tildes) when `line` is one.
+fn fence(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    let mark = line.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let run = line.len() - line.trim_start_matches(mark).len();
+    (run >= 3).then(|| &line[..run])
+}
+
+/// Whether `line` holds an `ANCHOR:` or `ANCHOR_END:` mark named `name` (mdBook allows
+/// spaces after the colon).
+fn is_anchor(line: &str, kind: &str, name: &str) -> bool {
+    line.split(kind)
+        .skip(1)
+        .any(|after| after.trim_start().split(|c: char| c.is_whitespace()).next() == Some(name))
+}
+
+/// The lines an include brings into a listing, as (line number in `source`, text): the
+/// whole file, or the region between an anchor's marks without any line holding a mark
+/// (mdBook drops those, nested anchors' too).
+fn included_lines<'a>(source: &'a str, anchor: Option<&str>) -> Vec<(usize, &'a str)> {
+    let numbered = source.lines().enumerate().map(|(n, line)| (n + 1, line));
+    let Some(anchor) = anchor else {
+        return numbered.collect();
+    };
+    let mut inside = false;
+    let mut lines = Vec::new();
+    for (n, line) in numbered {
+        if !inside {
+            inside = is_anchor(line, "ANCHOR:", anchor);
+        } else if is_anchor(line, "ANCHOR_END:", anchor) {
+            inside = false;
+        } else if !line.contains("ANCHOR:") && !line.contains("ANCHOR_END:") {
+            lines.push((n, line));
+        }
+    }
+    lines
+}
+
+/// Every line a reader sees in a chapter's listings that is wider than the page, as
+/// `file:line: N columns: text`: the chapter's own lines inside code fences, and the
+/// lines each include inside a fence brings in, named by the file they come from.
+fn wide_lines_in(chapter: &Path, root: &Path) -> Vec<String> {
+    let text = fs::read_to_string(chapter).expect("chapter is readable");
+    let dir = chapter.parent().expect("chapter has a folder");
+    let shown = |path: &Path| {
+        let path = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        path.strip_prefix(&root)
+            .unwrap_or(&path)
+            .display()
+            .to_string()
+    };
+    let mut wide = Vec::new();
+    let mut report = |file: &str, n: usize, line: &str| {
+        let width = columns(line);
+        if width > PAGE_COLUMNS {
+            wide.push(format!("{file}:{n}: {width} columns: {line}"));
+        }
+    };
+    let mut open_fence: Option<String> = None;
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        match (&open_fence, fence(line)) {
+            (None, Some(mark)) => open_fence = Some(mark.to_string()),
+            (None, None) => {}
+            (Some(open), Some(mark))
+                if mark.starts_with(open.as_str())
+                    && line.trim_start()[mark.len()..].trim().is_empty() =>
+            {
+                open_fence = None;
+            }
+            (Some(_), _) => {
+                let directives = includes(line);
+                if directives.is_empty() {
+                    report(&shown(chapter), n, line);
+                }
+                for (_, arg) in directives {
+                    let (file, anchor) = match arg.split_once(':') {
+                        Some((file, anchor)) => (file, Some(anchor)),
+                        None => (arg.as_str(), None),
+                    };
+                    // A missing file or anchor is every_include_resolves's to report.
+                    let path = dir.join(file);
+                    let Ok(source) = fs::read_to_string(&path) else {
+                        continue;
+                    };
+                    for (m, included) in included_lines(&source, anchor) {
+                        report(&shown(&path), m, included);
+                    }
+                }
+            }
+        }
+    }
+    wide
+}
+
+#[test]
+fn listings_fit_the_page() {
+    let root = workspace().root();
+    let mut chapters = Vec::new();
+    markdown_files(&root.join("book").join("src"), &mut chapters);
+    chapters.sort();
+    let mut wide: Vec<String> = Vec::new();
+    for line in chapters.iter().flat_map(|c| wide_lines_in(c, root)) {
+        // A region included twice is one line to fix.
+        if !wide.contains(&line) {
+            wide.push(line);
+        }
+    }
+    assert!(
+        wide.is_empty(),
+        "{} lines of listings are wider than the page ({PAGE_COLUMNS} columns, STYLE.md \
+         \"Listings fit the page\"); rewrap them:\n{}",
+        wide.len(),
+        wide.join("\n")
+    );
+}
+
+#[test]
+fn listing_lines_are_measured_as_a_reader_sees_them() {
+    assert_eq!(columns("a→b"), 3);
+    assert_eq!(columns("\tx"), 5);
+    assert_eq!(fence("  ```rust"), Some("```"));
+    assert_eq!(fence("~~~~"), Some("~~~~"));
+    assert_eq!(fence("`` x"), None);
+    let source = "a\n// ANCHOR: outer\nb\n// ANCHOR: inner\nc\n// ANCHOR_END: inner\n\
+                  // ANCHOR_END: outer\nd\n";
+    assert_eq!(included_lines(source, Some("outer")), [(3, "b"), (5, "c")]);
+    assert_eq!(included_lines(source, Some("inner")), [(5, "c")]);
+    assert_eq!(included_lines(source, Some("in")), []);
+    assert_eq!(included_lines(source, None).len(), 8);
+}
+
+/// `cargo run --release -p bench` writes between these marks (crates/bench/src/table.rs)
+/// and fails, after minutes of measuring, when one is missing: each must stand once, on
+/// a line of its own, begin before end.
+#[test]
+fn the_bench_finds_its_marks() {
+    let src = workspace().root().join("book").join("src");
+    for (chapter, mark) in [
+        ("performance.md", "bench"),
+        ("appendix-bench.md", "bench:targets"),
+    ] {
+        let text = fs::read_to_string(src.join(chapter)).unwrap_or_default();
+        let line_of = |wanted: String| {
+            let found: Vec<usize> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| line.trim_end() == wanted)
+                .map(|(n, _)| n)
+                .collect();
+            assert_eq!(
+                found.len(),
+                1,
+                "{chapter}: `{wanted}` once on a line of its own"
+            );
+            found[0]
+        };
+        let begin = line_of(format!("<!-- {mark}:begin -->"));
+        let end = line_of(format!("<!-- {mark}:end -->"));
+        assert!(
+            begin < end,
+            "{chapter}: {mark}:begin comes before {mark}:end"
+        );
+    }
 }

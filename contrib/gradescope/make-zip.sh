@@ -9,6 +9,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cp "$root/contrib/gradescope/setup.sh" "$root/contrib/gradescope/run_autograder" "$stage/"
 git -C "$root" archive --format=tar --prefix=netlab/ HEAD | tar -x -C "$stage"
+mkdir -p "$(dirname "$out")"
 rm -f "$out"
 (cd "$stage" && zip -qr "$out" .)
 echo "wrote $out"

@@ -1,5 +1,6 @@
-//! Reference solution for fs_meta: the name, size and kind of each path, like Go's
-//! `os.Stat` (or `os.Lstat` with `--no-follow`). One bad path never stops the others.
+//! Reference solution for fs_meta: the name, size and kind of each
+//! path, like Go's `os.Stat` (or `os.Lstat` with `--no-follow`). One bad
+//! path never stops the others.
 
 use std::fs;
 use std::io;
@@ -58,7 +59,8 @@ fn main() -> ExitCode {
 // ANCHOR: describe
 /// The `name:`, `size:` and `kind:` lines for one path.
 fn describe(path: &Path, follow: bool) -> io::Result<String> {
-    // Go's os.Stat follows a symlink to what it points at; os.Lstat looks at the link.
+    // Go's os.Stat follows a symlink to what it points at; os.Lstat
+    // looks at the link.
     let meta = if follow {
         fs::metadata(path)?
     } else {
@@ -66,10 +68,10 @@ fn describe(path: &Path, follow: bool) -> io::Result<String> {
     };
 
     // FileInfo.Name() is the last element of the path as given, trailing slashes
-    // dropped: `file.txt` for `dir/sub/file.txt`, `sub` for `dir/sub/`, `.` for `.` and
-    // `dir/.`, `..` for `..`, `/` for `/`; `link` for a symlink even when it is followed.
-    // (`Path::file_name` has no answer for `.`, `..` and `/`, and `components()` drops
-    // a `.` at the end.)
+    // dropped: `file.txt` for `dir/sub/file.txt`, `sub` for `dir/sub/`, `.` for
+    // `.` and `dir/.`, `..` for `..`, `/` for `/`; `link` for a symlink even when
+    // it is followed. (`Path::file_name` has no answer for `.`, `..` and `/`, and
+    // `components()` drops a `.` at the end.)
     let text = path.to_string_lossy();
     let trimmed = text.trim_end_matches(is_separator);
     let name = match trimmed.rsplit_once(is_separator) {

@@ -1,6 +1,7 @@
-//! Reference solution for tcp_file's receiver: the Go course's protocol, plus what the course
-//! leaves out: hostile names are refused, a half-written file never shows under its final
-//! name, nothing is overwritten, and many senders are served at once.
+//! Reference solution for tcp_file's receiver: the Go course's protocol,
+//! plus what the course leaves out: hostile names are refused, a half-written
+//! file never shows under its final name, nothing is overwritten, and many
+//! senders are served at once.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -27,7 +28,8 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     // ANCHOR: accept
-    // Go: net.Listen("tcp", addr), then `for { conn, _ := ln.Accept(); go handle(conn) }`.
+    // Go: net.Listen("tcp", addr), then
+    // `for { conn, _ := ln.Accept(); go handle(conn) }`.
     let listener = match TcpListener::bind(&addr) {
         Ok(listener) => listener,
         Err(e) => {
@@ -47,15 +49,17 @@ fn main() -> ExitCode {
     for conn in listener.incoming() {
         let stream = match conn {
             Ok(stream) => stream,
-            // A failed accept (too many open files, a connection reset while queued) is
-            // no reason to stop serving everybody else, nor to try again at once: out of
-            // files, accept fails until a connection closes, and a loop would spin. Like
-            // Go's net/http: wait 5 ms, doubling up to 1 s, and say so once.
+            // A failed accept (too many open files, a connection reset while
+            // queued) is no reason to stop serving everybody else, nor to try
+            // again at once: out of files, accept fails until a connection closes,
+            // and a loop would spin. Like Go's net/http: wait 5 ms, doubling
+            // up to 1 s, and say so once.
             Err(e) => {
                 if pause.is_zero() {
                     eprintln!("error: accept: {e}; trying again, more slowly");
                 }
-                pause = (pause * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                pause = (pause * 2)
+                    .clamp(Duration::from_millis(5), Duration::from_secs(1));
                 thread::sleep(pause);
                 continue;
             }
@@ -100,12 +104,13 @@ fn parse_args() -> Option<(String, PathBuf, Duration)> {
 // ANCHOR: receive
 /// One connection: read the name, answer, receive the bytes, save them.
 fn receive(mut stream: TcpStream, dir: &Path, idle: Duration) -> io::Result<()> {
-    // A sender that connects and says nothing (or stops halfway) must not hold a thread
-    // forever: every read gives up after `idle`, with an error.
+    // A sender that connects and says nothing (or stops halfway) must not hold a
+    // thread forever: every read gives up after `idle`, with an error.
     stream.set_read_timeout(Some(idle))?;
 
-    // Go: n, _ := conn.Read(buf); name := string(buf[:n]). One read, as the protocol
-    // says; the buffer is bigger than 255 so that a longer name is seen, not cut.
+    // Go: n, _ := conn.Read(buf); name := string(buf[:n]). One read, as
+    // the protocol says; the buffer is bigger than 255 so that a longer
+    // name is seen, not cut.
     let mut buf = vec![0u8; 64 * 1024];
     let n = stream.read(&mut buf)?;
     let name = match check_name(&buf[..n], dir) {
@@ -132,8 +137,9 @@ fn receive(mut stream: TcpStream, dir: &Path, idle: Duration) -> io::Result<()> 
         None => copy_to_eof(&mut stream, &mut file, &mut buf)?,
     };
 
-    // hard_link, not rename: rename replaces an existing file, hard_link fails if the
-    // name exists, so a file saved meanwhile by another connection is never clobbered.
+    // hard_link, not rename: rename replaces an existing file, hard_link
+    // fails if the name exists, so a file saved meanwhile by another
+    // connection is never clobbered.
     fs::hard_link(&part.path, dir.join(&name))?;
     println!("saved {name} ({bytes} bytes)");
     Ok(())
@@ -141,10 +147,10 @@ fn receive(mut stream: TcpStream, dir: &Path, idle: Duration) -> io::Result<()> 
     // dropping `stream` closes the connection, which tells the sender we are done.
 }
 
-/// Say no: the reason (never starting with "ok"), then a half-close. A sender that did
-/// not wait for `ok` may still be sending; closing with its bytes unread would reset the
-/// connection, and a reset can swallow the reason before the sender reads it. So read
-/// and drop what comes, up to a limit, until the sender closes too.
+/// Say no: the reason (never starting with "ok"), then a half-close. A sender that
+/// did not wait for `ok` may still be sending; closing with its bytes unread would
+/// reset the connection, and a reset can swallow the reason before the sender reads
+/// it. So read and drop what comes, up to a limit, until the sender closes too.
 fn refuse(stream: &mut TcpStream, reason: &str) -> io::Result<()> {
     const DRAIN_LIMIT: u64 = 4 << 20;
     stream.write_all(reason.as_bytes())?;
@@ -156,17 +162,23 @@ fn refuse(stream: &mut TcpStream, reason: &str) -> io::Result<()> {
 // ANCHOR_END: receive
 
 // ANCHOR: copy
-/// Go: `for { n, err := conn.Read(buf); if err == io.EOF { break }; file.Write(buf[:n]) }`.
-fn copy_to_eof(stream: &mut TcpStream, file: &mut File, buf: &mut [u8]) -> io::Result<u64> {
+/// Go: `for { n, err := conn.Read(buf); if err == io.EOF { break };`
+/// `file.Write(buf[:n]) }`.
+fn copy_to_eof(
+    stream: &mut TcpStream,
+    file: &mut File,
+    buf: &mut [u8],
+) -> io::Result<u64> {
     let mut total = 0;
     loop {
         let n = match stream.read(buf) {
-            // Go's io.EOF: the sender shut down its write half; the file is complete.
+            // Go's io.EOF: the sender shut down its write half; the
+            // file is complete.
             Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            // A reset, or the idle timeout. This is NOT the end of the file: treating it
-            // as one would save a truncated file as if it were whole.
+            // A reset, or the idle timeout. This is NOT the end of the file:
+            // treating it as one would save a truncated file as if it were whole.
             Err(e) => return Err(e),
         };
         file.write_all(&buf[..n])?;
@@ -176,11 +188,13 @@ fn copy_to_eof(stream: &mut TcpStream, file: &mut File, buf: &mut [u8]) -> io::R
 // ANCHOR_END: copy
 
 // ANCHOR: check_name
-/// The name as text, or the reason it is refused. Whatever comes off the wire is
-/// hostile until proved otherwise: `../../.bashrc` or `/etc/passwd` joined onto `dir`
-/// would write outside it (`Path::join` with an absolute path replaces the base).
+/// The name as text, or the reason it is refused. Whatever comes off the
+/// wire is hostile until proved otherwise: `../../.bashrc` or `/etc/passwd`
+/// joined onto `dir` would write outside it (`Path::join` with an absolute
+/// path replaces the base).
 fn check_name<'a>(bytes: &'a [u8], dir: &Path) -> Result<&'a str, String> {
-    let name = std::str::from_utf8(bytes).map_err(|_| "bad name: not UTF-8".to_string())?;
+    let name = std::str::from_utf8(bytes)
+        .map_err(|_| "bad name: not UTF-8".to_string())?;
     if name.is_empty() {
         return Err("bad name: empty".into());
     }
@@ -199,8 +213,8 @@ fn check_name<'a>(bytes: &'a [u8], dir: &Path) -> Result<&'a str, String> {
 // ANCHOR_END: check_name
 
 // ANCHOR: partial
-/// The name of a temporary file in the target directory, removed when dropped, whatever
-/// happened: an error, a reset, a timeout, even a panic.
+/// The name of a temporary file in the target directory, removed when dropped,
+/// whatever happened: an error, a reset, a timeout, even a panic.
 struct Partial {
     path: PathBuf,
 }
@@ -211,7 +225,8 @@ impl Partial {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         loop {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!(".tcp_recv-{}-{n}.part", std::process::id()));
+            let path =
+                dir.join(format!(".tcp_recv-{}-{n}.part", std::process::id()));
             // create_new: never open a file somebody else is writing.
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(file) => return Ok((Partial { path }, file)),
@@ -230,10 +245,11 @@ impl Drop for Partial {
 // ANCHOR_END: partial
 
 // ANCHOR: zero_copy
-/// The fast path: Linux's `splice(2)` moves bytes between a pipe and anything else inside
-/// the kernel, so socket -> pipe -> file never copies them through this process (the pipe
-/// holds references to the socket's pages, not a copy). Same contract as `copy_to_eof`:
-/// only the sender's FIN ends the file; a reset or the idle timeout is an error.
+/// The fast path: Linux's `splice(2)` moves bytes between a pipe and anything
+/// else inside the kernel, so socket -> pipe -> file never copies them through
+/// this process (the pipe holds references to the socket's pages, not a copy).
+/// Same contract as `copy_to_eof`: only the sender's FIN ends the file; a reset
+/// or the idle timeout is an error.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod zero_copy {
@@ -242,16 +258,20 @@ mod zero_copy {
     use std::net::TcpStream;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-    /// How much one splice moves at most: a pipe's default capacity, and the portable
-    /// loop's buffer. Growing the pipe (fcntl F_SETPIPE_SZ) was measured slower, not faster:
-    /// each write into the file then takes a whole pipe, and the page cache asks for bigger
-    /// blocks of memory at once, which virtual machines are slow to hand out.
+    /// How much one splice moves at most: a pipe's default capacity, and the
+    /// portable loop's buffer. Growing the pipe (fcntl F_SETPIPE_SZ) was measured
+    /// slower, not faster: each write into the file then takes a whole pipe, and
+    /// the page cache asks for bigger blocks of memory at once, which virtual
+    /// machines are slow to hand out.
     const CHUNK: usize = 64 * 1024;
 
     // ANCHOR: splice_loop
-    /// Receive until EOF into `file`. None: this kernel cannot splice between these, and
-    /// nothing was read; the caller copies instead.
-    pub fn splice_to_eof(stream: &TcpStream, file: &File) -> Option<io::Result<u64>> {
+    /// Receive until EOF into `file`. None: this kernel cannot splice between
+    /// these, and nothing was read; the caller copies instead.
+    pub fn splice_to_eof(
+        stream: &TcpStream,
+        file: &File,
+    ) -> Option<io::Result<u64>> {
         // The bench sets it to measure the portable path beside this one.
         if std::env::var_os("NETLAB_NO_ZERO_COPY").is_some() {
             return None;
@@ -265,7 +285,8 @@ mod zero_copy {
             let n = match splice(stream.as_raw_fd(), pipe_in.as_raw_fd(), CHUNK) {
                 Ok(0) => return Some(Ok(received)),
                 Ok(n) => n,
-                // No splice from this socket: nothing was taken from it, the caller copies.
+                // No splice from this socket: nothing was taken from it,
+                // the caller copies.
                 Err(e) if unsupported(&e) && received == 0 => return None,
                 Err(e) => return Some(Err(e)),
             };
@@ -275,11 +296,15 @@ mod zero_copy {
                 match splice(pipe_out.as_raw_fd(), file.as_raw_fd(), left) {
                     Ok(0) => return Some(Err(io::ErrorKind::WriteZero.into())),
                     Ok(written) => left -= written,
-                    // A file system that takes no splice (rare). These bytes are out of the
-                    // socket already, so they must not be lost: move the rest by hand.
+                    // A file system that takes no splice (rare). These bytes
+                    // are out of the socket already, so they must not be lost:
+                    // move the rest by hand.
                     Err(e) if unsupported(&e) => {
                         let moved = received + (n - left) as u64;
-                        return Some(by_hand(pipe_out, left, stream, file).map(|m| moved + m));
+                        return Some(
+                            by_hand(pipe_out, left, stream, file)
+                                .map(|m| moved + m),
+                        );
                     }
                     Err(e) => return Some(Err(e)),
                 }
@@ -294,11 +319,17 @@ mod zero_copy {
         matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS))
     }
 
-    /// The slow way, from where the fast one stopped: `in_pipe` bytes still in the pipe,
-    /// then the socket to its end.
-    fn by_hand(pipe: OwnedFd, in_pipe: usize, stream: &TcpStream, file: &File) -> io::Result<u64> {
+    /// The slow way, from where the fast one stopped: `in_pipe` bytes still in
+    /// the pipe, then the socket to its end.
+    fn by_hand(
+        pipe: OwnedFd,
+        in_pipe: usize,
+        stream: &TcpStream,
+        file: &File,
+    ) -> io::Result<u64> {
         let (mut stream, mut file) = (stream, file);
-        let pending = io::copy(&mut File::from(pipe).take(in_pipe as u64), &mut file)?;
+        let pending =
+            io::copy(&mut File::from(pipe).take(in_pipe as u64), &mut file)?;
         Ok(pending + io::copy(&mut stream, &mut file)?)
     }
 
@@ -313,12 +344,12 @@ mod zero_copy {
         Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
     }
 
-    /// One splice(2) of up to `len` bytes, at the descriptors' own positions; retried when
-    /// a signal interrupts it.
+    /// One splice(2) of up to `len` bytes, at the descriptors' own positions;
+    /// retried when a signal interrupts it.
     fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
         loop {
-            // SAFETY: both descriptors are open for the call (the caller borrows them);
-            // null offsets mean "the descriptor's own position".
+            // SAFETY: both descriptors are open for the call (the caller borrows
+            // them); null offsets mean "the descriptor's own position".
             let n = unsafe {
                 libc::splice(
                     from,

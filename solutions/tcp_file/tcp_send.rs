@@ -1,5 +1,6 @@
-//! Reference solution for tcp_file's sender: the Go course's protocol byte for byte (the
-//! bare name in one write, wait for `ok`, stream the bytes, half-close, wait for the close).
+//! Reference solution for tcp_file's sender: the Go course's protocol byte
+//! for byte (the bare name in one write, wait for `ok`, stream the bytes,
+//! half-close, wait for the close).
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -12,9 +13,11 @@ use std::time::Duration;
 const USAGE: &str = "usage: tcp_send FILE [ADDR]";
 /// The Go course's port.
 const DEFAULT_ADDR: &str = "127.0.0.1:8000";
-/// A receiver that drops SYNs (a firewall, a full backlog) must not hang us for minutes.
+/// A receiver that drops SYNs (a firewall, a full backlog) must
+/// not hang us for minutes.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// A receiver that goes silent (no reply, never closes) must not hang us forever either.
+/// A receiver that goes silent (no reply, never closes) must not
+/// hang us forever either.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn main() -> ExitCode {
@@ -43,8 +46,8 @@ fn main() -> ExitCode {
 /// Send one file; returns the name it went under and how many bytes were sent.
 fn send(path: &Path, addr: &str) -> Result<(String, u64), String> {
     // ANCHOR: open
-    // Go: os.Open + file.Stat(). Everything that can go wrong with the file goes wrong
-    // here, before we connect: the receiver never sees a name we cannot send.
+    // Go: os.Open + file.Stat(). Everything that can go wrong with the file goes
+    // wrong here, before we connect: the receiver never sees a name we cannot send.
     let shown = path.display();
     let mut file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
     let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
@@ -72,14 +75,14 @@ fn send(path: &Path, addr: &str) -> Result<(String, u64), String> {
         .set_read_timeout(Some(READ_TIMEOUT))
         .map_err(|e| e.to_string())?;
 
-    // Go: conn.Write([]byte(name)). One write, no terminator: the receiver reads the
-    // name with one read, so nothing else may travel with it.
+    // Go: conn.Write([]byte(name)). One write, no terminator: the receiver reads
+    // the name with one read, so nothing else may travel with it.
     stream
         .write_all(name.as_bytes())
         .map_err(|e| format!("{addr}: sending the name: {e}"))?;
 
-    // Go: n, _ := conn.Read(buf); string(buf[:n]) == "ok". Until the receiver says ok,
-    // not one byte of the file may go out: it would be glued to the name.
+    // Go: n, _ := conn.Read(buf); string(buf[:n]) == "ok". Until the receiver says
+    // ok, not one byte of the file may go out: it would be glued to the name.
     let mut reply = [0u8; 256];
     let n = stream
         .read(&mut reply)
@@ -95,24 +98,25 @@ fn send(path: &Path, addr: &str) -> Result<(String, u64), String> {
     // ANCHOR_END: handshake
 
     // ANCHOR: stream
-    // Go: io.Copy(conn, file), or a loop of file.Read / conn.Write. io::copy moves the
-    // bytes through one 8 KiB buffer, whatever the file's size: memory stays flat.
-    // On Linux, zero_copy (at the end of this file) lets the kernel do it instead.
+    // Go: io.Copy(conn, file), or a loop of file.Read / conn.Write. io::copy
+    // moves the bytes through one 8 KiB buffer, whatever the file's size:
+    // memory stays flat. On Linux, zero_copy (at the end of this file)
+    // lets the kernel do it instead.
     let bytes = match zero_copy::send_file(&file, &stream) {
         Some(sent) => sent,
         None => io::copy(&mut file, &mut stream),
     }
     .map_err(|e| format!("{addr}: sending: {e}"))?;
 
-    // Half-close: a FIN says "that was the last byte", which the receiver reads as EOF.
-    // The socket stays open for reading.
+    // Half-close: a FIN says "that was the last byte", which the receiver reads as
+    // EOF. The socket stays open for reading.
     stream
         .shutdown(Shutdown::Write)
         .map_err(|e| format!("{addr}: {e}"))?;
 
-    // Wait for the receiver's close. Our FIN only means the bytes left our socket; the
-    // receiver closes after it has saved the file, so exiting now would be claiming a
-    // success we do not know about yet.
+    // Wait for the receiver's close. Our FIN only means the bytes left our socket;
+    // the receiver closes after it has saved the file, so exiting now would be
+    // claiming a success we do not know about yet.
     io::copy(&mut stream, &mut io::sink())
         .map_err(|e| format!("{addr}: waiting for the receiver to finish: {e}"))?;
     // ANCHOR_END: stream
@@ -128,10 +132,11 @@ fn resolve(addr: &str) -> Result<SocketAddr, String> {
 }
 
 // ANCHOR: zero_copy
-/// The fast path: Linux's `sendfile(2)` moves the file into the socket inside the kernel,
-/// from the page cache, without copying it through this process. std's io::copy will not
-/// do it for a file into a socket (pages still queued in the socket would show later
-/// changes to the file), and a file being sent is not being changed here, so we ask.
+/// The fast path: Linux's `sendfile(2)` moves the file into the socket inside
+/// the kernel, from the page cache, without copying it through this process.
+/// std's io::copy will not do it for a file into a socket (pages still queued
+/// in the socket would show later changes to the file), and a file being sent
+/// is not being changed here, so we ask.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod zero_copy {
@@ -140,8 +145,8 @@ mod zero_copy {
     use std::net::TcpStream;
     use std::os::fd::AsRawFd;
 
-    /// Send the rest of `file` into `stream`. None: this kernel cannot sendfile between
-    /// these two, and nothing was sent; the caller copies instead.
+    /// Send the rest of `file` into `stream`. None: this kernel cannot sendfile
+    /// between these two, and nothing was sent; the caller copies instead.
     pub fn send_file(file: &File, stream: &TcpStream) -> Option<io::Result<u64>> {
         // The bench sets it to measure the portable path beside this one.
         if std::env::var_os("NETLAB_NO_ZERO_COPY").is_some() {
@@ -149,8 +154,9 @@ mod zero_copy {
         }
         let mut sent = 0;
         loop {
-            // SAFETY: both descriptors are borrowed, so open for the whole call; a null
-            // offset makes the kernel read from, and advance, the file's own position.
+            // SAFETY: both descriptors are borrowed, so open for the whole
+            // call; a null offset makes the kernel read from, and advance,
+            // the file's own position.
             let n = unsafe {
                 libc::sendfile(
                     stream.as_raw_fd(),
@@ -166,7 +172,9 @@ mod zero_copy {
                     let err = io::Error::last_os_error();
                     match err.raw_os_error() {
                         Some(libc::EINTR) => continue,
-                        Some(libc::EINVAL | libc::ENOSYS) if sent == 0 => return None,
+                        Some(libc::EINVAL | libc::ENOSYS) if sent == 0 => {
+                            return None;
+                        }
                         _ => return Some(Err(err)),
                     }
                 }
@@ -178,7 +186,10 @@ mod zero_copy {
 /// Elsewhere there is no fast path: io::copy does the work.
 #[cfg(not(target_os = "linux"))]
 mod zero_copy {
-    pub fn send_file(_: &std::fs::File, _: &std::net::TcpStream) -> Option<std::io::Result<u64>> {
+    pub fn send_file(
+        _: &std::fs::File,
+        _: &std::net::TcpStream,
+    ) -> Option<std::io::Result<u64>> {
         None
     }
 }

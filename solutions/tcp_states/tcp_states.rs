@@ -1,22 +1,27 @@
-//! Reference solution for tcp_states: list TCP sockets and their states from Linux's
-//! /proc/net/tcp and /proc/net/tcp6 (like `netstat -an | grep PORT`), and `--demo`: walk
-//! one loopback connection through handshake, half-close, close and a full send window.
+//! Reference solution for tcp_states: list TCP sockets and their states from
+//! Linux's /proc/net/tcp and /proc/net/tcp6 (like `netstat -an | grep PORT`),
+//! and `--demo`: walk one loopback connection through handshake, half-close,
+//! close and a full send window.
 
 use std::env;
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{
+    IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: tcp_states [PORT] | tcp_states --file PATH [PORT] | tcp_states --demo";
+const USAGE: &str =
+    "usage: tcp_states [PORT] | tcp_states --file PATH [PORT] | tcp_states --demo";
 
 /// What the command line asked for.
 enum Mode {
-    /// List sockets from /proc, or from a recorded file, optionally only those on one port.
+    /// List sockets from /proc, or from a recorded file, optionally
+    /// only those on one port.
     List {
         file: Option<PathBuf>,
         port: Option<u16>,
@@ -53,13 +58,15 @@ fn parse_args(args: &[OsString]) -> Option<Mode> {
             port: None,
         }),
         [flag] if flag == "--demo" => Some(Mode::Demo),
-        [flag, path, rest @ ..] if flag == "--file" && rest.len() <= 1 => Some(Mode::List {
-            file: Some(PathBuf::from(path)),
-            port: match rest.first() {
-                Some(arg) => Some(port(arg)?),
-                None => None,
-            },
-        }),
+        [flag, path, rest @ ..] if flag == "--file" && rest.len() <= 1 => {
+            Some(Mode::List {
+                file: Some(PathBuf::from(path)),
+                port: match rest.first() {
+                    Some(arg) => Some(port(arg)?),
+                    None => None,
+                },
+            })
+        }
         [arg] => Some(Mode::List {
             file: None,
             port: Some(port(arg)?),
@@ -81,8 +88,8 @@ struct Socket {
     recv_queue: u64,
 }
 
-/// The kernel's state codes 01..0B (include/net/tcp_states.h), in order, with the names
-/// netstat and ss print. There is no state 00: index with `code - 1`.
+/// The kernel's state codes 01..0B (include/net/tcp_states.h), in order, with the
+/// names netstat and ss print. There is no state 00: index with `code - 1`.
 const STATES: [&str; 11] = [
     "ESTABLISHED", // 01
     "SYN_SENT",    // 02
@@ -97,8 +104,8 @@ const STATES: [&str; 11] = [
     "CLOSING",     // 0B
 ];
 
-/// Every socket in the text of /proc/net/tcp or tcp6 (or both, concatenated). A pure
-/// function of the text: the header and any line it cannot read are skipped.
+/// Every socket in the text of /proc/net/tcp or tcp6 (or both, concatenated). A
+/// pure function of the text: the header and any line it cannot read are skipped.
 fn parse_table(text: &str) -> Vec<Socket> {
     text.lines().filter_map(parse_line).collect()
 }
@@ -123,17 +130,19 @@ fn parse_line(line: &str) -> Option<Socket> {
     })
 }
 
-/// `0100007F:1F40` is 127.0.0.1:8000. The port is a plain hex number, but the address is
-/// the kernel's 32-bit words printed as numbers in the machine's own byte order: on x86
-/// and ARM (little-endian) the bytes of each word come out reversed.
+/// `0100007F:1F40` is 127.0.0.1:8000. The port is a plain hex number,
+/// but the address is the kernel's 32-bit words printed as numbers in the
+/// machine's own byte order: on x86 and ARM (little-endian) the bytes of
+/// each word come out reversed.
 fn parse_addr(field: &str) -> Option<SocketAddr> {
     let (ip, port) = field.split_once(':')?;
     let port = u16::from_str_radix(hex(port)?, 16).ok()?;
     let ip = hex(ip)?;
     let ip: IpAddr = match ip.len() {
         8 => Ipv4Addr::from(word(ip)?).into(),
-        // IPv6: four such words. A v4-mapped address (an IPv6 socket talking to an IPv4
-        // peer) stays IPv6 and prints as ss prints it: [::ffff:127.0.0.1]:8000.
+        // IPv6: four such words. A v4-mapped address (an IPv6 socket
+        // talking to an IPv4 peer) stays IPv6 and prints as ss prints it:
+        // [::ffff:127.0.0.1]:8000.
         32 => {
             let mut bytes = [0u8; 16];
             for (i, chunk) in bytes.chunks_exact_mut(4).enumerate() {
@@ -146,13 +155,14 @@ fn parse_addr(field: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
-/// Eight hex digits, one 32-bit word in host byte order, as the four bytes in memory.
+/// Eight hex digits, one 32-bit word in host byte order, as the
+/// four bytes in memory.
 fn word(hex: &str) -> Option<[u8; 4]> {
     Some(u32::from_str_radix(hex, 16).ok()?.to_ne_bytes())
 }
 
-/// The text if it is only hex digits (from_str_radix alone would take a leading `+`,
-/// and slicing a string with multi-byte characters by position could panic).
+/// The text if it is only hex digits (from_str_radix alone would take a leading
+/// `+`, and slicing a string with multi-byte characters by position could panic).
 fn hex(text: &str) -> Option<&str> {
     let ok = !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit());
     ok.then_some(text)
@@ -176,7 +186,9 @@ fn read_proc() -> io::Result<Vec<Socket>> {
     match fs::read("/proc/net/tcp6") {
         Ok(v6) => sockets.extend(parse_table(&String::from_utf8_lossy(&v6))),
         Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => return Err(io::Error::new(e.kind(), format!("/proc/net/tcp6: {e}"))),
+        Err(e) => {
+            return Err(io::Error::new(e.kind(), format!("/proc/net/tcp6: {e}")));
+        }
     }
     Ok(sockets)
 }
@@ -186,13 +198,16 @@ fn read_proc() -> io::Result<Vec<Socket>> {
 fn list(file: Option<PathBuf>, port: Option<u16>) -> io::Result<()> {
     let sockets = match file {
         Some(path) => {
-            // A saved table is a few MB at most; the cap keeps `--file /dev/zero` from
-            // eating all memory.
+            // A saved table is a few MB at most; the cap keeps `--file /dev/zero`
+            // from eating all memory.
             let mut bytes = Vec::new();
             fs::File::open(&path)
                 .and_then(|file| file.take(64 << 20).read_to_end(&mut bytes))
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-            // Lossy: a stray byte spoils one line, which is then skipped, not the file.
+                .map_err(|e| {
+                    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                })?;
+            // Lossy: a stray byte spoils one line, which is then
+            // skipped, not the file.
             parse_table(&String::from_utf8_lossy(&bytes))
         }
         None => read_proc()?,
@@ -210,18 +225,22 @@ fn list(file: Option<PathBuf>, port: Option<u16>) -> io::Result<()> {
 // ANCHOR_END: list
 
 // ANCHOR: watch
-/// The state of the socket whose local address is `local` (and, when given, whose peer is
-/// `remote`), or `-` when the kernel lists no such socket (closed and gone).
-fn state_of(local: SocketAddr, remote: Option<SocketAddr>) -> io::Result<&'static str> {
+/// The state of the socket whose local address is `local` (and, when
+/// given, whose peer is `remote`), or `-` when the kernel lists no such
+/// socket (closed and gone).
+fn state_of(
+    local: SocketAddr,
+    remote: Option<SocketAddr>,
+) -> io::Result<&'static str> {
     Ok(read_proc()?
         .into_iter()
         .find(|s| s.local == local && remote.is_none_or(|r| s.remote == r))
         .map_or("-", |s| s.state))
 }
 
-/// Wait until the two ends show the states `want`: the kernel changes state when packets
-/// arrive, a moment after our call returned. The wait is bounded; whatever the kernel
-/// shows at the deadline is what gets printed.
+/// Wait until the two ends show the states `want`: the kernel changes state when
+/// packets arrive, a moment after our call returned. The wait is bounded; whatever
+/// the kernel shows at the deadline is what gets printed.
 fn settle(
     client: Option<(SocketAddr, SocketAddr)>,
     server: (SocketAddr, Option<SocketAddr>),
@@ -250,7 +269,9 @@ fn demo() -> io::Result<()> {
 
     let (c, s) = settle(None, (server_addr, None), ("-", "LISTEN"))?;
     println!("step 1: client {c} server {s}");
-    println!("  the server called listen(): the kernel now answers SYNs on this port");
+    println!(
+        "  the server called listen(): the kernel now answers SYNs on this port"
+    );
 
     // connect() returns once the three-way handshake is done: SYN, SYN-ACK, ACK.
     let mut client = TcpStream::connect(server_addr)?;
@@ -261,7 +282,9 @@ fn demo() -> io::Result<()> {
     );
     let (c, s) = settle(ends.0, ends.1, ("ESTABLISHED", "ESTABLISHED"))?;
     println!("step 2: client {c} server {s}");
-    println!("  connect() returned after SYN, SYN-ACK, ACK; the client is {client_addr}");
+    println!(
+        "  connect() returned after SYN, SYN-ACK, ACK; the client is {client_addr}"
+    );
 
     client.write_all(b"hello")?;
     let mut buf = [0u8; 5];
@@ -275,16 +298,27 @@ fn demo() -> io::Result<()> {
     let (c, s) = settle(ends.0, ends.1, ("FIN_WAIT2", "CLOSE_WAIT"))?;
     println!("step 4: client {c} server {s}");
     let eof = conn.read(&mut buf)?;
-    println!("  the client shut down writing (FIN, ACKed); the server's read returns {eof}");
-    println!("  (end of file) but it may still send: the connection is half-closed");
+    println!(
+        "  the client shut down writing (FIN, ACKed); \
+         the server's read returns {eof}"
+    );
+    println!(
+        "  (end of file) but it may still send: the connection is half-closed"
+    );
 
-    // The server closes: its FIN goes out (LAST_ACK, too brief to see on loopback), the
-    // client ACKs it and keeps the connection's memory in TIME_WAIT.
+    // The server closes: its FIN goes out (LAST_ACK, too brief to see on loopback),
+    // the client ACKs it and keeps the connection's memory in TIME_WAIT.
     drop(conn);
     let (c, s) = settle(ends.0, ends.1, ("TIME_WAIT", "-"))?;
     println!("step 5: client {c} server {s}");
-    println!("  the server closed (FIN, then LAST_ACK until the client's ACK): it is gone;");
-    println!("  the client stays in TIME_WAIT for 2MSL, 60 s on Linux (not waiting for it here)");
+    println!(
+        "  the server closed (FIN, then LAST_ACK until the client's ACK): \
+         it is gone;"
+    );
+    println!(
+        "  the client stays in TIME_WAIT for 2MSL, 60 s on Linux \
+         (not waiting for it here)"
+    );
     drop(client);
 
     window(&listener)
@@ -292,7 +326,8 @@ fn demo() -> io::Result<()> {
 // ANCHOR_END: demo
 
 // ANCHOR: window
-/// A server that does not read, a client that writes until the kernel will take no more.
+/// A server that does not read, a client that writes until the
+/// kernel will take no more.
 fn window(listener: &TcpListener) -> io::Result<()> {
     let mut client = TcpStream::connect(listener.local_addr()?)?;
     let (mut conn, _) = listener.accept()?;
@@ -319,10 +354,11 @@ fn window(listener: &TcpListener) -> io::Result<()> {
          send queue (tx_queue), {} not yet read in the server's (rx_queue)",
         c.send_queue, s.recv_queue
     );
-    // std cannot ask for SO_SNDBUF/SO_RCVBUF; these are the kernel's starting sizes,
-    // which Linux grows per connection up to the third figure of each file.
+    // std cannot ask for SO_SNDBUF/SO_RCVBUF; these are the kernel's starting
+    // sizes, which Linux grows per connection up to the third figure of each file.
     println!(
-        "window: buffers start at {} bytes to send (tcp_wmem) and {} to receive (tcp_rmem)",
+        "window: buffers start at {} bytes to send (tcp_wmem) \
+         and {} to receive (tcp_rmem)",
         sysctl_default("/proc/sys/net/ipv4/tcp_wmem"),
         sysctl_default("/proc/sys/net/ipv4/tcp_rmem"),
     );
@@ -331,11 +367,15 @@ fn window(listener: &TcpListener) -> io::Result<()> {
     let mut sink = vec![0u8; accepted];
     conn.read_exact(&mut sink)?;
     let more = write_some(&mut client, &chunk)?;
-    println!("window: the server read {accepted} bytes; the client then wrote {more} more");
+    println!(
+        "window: the server read {accepted} bytes; \
+         the client then wrote {more} more"
+    );
     Ok(())
 }
 
-/// Write `chunk` over and over until the socket says WouldBlock: both buffers are full.
+/// Write `chunk` over and over until the socket says WouldBlock:
+/// both buffers are full.
 fn write_until_blocked(stream: &mut TcpStream, chunk: &[u8]) -> io::Result<usize> {
     let mut total = 0;
     loop {
@@ -348,14 +388,17 @@ fn write_until_blocked(stream: &mut TcpStream, chunk: &[u8]) -> io::Result<usize
     }
 }
 
-/// After the peer read, write again: the ACKs that free our buffer arrive a moment later,
-/// so try until something is accepted, within a deadline.
+/// After the peer read, write again: the ACKs that free our buffer arrive a moment
+/// later, so try until something is accepted, within a deadline.
 fn write_some(stream: &mut TcpStream, chunk: &[u8]) -> io::Result<usize> {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         match stream.write(chunk) {
             Ok(n) => return Ok(n),
-            Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
+            Err(e)
+                if e.kind() == ErrorKind::WouldBlock
+                    && Instant::now() < deadline =>
+            {
                 thread::sleep(Duration::from_millis(2));
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(0),
@@ -365,7 +408,8 @@ fn write_some(stream: &mut TcpStream, chunk: &[u8]) -> io::Result<usize> {
     }
 }
 
-/// The middle figure (the default) of `min default max` in a tcp_wmem/tcp_rmem file.
+/// The middle figure (the default) of `min default max` in a
+/// tcp_wmem/tcp_rmem file.
 fn sysctl_default(path: &str) -> String {
     fs::read_to_string(path)
         .ok()

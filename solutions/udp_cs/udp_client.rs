@@ -1,13 +1,14 @@
-//! Reference solution for udp_client: send a message to a UDP echo server and print the
-//! reply, retrying when the network (or the server) loses a datagram. With no message on
-//! the command line, every line of stdin is one datagram.
+//! Reference solution for udp_client: send a message to a UDP echo server and print
+//! the reply, retrying when the network (or the server) loses a datagram. With no
+//! message on the command line, every line of stdin is one datagram.
 
 use std::io::{self, BufRead, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: udp_client [--timeout MS] [--tries N] ADDR [MESSAGE...]";
+const USAGE: &str =
+    "usage: udp_client [--timeout MS] [--tries N] ADDR [MESSAGE...]";
 
 /// What the command line asked for.
 struct Options {
@@ -44,7 +45,8 @@ fn parse_args() -> Option<Options> {
             // Zero is refused too: zero tries never sends, and a zero timeout is an
             // error for set_read_timeout.
             "--timeout" => {
-                let ms: u32 = args.next()?.to_str()?.parse().ok().filter(|&ms| ms > 0)?;
+                let ms: u32 =
+                    args.next()?.to_str()?.parse().ok().filter(|&ms| ms > 0)?;
                 timeout = Duration::from_millis(ms.into());
             }
             "--tries" => {
@@ -60,7 +62,8 @@ fn parse_args() -> Option<Options> {
         }
     };
     // Words joined by one space, like Go's strings.Join(os.Args[2:], " ").
-    let words: Vec<String> = args.map(|w| w.to_string_lossy().into_owned()).collect();
+    let words: Vec<String> =
+        args.map(|w| w.to_string_lossy().into_owned()).collect();
     let message = (!words.is_empty()).then(|| words.join(" "));
     Some(Options {
         timeout,
@@ -73,9 +76,9 @@ fn parse_args() -> Option<Options> {
 
 fn run(options: &Options) -> Result<(), String> {
     // ANCHOR: connect
-    // Go: net.Dial("udp", addr). Resolve, bind any free local port of the same family,
-    // then connect: send/recv now talk to that one address, and the kernel drops
-    // datagrams from anybody else. No packet goes out: UDP has no handshake.
+    // Go: net.Dial("udp", addr). Resolve, bind any free local port of the same
+    // family, then connect: send/recv now talk to that one address, and the kernel
+    // drops datagrams from anybody else. No packet goes out: UDP has no handshake.
     let server: SocketAddr = options
         .addr
         .to_socket_addrs()
@@ -87,7 +90,8 @@ fn run(options: &Options) -> Result<(), String> {
     } else {
         SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))
     };
-    let socket = UdpSocket::bind(local).map_err(|err| format!("cannot bind: {err}"))?;
+    let socket =
+        UdpSocket::bind(local).map_err(|err| format!("cannot bind: {err}"))?;
     socket
         .connect(server)
         .map_err(|err| format!("cannot connect to {}: {err}", options.addr))?;
@@ -95,11 +99,14 @@ fn run(options: &Options) -> Result<(), String> {
 
     // ANCHOR: modes
     match &options.message {
-        Some(message) => print_reply(&exchange(&socket, message.as_bytes(), options)?),
+        Some(message) => {
+            print_reply(&exchange(&socket, message.as_bytes(), options)?)
+        }
         None => {
             // One datagram per line, one reply per datagram, in order.
             for line in io::stdin().lock().split(b'\n') {
-                let mut line = line.map_err(|err| format!("cannot read stdin: {err}"))?;
+                let mut line =
+                    line.map_err(|err| format!("cannot read stdin: {err}"))?;
                 if line.last() == Some(&b'\r') {
                     line.pop(); // a Windows line ending is not part of the message
                 }
@@ -123,14 +130,20 @@ fn print_reply(reply: &[u8]) -> Result<(), String> {
 
 // ANCHOR: exchange
 /// Send `message` and wait for the server to echo it, up to `tries` times.
-fn exchange(socket: &UdpSocket, message: &[u8], options: &Options) -> Result<Vec<u8>, String> {
+fn exchange(
+    socket: &UdpSocket,
+    message: &[u8],
+    options: &Options,
+) -> Result<Vec<u8>, String> {
     let mut buf = vec![0u8; 65_536];
     for _ in 0..options.tries {
         match socket.send(message) {
-            // A connected socket learns from ICMP that nobody listens there; that is
-            // just one more try without an answer.
+            // A connected socket learns from ICMP that nobody listens there; that
+            // is just one more try without an answer.
             Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {}
-            Err(err) => return Err(format!("cannot send to {}: {err}", options.addr)),
+            Err(err) => {
+                return Err(format!("cannot send to {}: {err}", options.addr));
+            }
             Ok(_) => {}
         }
         // Wait at most `timeout` for this try, however many stray datagrams arrive.
@@ -146,7 +159,8 @@ fn exchange(socket: &UdpSocket, message: &[u8], options: &Options) -> Result<Vec
             match socket.recv(&mut buf) {
                 // The echo of what we just sent: done.
                 Ok(len) if buf[..len] == *message => return Ok(buf[..len].to_vec()),
-                // A late or duplicated reply to an earlier message: not ours, skip it.
+                // A late or duplicated reply to an earlier message:
+                // not ours, skip it.
                 Ok(_) => {}
                 // The timeout ran out (WouldBlock on Unix, TimedOut on Windows).
                 Err(err)
@@ -158,7 +172,12 @@ fn exchange(socket: &UdpSocket, message: &[u8], options: &Options) -> Result<Vec
                     break;
                 }
                 Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {}
-                Err(err) => return Err(format!("cannot receive from {}: {err}", options.addr)),
+                Err(err) => {
+                    return Err(format!(
+                        "cannot receive from {}: {err}",
+                        options.addr
+                    ));
+                }
             }
         }
     }

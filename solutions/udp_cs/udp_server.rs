@@ -1,5 +1,6 @@
-//! Reference solution for udp_server: a UDP echo server. One socket, one loop, any number
-//! of clients: every datagram goes back, byte for byte, to the address it came from.
+//! Reference solution for udp_server: a UDP echo server. One socket, one
+//! loop, any number of clients: every datagram goes back, byte for byte,
+//! to the address it came from.
 
 use std::net::UdpSocket;
 use std::process::ExitCode;
@@ -27,9 +28,9 @@ fn main() -> ExitCode {
     };
 
     // ANCHOR: bind
-    // Go: net.ResolveUDPAddr + net.ListenUDP. `bind` resolves ("localhost:8003" works too)
-    // and binds in one call. On Linux, per_core (at the end of this file) binds one socket
-    // per core to the address instead.
+    // Go: net.ResolveUDPAddr + net.ListenUDP. `bind` resolves ("localhost:8003"
+    // works too) and binds in one call. On Linux, per_core (at the end of this
+    // file) binds one socket per core to the address instead.
     let bound = match per_core::bind(&addr) {
         Some(sockets) => sockets,
         None => UdpSocket::bind(&addr).map(|socket| vec![socket]),
@@ -45,8 +46,8 @@ fn main() -> ExitCode {
         eprintln!("error: cannot listen on {addr}: no socket");
         return ExitCode::FAILURE;
     };
-    // Print the address the socket really got: with port 0 the OS picks a free port, and
-    // whoever started us can only find it here.
+    // Print the address the socket really got: with port 0 the OS picks a free
+    // port, and whoever started us can only find it here.
     match first.local_addr() {
         Ok(local) => println!("listening on {local}"),
         Err(err) => {
@@ -68,22 +69,24 @@ fn main() -> ExitCode {
 // ANCHOR: serve
 /// Echo every datagram to its sender, forever.
 fn serve(socket: &UdpSocket) -> ! {
-    // Bigger than any UDP payload (65,507 bytes over IPv4). A datagram longer than the
-    // buffer is cut to fit without any error, so a small buffer silently loses data.
+    // Bigger than any UDP payload (65,507 bytes over IPv4). A datagram
+    // longer than the buffer is cut to fit without any error, so a small
+    // buffer silently loses data.
     let mut buf = vec![0u8; 65_536];
     loop {
         // Go: conn.ReadFromUDP(buf). No connection: each datagram says who sent it.
         let (len, peer) = match socket.recv_from(&mut buf) {
             Ok(received) => received,
             Err(err) => {
-                // One bad datagram must not stop the server. On Windows a client that went
-                // away makes the *next* recv_from fail with ConnectionReset (WSAECONNRESET).
+                // One bad datagram must not stop the server. On Windows a
+                // client that went away makes the *next* recv_from fail with
+                // ConnectionReset (WSAECONNRESET).
                 eprintln!("error: receive: {err}");
                 continue;
             }
         };
-        // The payload is bytes, not text: send it back untouched, whatever it holds.
-        // Go: conn.WriteToUDP(buf[:n], addr).
+        // The payload is bytes, not text: send it back untouched, whatever it
+        // holds. Go: conn.WriteToUDP(buf[:n], addr).
         if let Err(err) = socket.send_to(&buf[..len], peer) {
             eprintln!("error: reply to {peer}: {err}");
         }
@@ -92,12 +95,12 @@ fn serve(socket: &UdpSocket) -> ! {
 // ANCHOR_END: serve
 
 // ANCHOR: per_core
-/// The fast path: one loop answers on one core, however many clients there are. Linux lets
-/// several sockets share one address when each sets SO_REUSEPORT before binding; it then
-/// spreads the clients over them (by their address), so one socket and one thread per core
-/// answer side by side, with no queue or lock shared between them. std cannot set the
-/// option before `bind`, so the sockets are made with socket2, the crate std's own
-/// networking grew out of.
+/// The fast path: one loop answers on one core, however many clients there are.
+/// Linux lets several sockets share one address when each sets SO_REUSEPORT before
+/// binding; it then spreads the clients over them (by their address), so one
+/// socket and one thread per core answer side by side, with no queue or lock shared
+/// between them. std cannot set the option before `bind`, so the sockets are made
+/// with socket2, the crate std's own networking grew out of.
 #[cfg(target_os = "linux")]
 mod per_core {
     use std::io;
@@ -105,7 +108,8 @@ mod per_core {
 
     use socket2::{Domain, Socket, Type};
 
-    /// One socket per core, all bound to `addr`. None: one core, so one plain socket will do.
+    /// One socket per core, all bound to `addr`. None: one core, so
+    /// one plain socket will do.
     pub fn bind(addr: &str) -> Option<io::Result<Vec<UdpSocket>>> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if cores == 1 {
@@ -124,7 +128,8 @@ mod per_core {
         let mut sockets = Vec::with_capacity(count);
         for _ in 0..count {
             let socket = bind_shared(addr)?;
-            // Port 0 picks a free port: the others must join the port the first one got.
+            // Port 0 picks a free port: the others must join the port
+            // the first one got.
             addr = socket.local_addr()?;
             sockets.push(socket);
         }

@@ -1,7 +1,8 @@
 //! `cargo run --release -p bench`: the reference programs measured side by side with the
 //! tools people would use instead (nc, socat, iperf3), on loopback, several runs each, and
-//! the table written into the book's performance chapter. Missing tools are skipped with
-//! a note. Numbers, not timed tests: nothing here fails a build.
+//! the tables written into the book's performance chapter, the targets and notes into its
+//! appendix for maintainers. Missing tools are skipped with a note. Numbers, not timed
+//! tests: nothing here fails a build.
 
 mod grading;
 mod measure;
@@ -110,9 +111,13 @@ fn run(options: &Options) -> Result<()> {
     let markdown = report.markdown();
     println!("\n{markdown}");
     if options.write_book {
-        let chapter = workspace.root().join("book/src/performance.md");
-        table::write_into(&chapter, &markdown)?;
-        eprintln!("wrote the table into {}", chapter.display());
+        let book = workspace.root().join("book/src");
+        let chapter = book.join("performance.md");
+        table::write_into(&chapter, "bench", &report.results())?;
+        eprintln!("wrote the tables into {}", chapter.display());
+        let appendix = book.join("appendix-bench.md");
+        table::write_into(&appendix, "bench:targets", &report.targets_and_notes())?;
+        eprintln!("wrote the targets and notes into {}", appendix.display());
     }
     Ok(())
 }

@@ -1,5 +1,8 @@
 //! The results as markdown tables with the targets checked, and the writing of them into
-//! the book's performance chapter between its `<!-- bench:begin -->`/`end` marks.
+//! the book: the tables into the performance chapter (between its `<!-- bench:begin -->`
+//! and `<!-- bench:end -->` marks), where students read them as an example; the targets
+//! and the notes about the machine into the maintainers' appendix (between
+//! `<!-- bench:targets:begin -->` and `<!-- bench:targets:end -->`).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -9,6 +12,13 @@ use anyhow::{Context, Result, bail};
 
 use crate::Options;
 use crate::measure::median;
+
+/// What the table calls the reference programs, zero-copy path and portable path: the
+/// rows its targets are measured on (the transfer module names its rows with these).
+pub const REFERENCE: &str = "tcp_send_sol → tcp_recv_sol";
+pub const REFERENCE_PORTABLE: &str = "tcp_send_sol → tcp_recv_sol, portable path";
+/// What no transfer that saves a new file can beat, measured in the same rounds.
+pub const NEW_FILE_CEILING: &str = "ceiling: writing a new file from memory";
 
 pub struct Transfer {
     pub name: String,
@@ -76,7 +86,15 @@ impl Report {
         found
     }
 
+    /// The whole report, as the terminal shows it: the tables, then the targets.
     pub fn markdown(&self) -> String {
+        format!("{}\n\n{}", self.results(), self.targets_and_notes())
+            .trim()
+            .to_string()
+    }
+
+    /// The machine and the tables: what the performance chapter shows students.
+    pub fn results(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "Measured on: {}.\n", machine());
         if !self.transfers.is_empty() {
@@ -129,6 +147,13 @@ impl Report {
             }
             md.push('\n');
         }
+        md.trim_end().to_string()
+    }
+
+    /// The targets, met or missed, and the notes (tools missing, the machine's memory):
+    /// what the maintainers' appendix shows.
+    pub fn targets_and_notes(&self) -> String {
+        let mut md = String::new();
         let targets = self.targets();
         if !targets.is_empty() {
             let _ = writeln!(md, "**Targets**\n");
@@ -146,15 +171,12 @@ impl Report {
     fn targets(&self) -> Vec<String> {
         let verdict = |ok: bool| if ok { "met" } else { "**missed**" };
         let mut lines = Vec::new();
-        let reference = self
-            .transfers
-            .iter()
-            .find(|t| t.name == crate::transfer::REFERENCE);
+        let reference = self.transfers.iter().find(|t| t.name == REFERENCE);
         if let Some(r) = reference {
             let ceiling = self
                 .transfers
                 .iter()
-                .find(|t| t.name == crate::transfer::NEW_FILE_CEILING)
+                .find(|t| t.name == NEW_FILE_CEILING)
                 .map(|c| {
                     format!(
                         " (writing a new file alone: {:.2} GiB/s in the same rounds)",
@@ -233,21 +255,111 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}{kernel}")
 }
 
-/// Replace what stands between the chapter's bench marks with `markdown`.
-pub fn write_into(chapter: &Path, markdown: &str) -> Result<()> {
-    const BEGIN: &str = "<!-- bench:begin -->";
-    const END: &str = "<!-- bench:end -->";
+/// Replace what stands between the chapter's `<!-- {mark}:begin -->` and
+/// `<!-- {mark}:end -->` with `markdown`.
+pub fn write_into(chapter: &Path, mark: &str, markdown: &str) -> Result<()> {
     let text =
         fs::read_to_string(chapter).with_context(|| format!("reading {}", chapter.display()))?;
-    let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
-        bail!(
-            "{} has no {BEGIN} ... {END} marks to write between",
-            chapter.display()
-        );
+    let updated = between_marks(&text, mark, markdown)
+        .with_context(|| format!("writing into {}", chapter.display()))?;
+    fs::write(chapter, updated).with_context(|| format!("writing {}", chapter.display()))
+}
+
+/// `text` with what stands between its `mark` marks replaced by `markdown`. A mark is a
+/// line of its own, so that prose naming it (`<!-- bench:begin -->` in backticks) is not
+/// taken for it.
+fn between_marks(text: &str, mark: &str, markdown: &str) -> Result<String> {
+    let begin_mark = format!("<!-- {mark}:begin -->");
+    let end_mark = format!("<!-- {mark}:end -->");
+    let line_at = |wanted: &str| {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            if line.trim_end() == wanted {
+                return Some(offset);
+            }
+            offset += line.len();
+        }
+        None
+    };
+    let (Some(begin), Some(end)) = (line_at(&begin_mark), line_at(&end_mark)) else {
+        bail!("no {begin_mark} ... {end_mark} lines to write between");
     };
     if end < begin {
-        bail!("{}: {END} comes before {BEGIN}", chapter.display());
+        bail!("{end_mark} comes before {begin_mark}");
     }
-    let updated = format!("{}{BEGIN}\n{markdown}\n{}", &text[..begin], &text[end..]);
-    fs::write(chapter, updated).with_context(|| format!("writing {}", chapter.display()))
+    Ok(format!(
+        "{}{begin_mark}\n{markdown}\n{}",
+        &text[..begin],
+        &text[end..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_between_its_own_marks_only() {
+        let text = "intro\n<!-- bench:begin -->\nold\n<!-- bench:end -->\n\
+                    <!-- bench:targets:begin -->\nkept\n<!-- bench:targets:end -->\n";
+        let updated = between_marks(text, "bench", "new\ntable").unwrap();
+        assert_eq!(
+            updated,
+            "intro\n<!-- bench:begin -->\nnew\ntable\n<!-- bench:end -->\n\
+             <!-- bench:targets:begin -->\nkept\n<!-- bench:targets:end -->\n"
+        );
+        let updated = between_marks(&updated, "bench:targets", "met").unwrap();
+        assert!(updated.contains("<!-- bench:targets:begin -->\nmet\n<!-- bench:targets:end"));
+        assert!(updated.contains("new\ntable"));
+    }
+
+    #[test]
+    fn marks_named_in_prose_are_not_marks() {
+        let text = "write between `<!-- bench:begin -->` and `<!-- bench:end -->`:\n\
+                    <!-- bench:begin -->\nold\n<!-- bench:end -->\n";
+        let updated = between_marks(text, "bench", "new").unwrap();
+        assert_eq!(
+            updated,
+            "write between `<!-- bench:begin -->` and `<!-- bench:end -->`:\n\
+             <!-- bench:begin -->\nnew\n<!-- bench:end -->\n"
+        );
+    }
+
+    #[test]
+    fn refuses_a_text_without_marks_or_with_them_reversed() {
+        assert!(between_marks("no marks", "bench", "x").is_err());
+        let reversed = "<!-- bench:end -->\n<!-- bench:begin -->\n";
+        assert!(between_marks(reversed, "bench", "x").is_err());
+    }
+
+    #[test]
+    fn students_see_the_tables_and_maintainers_the_targets() {
+        let options = Options {
+            runs: 1,
+            size_mib: 1,
+            udp_seconds: 1,
+            copies: 1,
+            only: None,
+            write_book: false,
+        };
+        let mut report = Report::new(&options);
+        report.transfers.push(Transfer::new(
+            REFERENCE,
+            1 << 30,
+            vec![2.0],
+            Some(2.0),
+            Some(2.0),
+        ));
+        report.notes.push("socat is not installed: skipped".into());
+        let (results, targets) = (report.results(), report.targets_and_notes());
+        assert!(results.contains("| 0.50 |"), "{results}");
+        assert!(
+            !results.contains("missed") && !results.contains("socat"),
+            "{results}"
+        );
+        assert!(targets.contains("**missed**"), "{targets}");
+        assert!(targets.contains("socat is not installed"), "{targets}");
+        assert!(report.markdown().contains(&results));
+        assert!(report.markdown().contains(&targets));
+    }
 }

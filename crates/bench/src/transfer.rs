@@ -13,15 +13,9 @@ use harness::Cmd;
 
 use crate::Options;
 use crate::measure::{PeakMemory, READY_LIMIT, free_port, max, wait_ready};
-use crate::table::{Report, Transfer};
+use crate::table::{NEW_FILE_CEILING, REFERENCE, REFERENCE_PORTABLE, Report, Transfer};
 
 const RUN_LIMIT: Duration = Duration::from_secs(120);
-
-/// What the table calls the reference programs, zero-copy path and portable path.
-pub const REFERENCE: &str = "tcp_send_sol → tcp_recv_sol";
-pub const REFERENCE_PORTABLE: &str = "tcp_send_sol → tcp_recv_sol, portable path";
-/// What no transfer that saves a new file can beat, measured in the same rounds.
-pub const NEW_FILE_CEILING: &str = "ceiling: writing a new file from memory";
 
 /// One way of moving the file, measured once per round.
 struct Entry<'a> {

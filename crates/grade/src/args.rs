@@ -8,12 +8,14 @@ use std::time::Duration;
 pub const USAGE: &str = "\
 usage: grade [--reference] [--exercise NAME]... [--format FORMAT] [--out [FORMAT=]FILE]...
              [--jobs N] [--timeout SECS] [--root DIR] [--scratch DIR] [--verbose]
-             [--limits LIMITS] [--unsandboxed] [PATH...]
+             [--limits LIMITS] [--unsandboxed] [--fail-under PERCENT]
+             [--book-url URL] [PATH...]
        grade [--root DIR] --export-assignment DIR
 
 With no PATH, grades your exercises/ (your progress). Each PATH is a submission: a folder
-shaped like exercises/ (holding <exercise>/src/), a repository holding one, or a folder of
-such submissions.
+shaped like exercises/ (holding <exercise>/src/), a repository holding one, a folder
+holding the program files (udp_server.rs...), or a folder of such submissions. A path that
+holds none is listed as not graded.
 
   --reference        grade the reference solutions (a health check: full marks)
   --export-assignment DIR
@@ -36,7 +38,15 @@ such submissions.
   --limits LIMITS    what a program under test may use, e.g. memory=2G,cpu=120 (defaults:
                      memory=1G,file-size=256M,processes=256,open-files=256,cpu=60)
   --unsandboxed      grade other people's code even where no sandbox can be had (the
-                     report says so): their programs then run with your rights";
+                     report says so): their programs then run with your rights
+  --fail-under PERCENT
+                     exit 1 when a submission's total is below PERCENT of its points
+  --book-url URL     link feedback to the book published at URL (URL/os_args.html#...)
+                     instead of book/src/os_args.md#...
+
+Exit status: 0 when graded (whatever the scores); 1 when --reference falls short of
+full marks, a submission is below --fail-under, or grading could not be done (the
+message says which); 2 for a usage error.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -98,11 +108,16 @@ pub struct Options {
     pub verbose: bool,
     pub limits: Option<harness::sandbox::Limits>,
     pub unsandboxed: bool,
+    /// `--fail-under`: exit 1 when a submission's total is below this percentage.
+    pub fail_under: Option<f64>,
+    /// `--book-url`: where the book is published, for the links in feedback.
+    pub book_url: Option<String>,
     pub paths: Vec<PathBuf>,
 }
 
 pub enum Parsed {
     Help,
+    // Boxed: the options are large next to `Help`.
     Run(Box<Options>),
 }
 
@@ -121,6 +136,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
         verbose: false,
         limits: None,
         unsandboxed: false,
+        fail_under: None,
+        book_url: None,
         paths: Vec::new(),
     };
     let mut args = args.into_iter();
@@ -171,6 +188,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     .ok_or_else(|| format!("unknown format {format:?}: use {FORMATS}"))?;
             }
             "--export-assignment" => options.export = Some(PathBuf::from(value("a folder")?)),
+            "--book-url" => {
+                let url = text_value(value("the book's address")?, name)?;
+                if !url.contains("://") || url.contains(char::is_whitespace) {
+                    return Err(format!(
+                        "--book-url takes the address the book is published at, such as \
+                         https://example.edu/netlab, not {url:?}"
+                    ));
+                }
+                options.book_url = Some(url);
+            }
+            "--fail-under" => {
+                let text = text_value(value("a percentage")?, name)?;
+                options.fail_under = Some(crate::verdict::parse_percent(&text)?);
+            }
             "--out" | "-o" => match format_and_file(value("a file")?) {
                 (Some(format), file) => options.outs.push((format, file)),
                 (None, file) => plain_outs.push(file),
@@ -307,6 +338,10 @@ mod tests {
             &["--nope"],
             &["--reference", "x"],
             &["--timeout", "-1"],
+            &["--fail-under", "101"],
+            &["--fail-under"],
+            &["--book-url", "book"],
+            &["--book-url"],
             &["--out", "a", "--out", "junit=a"],
             &["--root"],
             &["--export-assignment"],

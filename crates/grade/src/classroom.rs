@@ -19,12 +19,19 @@ pub fn results(report: &Report) -> Result<String> {
     };
     let mut tests = Vec::new();
     for exercise in &sub.exercises {
+        // The reporter shows tests only: the compiler's error goes, once, with the first
+        // check it kept from running.
+        let mut build_error = exercise.build_error.as_deref();
         // A check skipped for want of a reference (a class edition) is no test here.
         for check in exercise.checks.iter().filter(|c| !c.skipped) {
-            let message = match check.passed {
+            let mut message = match check.passed {
                 true => String::new(),
                 false => format!("{}\n{}", check.message, check.footer()),
             };
+            if let (Some(_), Some(error)) = (&check.not_compiled, build_error) {
+                message = format!("{message}\n{error}");
+                build_error = None;
+            }
             tests.push(json!({
                 "name": format!("{}: {}", exercise.name, check.name),
                 "status": if check.passed { "pass" } else { "fail" },

@@ -47,7 +47,7 @@ pub fn grade_reference(plan: &Plan) -> Result<Report> {
     let exercises = plan
         .exercises
         .iter()
-        .map(|exercise| run_worker(plan, exercise, &reference, &reference, true))
+        .map(|exercise| run_worker(plan, exercise, &reference, &reference, true, &[]))
         .collect();
     let root = plan.workspace.root().join("solutions");
     Ok(Report::new(vec![SubmissionReport::new(
@@ -117,21 +117,35 @@ fn grade_one(plan: &Plan, submission: &Submission, reference: &Path) -> Submissi
         .exercises
         .iter()
         .map(|exercise| {
-            let does_not_compile = |first_error: &str| {
-                ExerciseReport::all_zero(
-                    exercise,
-                    Status::DoesNotCompile,
-                    Some(first_error.to_string()),
-                    &format!("does not compile: {first_error}"),
-                )
-            };
             let submitted = present.iter().any(|e| e.name == exercise.name);
             match &build {
-                Some(Err(error)) if submitted => does_not_compile(&error.first_error),
-                Some(Ok(built)) if submitted => match built.failed.get(exercise.name) {
-                    Some(error) => does_not_compile(&error.first_error),
-                    None => run_worker(plan, exercise, &built.bin_dir, reference, false),
-                },
+                Some(Err(error)) if submitted => {
+                    let mut report = ExerciseReport::all_zero(
+                        exercise,
+                        Status::DoesNotCompile,
+                        Some(error.first_error.clone()),
+                        &format!("did not run: {} does not compile", exercise.name),
+                    );
+                    report.not_compiled = exercise.bins.iter().map(|b| b.to_string()).collect();
+                    for check in &mut report.checks {
+                        check.not_compiled = Some(report.not_compiled.join(", "));
+                    }
+                    report
+                }
+                Some(Ok(built)) if submitted => {
+                    // Every check runs; one that asks for a program that did not compile
+                    // stops there and scores 0 (see harness::Ctx::student_path), so a
+                    // broken server leaves the client's checks their points.
+                    let broken = built.not_compiled(exercise);
+                    let mut report =
+                        run_worker(plan, exercise, &built.bin_dir, reference, false, &broken);
+                    if let Some(error) = built.first_error(exercise) {
+                        report.status = Status::DoesNotCompile;
+                        report.build_error = Some(error.first_error.clone());
+                        report.not_compiled = broken.iter().map(|b| b.to_string()).collect();
+                    }
+                    report
+                }
                 _ => ExerciseReport::all_zero(
                     exercise,
                     Status::NotSubmitted,
@@ -158,6 +172,7 @@ fn run_worker(
     student: &Path,
     reference: &Path,
     as_reference: bool,
+    not_compiled: &[&str],
 ) -> ExerciseReport {
     let failed = |why: String| {
         ExerciseReport::all_zero(
@@ -186,6 +201,9 @@ fn run_worker(
         .grace(Duration::from_secs(3));
     if as_reference {
         cmd = cmd.arg("--as-reference");
+    }
+    for bin in not_compiled {
+        cmd = cmd.arg("--not-compiled").arg(bin);
     }
     let output = match cmd.run() {
         Ok(output) => output,

@@ -9,7 +9,10 @@ mod classroom;
 mod discover;
 mod engine;
 mod export;
+mod feedback;
 mod report;
+mod upload;
+mod verdict;
 mod worker;
 
 use std::ffi::OsString;
@@ -58,6 +61,14 @@ fn dispatch() -> ExitCode {
         harness::sandbox::clean_up();
         eprintln!("error: interrupted; every program grade started has been stopped");
     });
+    // What a Gradescope fallback needs once `run` has the options.
+    let fallback: Vec<std::path::PathBuf> = options
+        .outs
+        .iter()
+        .filter(|(format, _)| *format == Format::Gradescope)
+        .map(|(_, path)| path.clone())
+        .collect();
+    let hidden = (options.paths.clone(), options.scratch.clone());
     let outcome = run(options);
     // An error after a Ctrl-C (a build it stopped) is no error of the submission's.
     harness::signals::halt_if_interrupted();
@@ -65,6 +76,9 @@ fn dispatch() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
+            for out in &fallback {
+                write_fallback(out, &hidden.0, hidden.1.as_deref(), &format!("{error:#}"));
+            }
             ExitCode::FAILURE
         }
     }
@@ -139,15 +153,27 @@ fn run(options: Options) -> Result<ExitCode> {
             path: plan.workspace.root().join("exercises"),
             root: plan.workspace.root().join("exercises"),
             key: "local".to_string(),
+            notes: Vec::new(),
+            missing: Default::default(),
+            absent: Vec::new(),
         };
         engine::grade_submissions(&plan, &[local])?
     } else {
-        let submissions = discover::discover(&options.paths, &plan.exercises)?;
         let mut formats = options.outs.iter().map(|(format, _)| *format);
         let one_only = match options.outs.is_empty() {
             true => Some(options.format).filter(|f| f.one_submission()),
             false => formats.find(|f| f.one_submission()),
         };
+        // Gradescope's folder is one student's upload, never a class.
+        let gradescope = options.format == Format::Gradescope
+            || options.outs.iter().any(|(f, _)| *f == Format::Gradescope);
+        let found = discover::discover(
+            &options.paths,
+            &plan.exercises,
+            &plan.scratch.join("uploads"),
+            gradescope,
+        )?;
+        let submissions = &found.submissions;
         if let (Some(format), false) = (one_only, submissions.len() == 1) {
             bail!(
                 "--format {} writes the results of one submission, but the paths hold {}",
@@ -155,13 +181,32 @@ fn run(options: Options) -> Result<ExitCode> {
                 submissions.len()
             );
         }
-        engine::grade_submissions(&plan, &submissions)?
+        let mut report = engine::grade_submissions(&plan, submissions)?;
+        feedback::apply_uploads(&mut report, submissions, found.not_graded);
+        let checkout = plan.workspace.root();
+        feedback::hide_paths(
+            &mut report,
+            &[(&plan.scratch, "<scratch>"), (checkout, "<netlab>")],
+        );
+        report
     };
+    let mut report = report;
+    if let Some(url) = &options.book_url {
+        feedback::apply_book_url(&mut report, url);
+    }
     // A Ctrl-C cut the grading short: checks it killed are no results, and the signal's
     // thread is exiting with its own message.
     harness::signals::halt_if_interrupted();
     write_report(&options, &report)?;
-    Ok(ExitCode::SUCCESS)
+    // The report is written either way: a CI job that fails still has it to show.
+    let shortfalls = verdict::shortfalls(&report, options.reference, options.fail_under);
+    for why in &shortfalls {
+        eprintln!("error: {why}");
+    }
+    Ok(match shortfalls.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    })
 }
 
 /// The exercises to grade, in the book's order (all when none is named); Err(name) for
@@ -192,6 +237,29 @@ fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&temporary, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
+}
+
+/// Gradescope reads results.json whatever happened: when grade could not grade, the file
+/// says so (score 0, the reason) instead of leaving the student with a platform error.
+fn write_fallback(
+    out: &std::path::Path,
+    paths: &[std::path::PathBuf],
+    scratch: Option<&std::path::Path>,
+    error: &str,
+) {
+    // The checkout grade runs in (run_autograder starts it there).
+    let checkout = std::env::current_dir().ok();
+    let scratch = scratch.map(|s| std::path::absolute(s).unwrap_or_else(|_| s.to_path_buf()));
+    // The scratch folder first: it may lie inside the checkout.
+    let mut hide: Vec<(&std::path::Path, &str)> = Vec::new();
+    hide.extend(scratch.as_deref().map(|s| (s, "<scratch>")));
+    hide.extend(paths.iter().map(|p| (p.as_path(), "<your upload>")));
+    hide.extend(checkout.as_deref().map(|c| (c, "<netlab>")));
+    let written = feedback::gradescope_fallback(error, &hide)
+        .and_then(|text| Ok(write_new(out, text.as_bytes())?));
+    if let Err(e) = written {
+        eprintln!("error: could not write {}: {e:#}", out.display());
+    }
 }
 
 /// The report in `format`.

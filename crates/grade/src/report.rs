@@ -6,10 +6,13 @@ use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
 use harness::{CheckResult, Exercise};
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+mod junit;
+pub use junit::junit;
+mod uploads;
+pub use uploads::{NotGraded, UploadNote};
 
 /// The `schema` field: bumped when a field changes meaning or disappears.
 pub const SCHEMA: &str = "netlab-grade/1";
@@ -26,6 +29,10 @@ pub struct Report {
     pub score: u32,
     pub max_score: u32,
     pub submissions: Vec<SubmissionReport>,
+    /// Paths among those given that hold no submission (a stray file, an unreadable
+    /// folder), with the reason.
+    #[serde(default)]
+    pub not_graded: Vec<NotGraded>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,6 +42,9 @@ pub struct SubmissionReport {
     pub score: u32,
     pub max_score: u32,
     pub exercises: Vec<ExerciseReport>,
+    /// What grade found in the upload, exercise by exercise.
+    #[serde(default)]
+    pub upload: Vec<UploadNote>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +52,8 @@ pub struct SubmissionReport {
 pub enum Status {
     /// Built and every check ran.
     Graded,
-    /// The student's code did not compile: every check scores 0.
+    /// A program of the exercise did not compile: the checks that need it score 0
+    /// (`not_compiled` on the check), the others ran.
     DoesNotCompile,
     /// The submission has no `<exercise>/src/`: every check scores 0.
     NotSubmitted,
@@ -57,6 +68,9 @@ pub struct ExerciseReport {
     pub max_score: u32,
     /// The first compiler error, when the status is `does_not_compile`.
     pub build_error: Option<String>,
+    /// The programs that did not compile, when the status is `does_not_compile`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_compiled: Vec<String>,
     pub checks: Vec<CheckReport>,
 }
 
@@ -79,6 +93,9 @@ pub struct CheckReport {
     /// message says "graded by your instructor". No points either way.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skipped: bool,
+    /// The program this check needed that did not compile: it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_compiled: Option<String>,
 }
 
 impl CheckReport {
@@ -93,6 +110,7 @@ impl CheckReport {
             replay: result.replay.clone(),
             elapsed_ms: result.elapsed.as_millis() as u64,
             skipped: result.skipped,
+            not_compiled: result.not_compiled.clone(),
         }
     }
 
@@ -108,6 +126,7 @@ impl CheckReport {
             replay: String::new(),
             elapsed_ms: 0,
             skipped: false,
+            not_compiled: None,
         }
     }
 
@@ -140,6 +159,7 @@ impl ExerciseReport {
             // Skipped checks are graded elsewhere: they are no points lost here.
             max_score: checks.iter().filter(|c| !c.skipped).map(|c| c.points).sum(),
             build_error,
+            not_compiled: Vec::new(),
             checks,
         }
     }
@@ -159,8 +179,12 @@ impl ExerciseReport {
         ExerciseReport::new(exercise, status, build_error, checks)
     }
 
-    fn first_failure(&self) -> Option<&CheckReport> {
-        self.checks.iter().find(|c| c.failed())
+    /// The checks that ran and failed (not those a compile error kept from running).
+    fn failing(&self) -> Vec<&CheckReport> {
+        self.checks
+            .iter()
+            .filter(|c| c.failed() && c.not_compiled.is_none())
+            .collect()
     }
 
     /// Points of the checks skipped here, for the instructor's copy to grade.
@@ -181,6 +205,7 @@ impl SubmissionReport {
             score: exercises.iter().map(|e| e.score).sum(),
             max_score: exercises.iter().map(|e| e.max_score).sum(),
             exercises,
+            upload: Vec::new(),
         }
     }
 }
@@ -194,6 +219,7 @@ impl Report {
             score: submissions.iter().map(|s| s.score).sum(),
             max_score: submissions.iter().map(|s| s.max_score).sum(),
             submissions,
+            not_graded: Vec::new(),
         }
     }
 }
@@ -216,11 +242,16 @@ fn indented(message: &str, indent: usize) -> String {
 /// next failing check with the message and the book section. Several: one row each.
 pub fn table(report: &Report, verbose: bool) -> String {
     let table = match &report.submissions[..] {
-        [one] => progress(one, verbose),
-        many => class_table(many, verbose),
+        [one] => format!("{}{}", uploads::found_lines(one), progress(one, verbose)),
+        many => format!(
+            "{}{}",
+            class_table(many, verbose),
+            uploads::problem_lines(many)
+        ),
     };
+    let not_graded = uploads::not_graded_lines(report);
     format!(
-        "{table}seed {seed} (inputs are drawn per run; {var}={seed} draws these again)\n\
+        "{table}{not_graded}seed {seed} (inputs are drawn per run; {var}={seed} draws these again)\n\
          programs under test ran {sandbox}\n",
         seed = report.seed,
         var = harness::seed::VAR,
@@ -242,32 +273,31 @@ fn progress(sub: &SubmissionReport, verbose: bool) -> String {
         let _ = write!(out, "  {:<width$}  {score:>5}  ", ex.name);
         match ex.status {
             Status::NotSubmitted => {
-                let _ = writeln!(out, "not submitted (no {}/src/)", ex.name);
+                // Every check holds the same reason: what the upload lacks.
+                let why = ex
+                    .checks
+                    .first()
+                    .map_or("not submitted", |c| c.message.as_str());
+                let _ = writeln!(out, "{why}");
             }
             Status::DoesNotCompile => {
                 let error = ex.build_error.as_deref().unwrap_or("");
-                let _ = writeln!(out, "does not compile:\n{}", indented(error, 6));
+                let _ = writeln!(
+                    out,
+                    "does not compile: {} (the checks that need it score 0)\n{}",
+                    programs(ex),
+                    indented(error, 6)
+                );
+                if !ex.failing().is_empty() {
+                    let _ = write!(out, "    ");
+                    next_failures(&mut out, &ex.failing(), verbose, "");
+                }
             }
-            Status::Graded => match ex.first_failure() {
-                None => {
+            Status::Graded => match ex.failing()[..] {
+                [] => {
                     let _ = writeln!(out, "done{}", graded_elsewhere(ex));
                 }
-                Some(next) => {
-                    let failing: Vec<&CheckReport> =
-                        ex.checks.iter().filter(|c| c.failed()).collect();
-                    let _ = writeln!(out, "next: {}{}", next.name, graded_elsewhere(ex));
-                    let shown = if verbose { &failing[..] } else { &failing[..1] };
-                    for (i, check) in shown.iter().enumerate() {
-                        if i > 0 {
-                            let _ = writeln!(out, "    then: {}", check.name);
-                        }
-                        let _ = writeln!(out, "{}", indented(&check.message, 6));
-                        if !check.replay.is_empty() {
-                            let _ = writeln!(out, "      seed: {}", check.replay);
-                        }
-                        let _ = writeln!(out, "      read: {}", check.read);
-                    }
-                }
+                ref failing => next_failures(&mut out, failing, verbose, &graded_elsewhere(ex)),
             },
         }
     }
@@ -287,6 +317,34 @@ fn graded_elsewhere(ex: &ExerciseReport) -> String {
             ex.skipped_points(),
             harness::GRADED_BY_INSTRUCTOR
         ),
+    }
+}
+
+/// The programs of `ex` that did not compile, or the exercise's name when not known.
+fn programs(ex: &ExerciseReport) -> String {
+    match ex.not_compiled.is_empty() {
+        true => ex.name.clone(),
+        false => ex.not_compiled.join(", "),
+    }
+}
+
+/// The next failing check with its message (every one with `verbose`).
+/// `suffix` follows the check's name (see [`graded_elsewhere`]).
+fn next_failures(out: &mut String, failing: &[&CheckReport], verbose: bool, suffix: &str) {
+    let Some(next) = failing.first() else {
+        return;
+    };
+    let _ = writeln!(out, "next: {}{suffix}", next.name);
+    let shown = if verbose { failing } else { &failing[..1] };
+    for (i, check) in shown.iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(out, "    then: {}", check.name);
+        }
+        let _ = writeln!(out, "{}", indented(&check.message, 6));
+        if !check.replay.is_empty() {
+            let _ = writeln!(out, "      seed: {}", check.replay);
+        }
+        let _ = writeln!(out, "      read: {}", check.read);
     }
 }
 
@@ -335,10 +393,17 @@ fn class_table(subs: &[SubmissionReport], verbose: bool) -> String {
     for sub in subs {
         for ex in &sub.exercises {
             if let (Status::DoesNotCompile, Some(error)) = (ex.status, &ex.build_error) {
-                let _ = writeln!(notes, "{} {}: does not compile: {error}", sub.name, ex.name);
+                let _ = writeln!(
+                    notes,
+                    "{} {}: does not compile: {}\n{}",
+                    sub.name,
+                    ex.name,
+                    programs(ex),
+                    indented(error, 4)
+                );
             }
-            if verbose && ex.status == Status::Graded {
-                for check in ex.checks.iter().filter(|c| c.failed()) {
+            if verbose && ex.status != Status::NotSubmitted {
+                for check in ex.failing() {
                     let _ = writeln!(notes, "{} {}::{}:", sub.name, ex.name, check.name);
                     let _ = writeln!(notes, "{}", indented(&check.message, 4));
                     let _ = writeln!(notes, "    read: {}", check.read);
@@ -405,13 +470,8 @@ pub fn markdown(report: &Report) -> String {
         let failing: Vec<(&ExerciseReport, &CheckReport)> = sub
             .exercises
             .iter()
-            .filter(|ex| ex.status == Status::Graded)
-            .flat_map(|ex| {
-                ex.checks
-                    .iter()
-                    .filter(|c| c.failed())
-                    .map(move |c| (ex, c))
-            })
+            .filter(|ex| ex.status != Status::NotSubmitted)
+            .flat_map(|ex| ex.failing().into_iter().map(move |c| (ex, c)))
             .collect();
         let broken: Vec<&ExerciseReport> = sub
             .exercises
@@ -425,11 +485,27 @@ pub fn markdown(report: &Report) -> String {
             out,
             "\n<details><summary>{}: {} failing checks</summary>\n",
             md_cell(&sub.name),
-            failing.len() + broken.iter().map(|ex| ex.checks.len()).sum::<usize>()
+            failing.len()
+                + broken
+                    .iter()
+                    .map(|ex| ex
+                        .checks
+                        .iter()
+                        .filter(|c| c.not_compiled.is_some())
+                        .count())
+                    .sum::<usize>()
         );
         for ex in broken {
+            // The error's headline and where it is; the snippet does not fit a line.
             let error = ex.build_error.as_deref().unwrap_or("");
-            let _ = writeln!(out, "- `{}` does not compile: {}", ex.name, md_cell(error));
+            let headline: Vec<&str> = error.lines().take(2).map(str::trim).collect();
+            let _ = writeln!(
+                out,
+                "- `{}` does not compile ({}): {}",
+                ex.name,
+                md_cell(&programs(ex)),
+                md_cell(&headline.join(" "))
+            );
         }
         for (ex, check) in failing {
             let first = check.message.lines().next().unwrap_or("");
@@ -444,99 +520,8 @@ pub fn markdown(report: &Report) -> String {
         }
         let _ = writeln!(out, "\n</details>");
     }
+    out.push_str(&uploads::markdown(report));
     out
-}
-
-/// Text XML 1.0 can hold: control characters other than tab and newlines are replaced.
-fn xml_text(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
-}
-
-/// JUnit XML: a testsuite per submission and exercise, named `<submission>.<exercise>`,
-/// a testcase per check, a failure element with the message for each failing check.
-pub fn junit(report: &Report) -> Result<String> {
-    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
-    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let count = |f: &dyn Fn(&CheckReport) -> bool| -> usize {
-        report
-            .submissions
-            .iter()
-            .flat_map(|s| &s.exercises)
-            .flat_map(|e| &e.checks)
-            .filter(|c| f(c))
-            .count()
-    };
-    let mut root = BytesStart::new("testsuites");
-    root.push_attribute(("name", "netlab"));
-    root.push_attribute(("tests", count(&|_| true).to_string().as_str()));
-    root.push_attribute(("failures", count(&|c| c.failed()).to_string().as_str()));
-    writer.write_event(Event::Start(root))?;
-    for sub in &report.submissions {
-        for ex in &sub.exercises {
-            let suite_name = xml_text(&format!("{}.{}", sub.name, ex.name));
-            let failures = ex.checks.iter().filter(|c| c.failed()).count();
-            let skipped = ex.checks.iter().filter(|c| c.skipped).count();
-            let time: u64 = ex.checks.iter().map(|c| c.elapsed_ms).sum();
-            let mut suite = BytesStart::new("testsuite");
-            suite.push_attribute(("name", suite_name.as_str()));
-            suite.push_attribute(("tests", ex.checks.len().to_string().as_str()));
-            suite.push_attribute(("failures", failures.to_string().as_str()));
-            suite.push_attribute(("errors", "0"));
-            suite.push_attribute(("skipped", skipped.to_string().as_str()));
-            suite.push_attribute(("time", seconds(time).as_str()));
-            writer.write_event(Event::Start(suite))?;
-            for check in &ex.checks {
-                let mut case = BytesStart::new("testcase");
-                case.push_attribute(("name", check.name.as_str()));
-                case.push_attribute(("classname", suite_name.as_str()));
-                case.push_attribute(("time", seconds(check.elapsed_ms).as_str()));
-                if check.passed {
-                    writer.write_event(Event::Empty(case))?;
-                    continue;
-                }
-                writer.write_event(Event::Start(case))?;
-                if check.skipped {
-                    let mut skipped = BytesStart::new("skipped");
-                    skipped.push_attribute(("message", check.message.as_str()));
-                    writer.write_event(Event::Empty(skipped))?;
-                    writer.write_event(Event::End(BytesEnd::new("testcase")))?;
-                    continue;
-                }
-                let message = xml_text(&check.message);
-                let mut failure = BytesStart::new("failure");
-                failure.push_attribute(("message", message.lines().next().unwrap_or("")));
-                failure.push_attribute(("type", status_word(ex.status)));
-                writer.write_event(Event::Start(failure))?;
-                let body = format!("{message}\n{}", xml_text(&check.footer()));
-                writer.write_event(Event::Text(BytesText::new(&body)))?;
-                writer.write_event(Event::End(BytesEnd::new("failure")))?;
-                writer.write_event(Event::End(BytesEnd::new("testcase")))?;
-            }
-            writer.write_event(Event::End(BytesEnd::new("testsuite")))?;
-        }
-    }
-    writer.write_event(Event::End(BytesEnd::new("testsuites")))?;
-    let mut xml = String::from_utf8(writer.into_inner())?;
-    xml.push('\n');
-    Ok(xml)
-}
-
-fn seconds(ms: u64) -> String {
-    format!("{}.{:03}", ms / 1000, ms % 1000)
-}
-
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Graded => "check_failed",
-        Status::DoesNotCompile => "does_not_compile",
-        Status::NotSubmitted => "not_submitted",
-    }
 }
 
 /// Gradescope's results.json for one submission: the score, and a test per check with
@@ -574,4 +559,13 @@ pub fn gradescope(report: &Report) -> Result<String> {
         "tests": tests,
     });
     Ok(serde_json::to_string_pretty(&results)? + "\n")
+}
+
+/// A status as the reports' machine-readable fields spell it.
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Graded => "graded",
+        Status::DoesNotCompile => "does_not_compile",
+        Status::NotSubmitted => "not_submitted",
+    }
 }

@@ -22,7 +22,8 @@ use harness::signals;
 /// How many checks run at once in one worker.
 const PARALLEL_CHECKS: usize = 8;
 
-/// `grade --worker EXERCISE STUDENT_DIR REFERENCE_DIR TIMEOUT_MS [--as-reference]`
+/// `grade --worker EXERCISE STUDENT_DIR REFERENCE_DIR TIMEOUT_MS [--as-reference]
+/// [--not-compiled BIN]...`
 pub fn main(args: &[OsString]) -> ExitCode {
     // Whatever the checks started dies with the worker.
     signals::on_termination(|| {});
@@ -37,7 +38,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         return ExitCode::from(2);
     };
     let (student, reference) = (PathBuf::from(student), PathBuf::from(reference));
-    let bins = if rest.iter().any(|a| a == "--as-reference") {
+    let mut bins = if rest.iter().any(|a| a == "--as-reference") {
         Binaries::reference_as_student(exercise, &reference)
     } else if reference.as_os_str().is_empty() {
         // A class edition (see Plan::reference_bins); grade refuses anything but the
@@ -46,6 +47,13 @@ pub fn main(args: &[OsString]) -> ExitCode {
     } else {
         Binaries::in_dirs(exercise, &student, &reference)
     };
+    let mut rest = rest.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--not-compiled" {
+            let bin = rest.next().and_then(|b| b.to_str());
+            bins.not_compiled.extend(bin.map(str::to_string));
+        }
+    }
     let deadline = Instant::now() + Duration::from_millis(timeout);
 
     let checks = exercise.checks();

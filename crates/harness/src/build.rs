@@ -148,9 +148,11 @@ impl Workspace {
     /// invocation (cargo compiles them in parallel). `submission` is a folder shaped like
     /// `exercises/`: only `submission/<exercise>/src/` is read, laid file by file over a
     /// pristine copy of each exercise in `scratch`. Files are rewritten only when they
-    /// changed, so a second build of the same code is a no-op for cargo. One exercise that
-    /// does not compile does not stop the others (`--keep-going`); it is listed in
-    /// [`SubmissionBuild::failed`]. An `Err` means nothing could be built.
+    /// changed, so a second build of the same code is a no-op for cargo. Each program's
+    /// result is its own (`--keep-going`, read from cargo's JSON messages): one that does
+    /// not compile is listed in [`SubmissionBuild::failed`] with its first compiler error,
+    /// and its siblings are still built. An `Err` means nothing could be built.
+    #[cfg(feature = "grading")]
     pub fn build_submission(
         &self,
         exercises: &[&Exercise],
@@ -189,43 +191,43 @@ impl Workspace {
                 args.extend(["--bin".into(), (*bin).into()]);
             }
         }
-        let output = cargo_output(&scratch.join("Cargo.toml"), &target_dir, args)?;
+        let output = cargo_output(&scratch.join("Cargo.toml"), &target_dir, args, "json")?;
+        let messages = crate::cargo_messages::Messages::parse(&output.stdout_text());
         let mut failed = BTreeMap::new();
-        if output.code() != Some(0) {
-            let log = output.stderr_text();
-            for exercise in exercises {
-                let marker = format!("could not compile `{}`", exercise.name);
-                if let Some(summary) = log.lines().find(|line| line.contains(&marker)) {
-                    // The compiler's own message for this exercise's files beats cargo's
-                    // summary: `exercises/os_args/src/bin/os_args.rs:3:5: error[E0425]: ...`.
-                    let prefix = format!("exercises/{}/", exercise.name);
-                    let first_error = log
-                        .lines()
-                        .find(|line| line.starts_with(&prefix) && is_error_line(line))
-                        .unwrap_or(summary)
-                        .trim();
-                    let first_error = first_error
-                        .strip_prefix("exercises/")
-                        .unwrap_or(first_error)
-                        .to_string();
-                    failed.insert(
-                        exercise.name.to_string(),
+        for exercise in exercises {
+            for bin in exercise.bins {
+                // Only what cargo built in this run counts: target/ may still hold the
+                // binary of an earlier build of this submission that compiled.
+                if !output.timed_out && messages.executables.contains_key(*bin) {
+                    continue;
+                }
+                let error = match messages.error_for(exercise.name, bin) {
+                    Some(rendered) if !output.timed_out => {
+                        let first_error = self.relative_paths(rendered, exercise, scratch);
                         BuildError {
+                            log: first_error.clone(),
                             first_error,
-                            log: log.clone(),
-                        },
-                    );
-                }
-            }
-            if failed.is_empty() {
-                // Not one exercise's fault (a timeout, a broken checkout): all of them.
-                let error = build_error(&output);
-                for exercise in exercises {
-                    failed.insert(exercise.name.to_string(), error.clone());
-                }
+                        }
+                    }
+                    // Not the compiler's verdict on this program (a timeout, a broken
+                    // checkout): cargo's own words.
+                    _ => build_error(&output),
+                };
+                failed.insert(bin.to_string(), error);
             }
         }
         Ok(SubmissionBuild { bin_dir, failed })
+    }
+
+    /// A compiler message with paths as a student knows them: relative to the exercise
+    /// (`src/bin/udp_server.rs:3:5`), never the scratch folder or the checkout.
+    #[cfg(feature = "grading")]
+    fn relative_paths(&self, rendered: &str, exercise: &Exercise, scratch: &Path) -> String {
+        let mut text = rendered.to_string();
+        for base in [scratch, &self.root] {
+            text = text.replace(&format!("{}/", base.display()), "");
+        }
+        text.replace(&format!("exercises/{}/", exercise.name), "")
     }
 
     /// Build only the reference binaries (`<bin>_sol`) of `exercises` from the checkout
@@ -265,6 +267,7 @@ impl Workspace {
 
     /// The scratch workspace's manifest: the root one with only these exercises as
     /// members, and path dependencies pointing back into the checkout.
+    #[cfg(feature = "grading")]
     fn scratch_manifest(&self, exercises: &[&Exercise]) -> io::Result<Vec<u8>> {
         let root_manifest = fs::read_to_string(self.root.join("Cargo.toml"))?;
         let names: Vec<&str> = exercises.iter().map(|e| e.name).collect();
@@ -299,12 +302,32 @@ impl Workspace {
     }
 }
 
-/// What [`Workspace::build_submission`] built: the folder of binaries, and the exercises
-/// that did not compile, by name.
+/// What [`Workspace::build_submission`] built: the folder of binaries, and the programs
+/// that did not compile, by binary name, each with its first compiler error.
+#[cfg(feature = "grading")]
 #[derive(Clone, Debug)]
 pub struct SubmissionBuild {
     pub bin_dir: PathBuf,
     pub failed: BTreeMap<String, BuildError>,
+}
+
+#[cfg(feature = "grading")]
+impl SubmissionBuild {
+    /// The binaries of `exercise` that did not compile, in the exercise's order.
+    pub fn not_compiled(&self, exercise: &Exercise) -> Vec<&'static str> {
+        exercise
+            .bins
+            .iter()
+            .copied()
+            .filter(|bin| self.failed.contains_key(*bin))
+            .collect()
+    }
+
+    /// The first compiler error of `exercise` (of its first program that did not
+    /// compile), to show once for the exercise.
+    pub fn first_error(&self, exercise: &Exercise) -> Option<&BuildError> {
+        exercise.bins.iter().find_map(|bin| self.failed.get(*bin))
+    }
 }
 
 /// Whether a `--message-format short` line reports an error (not a warning that happens
@@ -315,7 +338,7 @@ fn is_error_line(line: &str) -> bool {
 
 /// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline.
 fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), BuildError> {
-    let output = cargo_output(manifest, target_dir, args)?;
+    let output = cargo_output(manifest, target_dir, args, "short")?;
     if output.code() == Some(0) {
         Ok(())
     } else {
@@ -323,11 +346,13 @@ fn cargo(manifest: &Path, target_dir: &Path, args: Vec<OsString>) -> Result<(), 
     }
 }
 
-/// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline; its output.
+/// Run `cargo <args>` on `manifest` into `target_dir`, with a deadline, its messages in
+/// `format` (`short` text on stderr, or `json` lines on stdout); its output.
 fn cargo_output(
     manifest: &Path,
     target_dir: &Path,
     args: Vec<OsString>,
+    format: &str,
 ) -> Result<crate::process::Output, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     Cmd::new(cargo)
@@ -336,7 +361,7 @@ fn cargo_output(
         .arg(manifest)
         .arg("--target-dir")
         .arg(target_dir)
-        .args(["--message-format", "short", "--quiet"])
+        .args(["--message-format", format, "--quiet"])
         .timeout(BUILD_TIMEOUT)
         .run()
         .map_err(|e| BuildError::io("could not run cargo", e))
@@ -390,6 +415,7 @@ fn collect(dir: &Path, prefix: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) ->
 }
 
 /// Make `root` hold exactly `files` (besides target/), writing only what differs.
+#[cfg(feature = "grading")]
 fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     fs::create_dir_all(root)?;
     remove_extra(root, Path::new(""), files)?;
@@ -405,6 +431,7 @@ fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "grading")]
 fn remove_extra(dir: &Path, rel: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;

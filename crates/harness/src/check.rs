@@ -2,7 +2,7 @@
 //! in (which binaries are under test), and the result, whose message tells the student what
 //! was expected, what happened, and where in the book to read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Display};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -129,6 +129,9 @@ impl From<std::io::Error> for Failure {
 pub struct Binaries {
     pub student: BTreeMap<String, PathBuf>,
     pub reference: BTreeMap<String, PathBuf>,
+    /// The student's binaries that did not compile: a check that asks for one of them
+    /// stops there and scores 0 (see [`Ctx::student_path`]), the others run.
+    pub not_compiled: BTreeSet<String>,
 }
 
 impl Binaries {
@@ -168,6 +171,7 @@ impl Binaries {
                 .iter()
                 .map(|b| (b.to_string(), exe(reference_dir, &format!("{b}_sol"))))
                 .collect(),
+            not_compiled: BTreeSet::new(),
         }
     }
 
@@ -188,7 +192,13 @@ pub struct Ctx {
     transcript: Arc<Transcript>,
     rng: Mutex<fastrand::Rng>,
     steps: Mutex<Vec<String>>,
+    /// The binary this check asked for that did not compile, if it did.
+    not_compiled: Mutex<Option<String>>,
 }
+
+/// The unwinding payload that stops a check at its first use of a binary that did not
+/// compile: whatever else the check would have done, it needed that program.
+struct NeedsUncompiled;
 
 impl Ctx {
     /// The check's generator, seeded from the run's seed and the check's name: draw every
@@ -236,6 +246,13 @@ impl Ctx {
     }
 
     pub fn student_path(&self, bin: &str) -> &Path {
+        if self.bins.not_compiled.contains(bin) {
+            // Recorded here, not only in the payload: a check that asked from a thread of
+            // its own gets its panic re-raised by the thread scope with another payload.
+            *self.not_compiled.lock().unwrap_or_else(|e| e.into_inner()) = Some(bin.to_string());
+            // Not `panic!`: no hook runs, so nothing is printed for a planned stop.
+            std::panic::resume_unwind(Box::new(NeedsUncompiled));
+        }
         self.bins
             .student
             .get(bin)
@@ -291,6 +308,9 @@ pub struct CheckResult {
     /// Not run here, for want of a reference program ([`GRADED_BY_INSTRUCTOR`]): neither
     /// a pass nor a failure, and no points either way.
     pub skipped: bool,
+    /// The student's binary this check needed that did not compile: the check did not
+    /// run and scores 0; the compiler's error is the exercise's, shown once.
+    pub not_compiled: Option<String>,
 }
 
 impl CheckResult {
@@ -300,10 +320,14 @@ impl CheckResult {
 
     /// The message as a student reads it, with the book section under it.
     pub fn explanation(&self) -> String {
-        format!(
-            "{}\n    seed: {}\n    read: {}",
-            self.message, self.replay, self.read
-        )
+        match self.replay.is_empty() {
+            // A check that did not run drew nothing.
+            true => format!("{}\n    read: {}", self.message, self.read),
+            false => format!(
+                "{}\n    seed: {}\n    read: {}",
+                self.message, self.replay, self.read
+            ),
+        }
     }
 }
 
@@ -332,6 +356,7 @@ pub fn run_check_seeded(
             replay: String::new(),
             elapsed: Duration::ZERO,
             skipped: true,
+            not_compiled: None,
         };
     }
     crate::sandbox::hide_reference(bins);
@@ -341,6 +366,7 @@ pub fn run_check_seeded(
         transcript: Arc::new(Transcript::default()),
         rng: Mutex::new(seed::for_check(seed, check.name)),
         steps: Mutex::new(Vec::new()),
+        not_compiled: Mutex::new(None),
     };
     let started = Instant::now();
     // In a network of its own where the sandbox allows: the check's peers, the reference
@@ -363,12 +389,23 @@ pub fn run_check_seeded(
         }
     };
     let steps = ctx.steps.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let message = match failure {
-        Some(message) => explain(Some(with_steps(&steps, message)), &ctx.transcript),
-        None => explain(None, &ctx.transcript),
+    let not_compiled = ctx
+        .not_compiled
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let message = match (&not_compiled, failure) {
+        (Some(bin), _) => Some(format!(
+            "did not run: this check needs {bin}, which does not compile (the compiler's \
+             error is shown once, with the exercise)"
+        )),
+        (None, failure) => match failure {
+            Some(message) => explain(Some(with_steps(&steps, message)), &ctx.transcript),
+            None => explain(None, &ctx.transcript),
+        },
     }
     .unwrap_or_default();
-    let replay = match message.is_empty() {
+    let replay = match message.is_empty() || not_compiled.is_some() {
         true => String::new(),
         false => seed::replay(seed, exercise.name, check.name),
     };
@@ -381,6 +418,7 @@ pub fn run_check_seeded(
         replay,
         elapsed,
         skipped: false,
+        not_compiled,
     }
 }
 

@@ -30,6 +30,9 @@ const MISTAKE: &str = ">>>>>>> mistake\n";
 pub struct Expectation {
     /// `build fails`: the submission must not compile.
     pub build_fails: bool,
+    /// `does not compile: BIN`: that program must not compile and the others must; the
+    /// checks named are those needing it (they score 0), every other check passes.
+    pub not_compiled: BTreeSet<String>,
     /// `no check fails`: a hostile program whose harm is not in its output, or the
     /// reference's portable path: every check must pass.
     pub none_fails: bool,
@@ -45,6 +48,10 @@ pub fn expectation(fixture: &Path) -> io::Result<Expectation> {
             "" => {}
             _ if line.starts_with('#') => {}
             "build fails" => expectation.build_fails = true,
+            _ if line.starts_with("does not compile:") => {
+                let bin = line.trim_start_matches("does not compile:").trim();
+                expectation.not_compiled.insert(bin.to_string());
+            }
             "no check fails" => expectation.none_fails = true,
             check => {
                 expectation.must_fail.insert(check.to_string());

@@ -31,6 +31,8 @@
 
 pub mod build;
 pub mod bytes;
+#[cfg(feature = "grading")]
+pub mod cargo_messages;
 pub mod check;
 pub mod cli;
 pub mod cpu;
