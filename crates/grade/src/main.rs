@@ -89,8 +89,8 @@ fn run(options: Options) -> Result<ExitCode> {
         let workspace = Workspace::find(options.root.as_deref())?;
         let exported = export::export(&workspace, dest)?;
         println!(
-            "wrote the class edition into {}: {} files, {} reference listings taken out of \
-             the book, no solutions/ and no *_sol binaries",
+            "wrote the class edition into {}: {} files\n\
+             ({} reference listings taken out of the book; no solutions/, no *_sol binaries)",
             dest.display(),
             exported.files,
             exported.book_listings_removed
