@@ -5,7 +5,6 @@
 //! JUnit XML, Gradescope's results.json or Markdown.
 
 mod args;
-mod classroom;
 mod discover;
 mod engine;
 mod export;
@@ -270,7 +269,7 @@ fn render(format: Format, report: &Report, verbose: bool) -> Result<String> {
         Format::Junit => report::junit(report)?,
         Format::Gradescope => report::gradescope(report)?,
         Format::Markdown => report::markdown(report),
-        Format::Classroom => classroom::results(report)?,
+        Format::Classroom => report::classroom(report)?,
     })
 }
 

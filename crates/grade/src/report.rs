@@ -1,17 +1,23 @@
-//! The results of a grading run, and the ways to write them: a table for the terminal
-//! (a progress view for one submission), JSON (the schema book/src/instructors.md
-//! documents), JUnit XML, Gradescope's results.json, and Markdown for a pull request.
+//! The results of a grading run (the schema book/src/instructors.md documents, written
+//! as JSON here) and, one module each, the other ways to write them: `table` for the
+//! terminal, `markdown`, `junit`, `gradescope` and `classroom` for the platforms.
 
-use std::fmt::Write as _;
-
-use anyhow::{Result, bail};
+use anyhow::Result;
 use harness::{CheckResult, Exercise};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
+mod classroom;
+mod gradescope;
 mod junit;
-pub use junit::junit;
+mod markdown;
+mod table;
 mod uploads;
+
+pub use classroom::classroom;
+pub use gradescope::gradescope;
+pub use junit::junit;
+pub use markdown::markdown;
+pub use table::table;
 pub use uploads::{NotGraded, UploadNote};
 
 /// The `schema` field: bumped when a field changes meaning or disappears.
@@ -228,337 +234,12 @@ pub fn json(report: &Report) -> Result<String> {
     Ok(serde_json::to_string_pretty(report)? + "\n")
 }
 
-/// `message`, indented by `indent` spaces on every line.
-fn indented(message: &str, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    message
-        .lines()
-        .map(|line| format!("{pad}{line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The terminal view. One submission: a progress view, each exercise's score and its
-/// next failing check with the message and the book section. Several: one row each.
-pub fn table(report: &Report, verbose: bool) -> String {
-    let table = match &report.submissions[..] {
-        [one] => format!("{}{}", uploads::found_lines(one), progress(one, verbose)),
-        many => format!(
-            "{}{}",
-            class_table(many, verbose),
-            uploads::problem_lines(many)
-        ),
-    };
-    let not_graded = uploads::not_graded_lines(report);
-    format!(
-        "{table}{not_graded}seed {seed} (inputs are drawn per run; {var}={seed} draws these again)\n\
-         programs under test ran {sandbox}\n",
-        seed = report.seed,
-        var = harness::seed::VAR,
-        sandbox = report.sandbox,
-    )
-}
-
-fn progress(sub: &SubmissionReport, verbose: bool) -> String {
-    let mut out = String::new();
-    let width = sub
-        .exercises
-        .iter()
-        .map(|e| e.name.len())
-        .max()
-        .unwrap_or(0);
-    let _ = writeln!(out, "{}", sub.name);
-    for ex in &sub.exercises {
-        let score = format!("{}/{}", ex.score, ex.max_score);
-        let _ = write!(out, "  {:<width$}  {score:>5}  ", ex.name);
-        match ex.status {
-            Status::NotSubmitted => {
-                // Every check holds the same reason: what the upload lacks.
-                let why = ex
-                    .checks
-                    .first()
-                    .map_or("not submitted", |c| c.message.as_str());
-                let _ = writeln!(out, "{why}");
-            }
-            Status::DoesNotCompile => {
-                let error = ex.build_error.as_deref().unwrap_or("");
-                let _ = writeln!(
-                    out,
-                    "does not compile: {} (the checks that need it score 0)\n{}",
-                    programs(ex),
-                    indented(error, 6)
-                );
-                if !ex.failing().is_empty() {
-                    let _ = write!(out, "    ");
-                    next_failures(&mut out, &ex.failing(), verbose, "");
-                }
-            }
-            Status::Graded => match ex.failing()[..] {
-                [] => {
-                    let _ = writeln!(out, "done{}", graded_elsewhere(ex));
-                }
-                ref failing => next_failures(&mut out, failing, verbose, &graded_elsewhere(ex)),
-            },
-        }
-    }
-    let total = format!("{}/{}", sub.score, sub.max_score);
-    let _ = writeln!(out, "  {:<width$}  {total:>5}", "total");
-    out
-}
-
-/// `; 2 checks (2 points) graded by your instructor`, or nothing.
-fn graded_elsewhere(ex: &ExerciseReport) -> String {
-    let count = ex.checks.iter().filter(|c| c.skipped).count();
-    match count {
-        0 => String::new(),
-        _ => format!(
-            "; {count} check{} ({} points) {}",
-            if count == 1 { "" } else { "s" },
-            ex.skipped_points(),
-            harness::GRADED_BY_INSTRUCTOR
-        ),
-    }
-}
-
 /// The programs of `ex` that did not compile, or the exercise's name when not known.
 fn programs(ex: &ExerciseReport) -> String {
     match ex.not_compiled.is_empty() {
         true => ex.name.clone(),
         false => ex.not_compiled.join(", "),
     }
-}
-
-/// The next failing check with its message (every one with `verbose`).
-/// `suffix` follows the check's name (see [`graded_elsewhere`]).
-fn next_failures(out: &mut String, failing: &[&CheckReport], verbose: bool, suffix: &str) {
-    let Some(next) = failing.first() else {
-        return;
-    };
-    let _ = writeln!(out, "next: {}{suffix}", next.name);
-    let shown = if verbose { failing } else { &failing[..1] };
-    for (i, check) in shown.iter().enumerate() {
-        if i > 0 {
-            let _ = writeln!(out, "    then: {}", check.name);
-        }
-        let _ = writeln!(out, "{}", indented(&check.message, 6));
-        if !check.replay.is_empty() {
-            let _ = writeln!(out, "      seed: {}", check.replay);
-        }
-        let _ = writeln!(out, "      read: {}", check.read);
-    }
-}
-
-fn class_table(subs: &[SubmissionReport], verbose: bool) -> String {
-    let exercises: Vec<&str> = subs
-        .first()
-        .map(|s| s.exercises.iter().map(|e| e.name.as_str()).collect())
-        .unwrap_or_default();
-    let mut rows: Vec<Vec<String>> = vec![
-        std::iter::once("submission".to_string())
-            .chain(exercises.iter().map(|e| e.to_string()))
-            .chain(std::iter::once("total".to_string()))
-            .collect(),
-    ];
-    for sub in subs {
-        let mut row = vec![sub.name.clone()];
-        for ex in &sub.exercises {
-            let mark = match ex.status {
-                Status::Graded => "",
-                Status::DoesNotCompile => " !",
-                Status::NotSubmitted => " -",
-            };
-            row.push(format!("{}/{}{mark}", ex.score, ex.max_score));
-        }
-        row.push(format!("{}/{}", sub.score, sub.max_score));
-        rows.push(row);
-    }
-    let columns = rows[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            if c == 0 {
-                let _ = write!(line, "{cell}{}", " ".repeat(pad));
-            } else {
-                let _ = write!(line, "  {}{cell}", " ".repeat(pad));
-            }
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
-    let mut notes = String::new();
-    for sub in subs {
-        for ex in &sub.exercises {
-            if let (Status::DoesNotCompile, Some(error)) = (ex.status, &ex.build_error) {
-                let _ = writeln!(
-                    notes,
-                    "{} {}: does not compile: {}\n{}",
-                    sub.name,
-                    ex.name,
-                    programs(ex),
-                    indented(error, 4)
-                );
-            }
-            if verbose && ex.status != Status::NotSubmitted {
-                for check in ex.failing() {
-                    let _ = writeln!(notes, "{} {}::{}:", sub.name, ex.name, check.name);
-                    let _ = writeln!(notes, "{}", indented(&check.message, 4));
-                    let _ = writeln!(notes, "    read: {}", check.read);
-                }
-            }
-        }
-    }
-    let marked = subs
-        .iter()
-        .flat_map(|s| &s.exercises)
-        .any(|e| e.status != Status::Graded);
-    if marked {
-        let _ = writeln!(out, "\n(! does not compile, - not submitted)");
-    }
-    if !notes.is_empty() {
-        let _ = write!(out, "\n{notes}");
-    }
-    out
-}
-
-/// A cell of a Markdown table: no pipes, no HTML, one line.
-fn md_cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
-}
-
-/// A table for a pull-request comment, failing checks folded under it.
-pub fn markdown(report: &Report) -> String {
-    let mut out = String::from("### netlab grades\n\n");
-    let exercises: Vec<&str> = report
-        .submissions
-        .first()
-        .map(|s| s.exercises.iter().map(|e| e.name.as_str()).collect())
-        .unwrap_or_default();
-    let _ = writeln!(out, "| submission | {} | total |", exercises.join(" | "));
-    let _ = writeln!(out, "| --- |{} ---: |", " ---: |".repeat(exercises.len()));
-    for sub in &report.submissions {
-        let cells: Vec<String> = sub
-            .exercises
-            .iter()
-            .map(|ex| {
-                let score = format!("{}/{}", ex.score, ex.max_score);
-                match ex.status {
-                    Status::Graded if ex.score == ex.max_score => format!("{score} ✅"),
-                    Status::Graded => score,
-                    Status::DoesNotCompile => format!("{score} (does not compile)"),
-                    Status::NotSubmitted => format!("{score} (not submitted)"),
-                }
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "| {} | {} | **{}/{}** |",
-            md_cell(&sub.name),
-            cells.join(" | "),
-            sub.score,
-            sub.max_score
-        );
-    }
-    for sub in &report.submissions {
-        let failing: Vec<(&ExerciseReport, &CheckReport)> = sub
-            .exercises
-            .iter()
-            .filter(|ex| ex.status != Status::NotSubmitted)
-            .flat_map(|ex| ex.failing().into_iter().map(move |c| (ex, c)))
-            .collect();
-        let broken: Vec<&ExerciseReport> = sub
-            .exercises
-            .iter()
-            .filter(|ex| ex.status == Status::DoesNotCompile)
-            .collect();
-        if failing.is_empty() && broken.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "\n<details><summary>{}: {} failing checks</summary>\n",
-            md_cell(&sub.name),
-            failing.len()
-                + broken
-                    .iter()
-                    .map(|ex| ex
-                        .checks
-                        .iter()
-                        .filter(|c| c.not_compiled.is_some())
-                        .count())
-                    .sum::<usize>()
-        );
-        for ex in broken {
-            // The error's headline and where it is; the snippet does not fit a line.
-            let error = ex.build_error.as_deref().unwrap_or("");
-            let headline: Vec<&str> = error.lines().take(2).map(str::trim).collect();
-            let _ = writeln!(
-                out,
-                "- `{}` does not compile ({}): {}",
-                ex.name,
-                md_cell(&programs(ex)),
-                md_cell(&headline.join(" "))
-            );
-        }
-        for (ex, check) in failing {
-            let first = check.message.lines().next().unwrap_or("");
-            let _ = writeln!(
-                out,
-                "- `{}::{}`: {} ({})",
-                ex.name,
-                check.name,
-                md_cell(first),
-                check.read
-            );
-        }
-        let _ = writeln!(out, "\n</details>");
-    }
-    out.push_str(&uploads::markdown(report));
-    out
-}
-
-/// Gradescope's results.json for one submission: the score, and a test per check with
-/// its score, max_score, status and output.
-pub fn gradescope(report: &Report) -> Result<String> {
-    let [sub] = &report.submissions[..] else {
-        bail!(
-            "--format gradescope writes the results.json of one submission, but {} were graded",
-            report.submissions.len()
-        );
-    };
-    let mut tests = Vec::new();
-    for ex in &sub.exercises {
-        for check in ex.checks.iter().filter(|c| !c.skipped) {
-            let output = if check.passed {
-                String::new()
-            } else {
-                format!("{}\n{}", check.message, check.footer())
-            };
-            tests.push(json!({
-                "name": format!("{}: {}", ex.name, check.name),
-                "score": check.awarded,
-                "max_score": check.points,
-                "status": if check.passed { "passed" } else { "failed" },
-                "output": output,
-                "visibility": "visible",
-            }));
-        }
-    }
-    let output = table(report, false);
-    let results = json!({
-        "score": sub.score,
-        "output": output,
-        "stdout_visibility": "visible",
-        "tests": tests,
-    });
-    Ok(serde_json::to_string_pretty(&results)? + "\n")
 }
 
 /// A status as the reports' machine-readable fields spell it.

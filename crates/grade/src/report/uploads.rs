@@ -10,7 +10,8 @@ use quick_xml::events::{BytesEnd, BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
 use super::junit::xml_text;
-use super::{Report, SubmissionReport, md_cell};
+use super::markdown::md_cell;
+use super::{Report, SubmissionReport};
 
 /// A path given to grade that holds no submission, and why.
 #[derive(Clone, Debug, Serialize, Deserialize)]
