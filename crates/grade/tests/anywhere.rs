@@ -8,35 +8,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use harness::Cmd;
 use harness::build::Workspace;
-use harness::{Cmd, Output};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn grade_in<S: AsRef<OsStr>>(exe: &Path, cwd: &Path, args: &[S]) -> Output {
-    Cmd::new(exe)
-        .args(args)
-        .cwd(cwd)
-        .timeout(Duration::from_secs(600))
-        .run()
-        .expect("grade starts")
-}
-
-fn grade_exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_grade"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("grade-anywhere")
-        .join(name)
-}
+mod common;
+use common::{grade_exe, grade_in, root, scratch};
 
 /// A student repository (`exercises/os_args/src/...`) holding the reference os_args, or
 /// the starter when `starter`.

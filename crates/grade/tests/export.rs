@@ -12,12 +12,8 @@ use std::time::Duration;
 
 use harness::{Cmd, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+use common::root;
 
 fn grade<S: AsRef<OsStr>>(cwd: &Path, args: &[S]) -> Output {
     Cmd::new(env!("CARGO_BIN_EXE_grade"))

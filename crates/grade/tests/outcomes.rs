@@ -6,43 +6,16 @@
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use harness::{Cmd, Output};
+use harness::Cmd;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("grade-outcomes")
-        .join(name)
-}
-
-fn grade<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    Cmd::new(env!("CARGO_BIN_EXE_grade"))
-        .args(args)
-        .cwd(root())
-        .timeout(Duration::from_secs(600))
-        .run()
-        .expect("grade starts")
-}
-
-/// The fixture `name` as a submission in `dest` (a folder shaped like exercises/).
-fn fixture_submission(name: &str, dest: &Path) -> PathBuf {
-    let fixture = root().join("tests/fixtures").join(name);
-    let exercise = harness::fixture::exercise_of(&fixture).expect("a fixture holds an exercise");
-    let workspace = harness::build::Workspace::locate().unwrap();
-    let _ = fs::remove_dir_all(dest);
-    harness::fixture::submission(&workspace, exercise, &fixture, &dest.join(exercise.name))
-        .unwrap();
-    dest.to_path_buf()
-}
+mod common;
+use common::{fixture_submission, grade, root, scratch};
 
 #[test]
 fn a_server_that_does_not_compile_costs_only_the_server_checks() {

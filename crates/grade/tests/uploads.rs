@@ -7,37 +7,11 @@
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use harness::{Cmd, Output};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A scratch folder of this test's own, so parallel tests never share a build.
-fn scratch(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("grade-uploads")
-        .join(name)
-}
-
-fn grade<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    Cmd::new(env!("CARGO_BIN_EXE_grade"))
-        .args(args)
-        .cwd(root())
-        .timeout(Duration::from_secs(600))
-        .run()
-        .expect("grade starts")
-}
-
-fn json_of(output: &Output) -> Value {
-    assert_eq!(output.code(), Some(0), "grade failed:\n{}", output.report());
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("grade's JSON does not parse: {e}\n{}", output.report());
-    })
-}
+mod common;
+use common::{grade, json_of, root, scratch};
 
 fn write(path: &Path, bytes: impl AsRef<[u8]>) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();

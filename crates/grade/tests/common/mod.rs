@@ -1,0 +1,69 @@
+//! What every test of the grade binary shares: where the checkout is, a scratch folder,
+//! grade run as a user runs it (with a deadline), its JSON, and a fixture made into a
+//! submission.
+
+// Each test file uses some of these.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use harness::{Cmd, Output};
+use serde_json::Value;
+
+/// The netlab checkout the tests run in.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the checkout exists")
+}
+
+/// A scratch folder for `name`; tests that share a name share a warm build (the test
+/// binaries run one after another; the tests of one binary use names of their own).
+pub fn scratch(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("grade-tests")
+        .join(name)
+}
+
+pub fn grade_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_grade"))
+}
+
+/// `exe` run in `cwd` with `args`, within ten minutes (a cold build of every exercise).
+pub fn grade_in<S: AsRef<OsStr>>(exe: &Path, cwd: &Path, args: &[S]) -> Output {
+    Cmd::new(exe)
+        .args(args)
+        .cwd(cwd)
+        .timeout(Duration::from_secs(600))
+        .run()
+        .expect("grade starts")
+}
+
+/// grade run from the checkout's root.
+pub fn grade<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    grade_in(&grade_exe(), &root(), args)
+}
+
+/// The JSON report on stdout of a run that must have succeeded.
+pub fn json_of(output: &Output) -> Value {
+    assert_eq!(output.code(), Some(0), "grade failed:\n{}", output.report());
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("grade's JSON does not parse: {e}\n{}", output.report());
+    })
+}
+
+/// The fixture `name` made into a submission at `dest` (a folder shaped like exercises/):
+/// the reference solution with the recorded mistake in it.
+pub fn fixture_submission(name: &str, dest: &Path) -> PathBuf {
+    let fixture = root().join("tests/fixtures").join(name);
+    let exercise = harness::fixture::exercise_of(&fixture).expect("a fixture holds an exercise");
+    let workspace = harness::build::Workspace::locate().unwrap();
+    let _ = fs::remove_dir_all(dest);
+    harness::fixture::submission(&workspace, exercise, &fixture, &dest.join(exercise.name))
+        .unwrap();
+    dest.to_path_buf()
+}
