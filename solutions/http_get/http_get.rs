@@ -208,8 +208,10 @@ impl Client {
         let request = new_request("GET", url)?;
         self.send(&request)
     }
-    // ANCHOR_END: get
+}
+// ANCHOR_END: get
 
+impl Client {
     // ANCHOR: send
     /// Go: c.Do(req), one request on a connection of its own: write the head, read the
     /// response's head, and hand back the body as a reader.

@@ -161,7 +161,7 @@ pub(super) fn host_header(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 /// The request has exactly one `Host: wanted` header.
-fn host_is(request: &Received, wanted: &str) -> Result<(), Failure> {
+pub(super) fn host_is(request: &Received, wanted: &str) -> Result<(), Failure> {
     let why = "HTTP/1.1 requires it (one server can host many names); the port is part of \
                it when it is not 80";
     match request.header("host").as_slice() {
@@ -185,15 +185,29 @@ pub(super) fn crlf_line_ends(ctx: &Ctx) -> Result<(), Failure> {
     let target = target(&mut ctx.rng());
     let request = requested(ctx, &target)?;
     let raw = &request.raw;
-    let bare_lf = raw
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || raw[i - 1] != b'\r'));
-    if bare_lf || !request.complete || !raw.ends_with(b"\r\n\r\n") {
+    let wanted = "every line of the request head ended by CRLF (\\r\\n), the empty line \
+                  after the headers too";
+    let mut start = 0;
+    for (i, &b) in raw.iter().enumerate() {
+        if b != b'\n' {
+            continue;
+        }
+        if i == 0 || raw[i - 1] != b'\r' {
+            let line = String::from_utf8_lossy(&raw[start..i]);
+            return Err(Failure::expected(
+                wanted,
+                format!("the line {line:?} ended by \\n alone, no \\r before it"),
+            ));
+        }
+        start = i + 1;
+    }
+    if !request.complete {
         return Err(Failure::expected(
-            "every line of the request head ended by CRLF (\\r\\n), then an empty line \
-             (\\r\\n)",
-            format!("the server received {}", shown(raw)),
+            wanted,
+            format!(
+                "no empty line after the headers: the server received {}",
+                shown(raw)
+            ),
         ));
     }
     Ok(())
