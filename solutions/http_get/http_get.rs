@@ -1,5 +1,6 @@
-//! Reference solution for http_get: an HTTP/1.1 GET written by hand over a TcpStream,
-//! shaped like Go's client (Get = NewRequest + Do), with the redirect loop around it.
+//! Reference solution for http_get: an HTTP/1.1 GET written by hand over a
+//! TcpStream, shaped like Go's client (Get = NewRequest + Do), with the redirect
+//! loop around it.
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -8,8 +9,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "usage: http_get [--timeout MS] [--max-redirects N] [-v] URL";
-/// A response head (status line and headers) longer than this is refused: a server must
-/// not make us hold a head of any size.
+/// A response head (status line and headers) longer than this is refused: a server
+/// must not make us hold a head of any size.
 const MAX_HEAD: u64 = 64 * 1024;
 
 fn main() -> ExitCode {
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    // A URL we cannot fetch is a usage error, found before anything goes on the wire.
+    // A URL we cannot fetch is a usage error, found before anything is sent.
     if let Err(e) = Url::parse(&url) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
@@ -44,10 +45,12 @@ fn parse_args() -> Option<(Client, u32, String)> {
     while let Some(arg) = args.next() {
         match arg.to_str()? {
             "--timeout" => {
-                let ms: u64 = args.next()?.to_str()?.parse().ok().filter(|&ms| ms > 0)?;
+                let ms = args.next()?.to_str()?.parse().ok().filter(|&ms| ms > 0)?;
                 client.timeout = Duration::from_millis(ms);
             }
-            "--max-redirects" => max_redirects = args.next()?.to_str()?.parse().ok()?,
+            "--max-redirects" => {
+                max_redirects = args.next()?.to_str()?.parse().ok()?;
+            }
             "-v" => client.verbose = true,
             option if option.starts_with('-') => return None,
             given if url.is_none() => url = Some(given.to_string()),
@@ -59,9 +62,8 @@ fn parse_args() -> Option<(Client, u32, String)> {
 
 // ANCHOR: url
 /// `http://HOST[:PORT][/PATH][?QUERY]`, split into what the request needs.
-#[derive(Clone)]
 struct Url {
-    /// As written in the URL: a name, an IPv4 address, or `[IPv6]` with its brackets.
+    /// As in the URL: a name, an IPv4 address, or `[IPv6]` with its brackets.
     host: String,
     port: u16,
     /// The path and query, sent exactly as given: `/search?q=rust`.
@@ -111,16 +113,17 @@ impl Url {
                 None => (authority, ""),
             },
         };
-        let port = match port {
-            "" => 80,
-            port => port
-                .strip_prefix(':')
-                .and_then(|p| p.parse().ok())
-                .filter(|&p| p != 0)
-                .ok_or_else(|| format!("{url:?}: bad port {:?}", port.trim_start_matches(':')))?,
+        let port = match port.strip_prefix(':') {
+            _ if port.is_empty() => 80,
+            Some(digits) => match digits.parse() {
+                Ok(port) if port != 0 => port,
+                _ => return Err(format!("{url:?}: bad port {digits:?}")),
+            },
+            None => return Err(format!("{url:?}: bad host {authority:?}")),
         };
         let name_ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
-        if host.is_empty() || !(host.starts_with('[') || host.chars().all(name_ok)) {
+        let v6 = host.starts_with('[');
+        if host.is_empty() || !(v6 || host.chars().all(name_ok)) {
             return Err(format!("{url:?}: bad host {host:?}"));
         }
         let target = match target {
@@ -143,9 +146,10 @@ impl Url {
         }
     }
 
-    /// Where a `Location` header points, seen from this URL: absolute (`http://...`),
-    /// without scheme (`//host/path`), from the root (`/path`), a query (`?q=1`), or
-    /// relative to this path's folder (`page`, from `/docs/index` is `/docs/page`).
+    /// Where a `Location` header points, seen from this URL: absolute
+    /// (`http://...`), without scheme (`//host/path`), from the root (`/path`), a
+    /// query (`?q=1`), or relative to this path's folder (`page`, seen from
+    /// `/docs/index`, is `/docs/page`).
     fn join(&self, location: &str) -> String {
         let origin = format!("http://{}", self.host_header());
         let path = self.target.split('?').next().unwrap_or("/");
@@ -213,12 +217,13 @@ impl Client {
 
 impl Client {
     // ANCHOR: send
-    /// Go: c.Do(req), one request on a connection of its own: write the head, read the
-    /// response's head, and hand back the body as a reader.
+    /// Go: c.Do(req), one request on a connection of its own: write the head, read
+    /// the response's head, and hand back the body as a reader.
     fn send(&self, request: &Request) -> Result<Response, String> {
         let url = &request.url;
         let stream = self.connect(url)?;
-        // The request head: lines ended by CRLF, then an empty line. No body for a GET.
+        // The request head: lines ended by CRLF, then an empty line. A GET has no
+        // body.
         let head = format!(
             "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: netlab-http_get\r\n\
              Accept: */*\r\nConnection: close\r\n\r\n",
@@ -237,7 +242,8 @@ impl Client {
 
         let mut reader = BufReader::new(stream);
         let fail = |e: io::Error| format!("{url}: reading the response: {e}");
-        // 1xx answers (100 Continue, 103 Early Hints) are interim: another head follows.
+        // 1xx answers (100 Continue, 103 Early Hints) are interim: another head
+        // follows.
         let Head {
             status,
             reason,
@@ -258,15 +264,15 @@ impl Client {
     }
     // ANCHOR_END: send
 
-    /// A connection to the URL's host with the timeout on the connect, every read and
-    /// every write: a server that stops answering cannot hang us.
+    /// A connection to the URL's host with the timeout on the connect, every read
+    /// and every write: a server that stops answering cannot hang us.
     fn connect(&self, url: &Url) -> Result<TcpStream, String> {
         let host = url.host.trim_start_matches('[').trim_end_matches(']');
         let addrs = (host, url.port)
             .to_socket_addrs()
             .map_err(|e| format!("{}: {e}", url.host))?;
         let mut last = format!("{}: no address", url.host);
-        // A name can have several addresses (IPv6 and IPv4): the first that answers.
+        // A name can have several addresses (IPv6, IPv4): the first that answers.
         for addr in addrs {
             match TcpStream::connect_timeout(&addr, self.timeout) {
                 Ok(stream) => {
@@ -283,8 +289,8 @@ impl Client {
     }
 
     // ANCHOR: redirects
-    /// Get `url`, following redirects (at most `max`), and copy the final body to stdout.
-    /// Returns the final status.
+    /// Get `url`, following redirects (at most `max`), and copy the final body to
+    /// stdout. Returns the final status.
     fn fetch(&self, url: &str, max: u32) -> Result<u16, String> {
         let mut url = url.to_string();
         let mut followed = 0;
@@ -306,8 +312,8 @@ impl Client {
         // ANCHOR_END: redirects
 
         // ANCHOR: copy
-        // Go: io.Copy(os.Stdout, resp.Body): an 8 KiB buffer at a time, so memory stays
-        // flat whatever the size, and bytes are bytes: no String, no UTF-8 check.
+        // Go: io.Copy(os.Stdout, resp.Body): an 8 KiB buffer at a time, so memory
+        // stays flat whatever the size, and bytes are bytes: no String, no UTF-8.
         let mut stdout = io::stdout().lock();
         io::copy(&mut response.body, &mut stdout)
             .and_then(|_| stdout.flush())
@@ -325,7 +331,7 @@ impl Client {
 }
 
 impl Response {
-    /// A header's value; names are case-insensitive (`Content-Length`, `content-length`).
+    /// A header's value; names are case-insensitive (`content-length` is fine).
     fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)
     }
@@ -369,7 +375,7 @@ fn read_head(reader: &mut impl BufRead, verbose: bool) -> io::Result<Head> {
         };
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    // `HTTP/1.1 404 Not Found`: the version, the code, and a reason phrase (any words).
+    // `HTTP/1.1 404 Not Found`: the version, the code, a reason phrase (any words).
     let mut parts = status_line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default();
     let status = parts.next().and_then(|code| code.parse().ok());
@@ -387,32 +393,33 @@ fn read_head(reader: &mut impl BufRead, verbose: bool) -> io::Result<Head> {
 }
 // ANCHOR_END: head
 
-/// A line ended by CRLF (or a bare LF), without its end, taken from a budget of `left`
-/// bytes: past it, the head is too long.
+/// A line ended by CRLF (or a bare LF), without its end, taken from a budget of
+/// `left` bytes: past it, the head is too long.
 fn read_line(reader: &mut impl BufRead, left: &mut u64) -> io::Result<String> {
     let mut line = Vec::new();
     let n = reader.take(*left).read_until(b'\n', &mut line)?;
     *left -= n as u64;
     if !line.ends_with(b"\n") {
         return Err(match *left {
-            0 => bad_data("the response head is over 64 KiB".to_string()),
-            _ => io::Error::new(io::ErrorKind::UnexpectedEof, "the head ended early"),
+            0 => bad_data("the response head is over 64 KiB"),
+            _ => io::Error::from(io::ErrorKind::UnexpectedEof), // the server closed
         });
     }
     line.pop();
     if line.ends_with(b"\r") {
         line.pop();
     }
-    String::from_utf8(line).map_err(|_| bad_data("a head line is not text".to_string()))
+    // Header values are meant to be ASCII; a stray byte is not worth failing for.
+    Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
-fn bad_data(message: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, message)
+fn bad_data(message: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message.into())
 }
 
 // ANCHOR: body
-/// The body, as a reader that knows where it ends. Three ways to know, in this order
-/// (RFC 9112, section 6.3): chunked, Content-Length, or the connection's close.
+/// The body, as a reader that knows where it ends. Three ways to know, in this
+/// order (RFC 9112, section 6.3): chunked, Content-Length, or the close.
 struct Body {
     reader: BufReader<TcpStream>,
     framing: Framing,
@@ -441,7 +448,7 @@ impl Body {
         headers: &[(String, String)],
     ) -> io::Result<Body> {
         let chunked = header(headers, "transfer-encoding")
-            .is_some_and(|te| te.to_ascii_lowercase().trim_end().ends_with("chunked"));
+            .is_some_and(|te| te.to_ascii_lowercase().ends_with("chunked"));
         let framing = if status == 204 || status == 304 {
             Framing::Empty
         } else if chunked {
@@ -449,7 +456,7 @@ impl Body {
         } else if let Some(length) = header(headers, "content-length") {
             let length = length
                 .parse()
-                .map_err(|_| bad_data(format!("Content-Length {length:?} is not a number")))?;
+                .map_err(|_| bad_data(format!("bad Content-Length {length:?}")))?;
             Framing::Length(length)
         } else {
             Framing::Close
@@ -461,21 +468,28 @@ impl Body {
         })
     }
 
-    /// The size line of the next chunk, `1a3f;name=value`: hex digits, extensions ignored.
-    /// Size 0 is the last chunk: the trailers (headers after the body) are read and dropped.
+    /// The size line of the next chunk, `1a3f;name=value`: hex digits, extensions
+    /// ignored. Size 0 is the last chunk: the trailers (headers after the body)
+    /// are read and dropped.
     fn next_chunk(&mut self) -> io::Result<u64> {
         let mut left = MAX_HEAD;
-        let line = read_line(&mut self.reader, &mut left).map_err(|_| self.cut_off())?;
+        let line = self.line(&mut left)?;
         let hex = line.split(';').next().unwrap_or_default().trim();
         let size = u64::from_str_radix(hex, 16)
             .map_err(|_| bad_data(format!("bad chunk size line {line:?}")))?;
         if size == 0 {
-            while !read_line(&mut self.reader, &mut left)
-                .map_err(|_| self.cut_off())?
-                .is_empty()
-            {}
+            while !self.line(&mut left)?.is_empty() {}
         }
         Ok(size)
+    }
+
+    /// A line of the chunked framing (a size line, the CRLF after a chunk's data, a
+    /// trailer) from a budget of `left` bytes. The stream's end here is a cut body.
+    fn line(&mut self, left: &mut u64) -> io::Result<String> {
+        read_line(&mut self.reader, left).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => self.cut_off(),
+            _ => e,
+        })
     }
 
     fn cut_off(&self) -> io::Error {
@@ -518,9 +532,8 @@ impl Read for Body {
             Framing::Chunked(Some(left)) if left == n as u64 => {
                 // The chunk's data ends with CRLF, then the next size line.
                 let mut left = MAX_HEAD;
-                let end = read_line(&mut self.reader, &mut left).map_err(|_| self.cut_off())?;
-                if !end.is_empty() {
-                    return Err(bad_data("a chunk longer than its size".to_string()));
+                if !self.line(&mut left)?.is_empty() {
+                    return Err(bad_data("a chunk longer than its size"));
                 }
                 self.framing = Framing::Chunked(None);
                 Ok(n)
