@@ -79,8 +79,7 @@ impl Url {
         };
         if scheme.eq_ignore_ascii_case("https") {
             return Err(format!(
-                "{url:?}: https needs TLS, which is not part of this exercise: \
-                 use an http:// URL"
+                "{url:?}: https needs TLS, which this exercise leaves out"
             ));
         }
         if !scheme.eq_ignore_ascii_case("http") {
