@@ -13,7 +13,7 @@ use crate::expect;
 use crate::memory;
 use crate::peers::http::{self, BLOCK, Server, Step};
 
-use super::{HANG, RUN, body_is, fetch, not_hung, shown, target, text};
+use super::{HANG, RUN, body_is, fetch, not_hung, shown, spelled, target, text};
 
 /// The memory a client copying a 63 to 64 MiB body may use at its peak.
 const MEMORY_LIMIT: u64 = 32 << 20;
@@ -98,11 +98,16 @@ pub(super) fn chunked(ctx: &Ctx) -> Result<(), Failure> {
     let target = target(&mut ctx.rng());
     let body = long_text(ctx, 300);
     let sizes = sizes(ctx, body.len());
-    let mut response = http::head(200, "OK", &[("Transfer-Encoding", "chunked".into())]);
+    let (name, value) = {
+        let mut rng = ctx.rng();
+        let value = ["chunked", "Chunked", "CHUNKED"][rng.usize(..3)];
+        (spelled(&mut rng, "Transfer-Encoding"), value.to_string())
+    };
+    let mut response = http::head(200, "OK", &[(&name, value.clone())]);
     response.extend_from_slice(&http::chunked(&body, &sizes, |_| String::new(), &[]));
     let server = Server::always("127.0.0.1:0", vec![Step::Write(response)])?;
     ctx.step(format!(
-        "the server answers 200, chunked, {} in {} chunks, then closes",
+        "the server answers 200 with `{name}: {value}`, {} in {} chunks, then closes",
         shown(&body),
         sizes.len()
     ));
@@ -167,14 +172,23 @@ pub(super) fn stops_when_body_complete(ctx: &Ctx) -> Result<(), Failure> {
     let target = target(&mut ctx.rng());
     let body = long_text(ctx, 200);
     let sizes = sizes(ctx, body.len());
-    let mut chunked = http::head(200, "OK", &[("Transfer-Encoding", "chunked".into())]);
-    chunked.extend_from_slice(&http::chunked(&body, &sizes, |_| String::new(), &[]));
-    let framings = [
+    let (te, cl) = {
+        let mut rng = ctx.rng();
         (
-            http::response(200, "OK", &[], &body),
-            format!("`Content-Length: {}`", body.len()),
+            spelled(&mut rng, "Transfer-Encoding"),
+            spelled(&mut rng, "Content-Length"),
+        )
+    };
+    let mut chunked = http::head(200, "OK", &[(&te, "chunked".into())]);
+    chunked.extend_from_slice(&http::chunked(&body, &sizes, |_| String::new(), &[]));
+    let mut with_length = http::head(200, "OK", &[(&cl, body.len().to_string())]);
+    with_length.extend_from_slice(&body);
+    let framings = [
+        (with_length, format!("`{cl}: {}`", body.len())),
+        (
+            chunked,
+            format!("`{te}: chunked`, its last chunk of size 0"),
         ),
-        (chunked, "chunked, its last chunk of size 0".to_string()),
     ];
     for (response, framing) in framings {
         let server = Server::always("127.0.0.1:0", vec![Step::Write(response), Step::Hold])?;

@@ -49,6 +49,11 @@ static CHECKS: &[Check] = &[
         request::host_header,
     ),
     Check::new(
+        "host_name_resolved",
+        "#the-url",
+        request::host_name_resolved,
+    ),
+    Check::new(
         "request_crlf_line_ends",
         "#a-request-on-the-wire",
         request::crlf_line_ends,
@@ -271,6 +276,24 @@ pub(super) fn text(rng: &mut Rng) -> Vec<u8> {
         text.push('\n');
     }
     text.into_bytes()
+}
+
+/// A header name as some server spells it: as the RFC does, all lower case (what
+/// proxies in front of HTTP/2 send), all upper case, or mixed. Names are
+/// case-insensitive: a client that looks up `Content-Length` exactly misses the rest.
+pub(super) fn spelled(rng: &mut Rng, name: &str) -> String {
+    match rng.u8(..4) {
+        0 => name.to_string(),
+        1 => name.to_ascii_lowercase(),
+        2 => name.to_ascii_uppercase(),
+        _ => name
+            .chars()
+            .map(|c| match rng.bool() {
+                true => c.to_ascii_uppercase(),
+                false => c.to_ascii_lowercase(),
+            })
+            .collect(),
+    }
 }
 
 /// `text`'s bytes to show in a step: `5 bytes "hello"`.

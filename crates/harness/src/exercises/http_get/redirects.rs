@@ -6,7 +6,7 @@ use crate::draw;
 use crate::expect;
 use crate::peers::http::{self, Received, Server, Step};
 
-use super::{HANG, RUN, body_is, fetch, one_request, shown, target, text};
+use super::{HANG, RUN, body_is, fetch, one_request, shown, spelled, target, text};
 
 /// The statuses that redirect, with their reason phrases.
 const REDIRECTS: &[(u16, &str)] = &[
@@ -19,11 +19,16 @@ const REDIRECTS: &[(u16, &str)] = &[
 
 /// A redirect to `location` with a small body of its own (which is not the answer).
 fn redirect(code: u16, reason: &str, location: &str) -> Vec<u8> {
+    redirect_spelled(code, reason, "Location", location)
+}
+
+/// [`redirect`], its `Location` header's name spelled `name`.
+fn redirect_spelled(code: u16, reason: &str, name: &str, location: &str) -> Vec<u8> {
     let body = format!("<a href=\"{location}\">moved</a>\n");
     http::response(
         code,
         reason,
-        &[("Location", location.to_string())],
+        &[(name, location.to_string())],
         body.as_bytes(),
     )
 }
@@ -41,9 +46,10 @@ fn asked_for(requests: &[Received], wanted: &[String], why: &str) -> Result<(), 
 }
 
 pub(super) fn relative(ctx: &Ctx) -> Result<(), Failure> {
-    let (start, folder, name, file, query, body, codes) = {
+    let (start, folder, name, file, query, query2, body, codes) = {
         let mut rng = ctx.rng();
         let codes = [
+            REDIRECTS[rng.usize(..REDIRECTS.len())],
             REDIRECTS[rng.usize(..REDIRECTS.len())],
             REDIRECTS[rng.usize(..REDIRECTS.len())],
         ];
@@ -57,35 +63,45 @@ pub(super) fn relative(ctx: &Ctx) -> Result<(), Failure> {
             draw::short_word(&mut rng),
             format!("{}.txt", draw::short_word(&mut rng)),
             super::query(&mut rng),
+            super::query(&mut rng),
             text(&mut rng),
             codes,
         )
     };
-    // From the root (`/a/b/name`), then relative to that path's folder (`file?query`).
+    // From the root (`/a/b/name`), then relative to that path's folder (`file?query`),
+    // then a new query for the same path (`?query2`).
     let first = format!("{folder}{name}");
     let second = format!("{file}?{query}");
+    let third = format!("?{query2}");
     let responses = [
         redirect(codes[0].0, codes[0].1, &first),
         redirect(codes[1].0, codes[1].1, &second),
+        redirect(codes[2].0, codes[2].1, &third),
         http::response(200, "OK", &[], &body),
     ];
     let server = Server::start("127.0.0.1:0", move |n, _| {
-        vec![Step::Write(responses[n.min(2)].clone())]
+        vec![Step::Write(responses[n.min(3)].clone())]
     })?;
     ctx.step(format!(
         "the server answers {} with `Location: {first}`, then {} with `Location: \
-         {second}`, then 200 with {}",
+         {second}`, then {} with `Location: {third}`, then 200 with {}",
         codes[0].0,
         codes[1].0,
+        codes[2].0,
         shown(&body)
     ));
     let fetched = fetch(ctx, server, &[], &start, RUN)?;
-    let wanted = [start, first, format!("{folder}{file}?{query}")];
+    let wanted = [
+        start,
+        first,
+        format!("{folder}{second}"),
+        format!("{folder}{file}{third}"),
+    ];
     asked_for(
         &fetched.requests,
         &wanted,
-        "a Location starting with `/` replaces the path; one without replaces the last \
-         segment of the path that answered",
+        "a Location starting with `/` replaces the path; one starting with `?` the query; \
+         any other the last segment of the path that answered",
     )
     .map_err(|f| f.with_run(&fetched.output))?;
     body_is(
@@ -96,13 +112,15 @@ pub(super) fn relative(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub(super) fn absolute(ctx: &Ctx) -> Result<(), Failure> {
-    let (start, there, body, (code, reason)) = {
+    let (start, there, body, (code, reason), scheme) = {
         let mut rng = ctx.rng();
         (
             target(&mut rng),
             target(&mut rng),
             text(&mut rng),
             REDIRECTS[rng.usize(..REDIRECTS.len())],
+            // `//host/path` keeps the scheme of the URL that answered.
+            ["http:", "HTTP:", ""][rng.usize(..3)],
         )
     };
     let second = Server::always(
@@ -110,7 +128,7 @@ pub(super) fn absolute(ctx: &Ctx) -> Result<(), Failure> {
         vec![Step::Write(http::response(200, "OK", &[], &body))],
     )?;
     let second_host = second.addr().to_string();
-    let location = format!("http://{second_host}{there}");
+    let location = format!("{scheme}//{second_host}{there}");
     let first = Server::always(
         "127.0.0.1:0",
         vec![Step::Write(redirect(code, reason, &location))],
@@ -158,10 +176,18 @@ pub(super) fn every_code(ctx: &Ctx) -> Result<(), Failure> {
         let targets: Vec<String> = codes.iter().map(|_| super::target(&mut rng)).collect();
         (super::target(&mut rng), codes, targets, text(&mut rng))
     };
+    let names: Vec<String> = {
+        let mut rng = ctx.rng();
+        codes
+            .iter()
+            .map(|_| spelled(&mut rng, "Location"))
+            .collect()
+    };
     let mut responses: Vec<Vec<u8>> = codes
         .iter()
         .zip(&targets)
-        .map(|((code, reason), to)| redirect(*code, reason, to))
+        .zip(&names)
+        .map(|(((code, reason), to), name)| redirect_spelled(*code, reason, name, to))
         .collect();
     responses.push(http::response(200, "OK", &[], &body));
     let last = responses.len() - 1;
@@ -171,10 +197,12 @@ pub(super) fn every_code(ctx: &Ctx) -> Result<(), Failure> {
     let chain: Vec<String> = codes
         .iter()
         .zip(&targets)
-        .map(|((code, _), to)| format!("{code} to {to}"))
+        .zip(&names)
+        .map(|(((code, _), to), name)| format!("{code} with `{name}: {to}`"))
         .collect();
     ctx.step(format!(
-        "the server answers {}, then 200 with {}; each redirect has a short body of its own",
+        "the server answers {}, then 200 with {}; each redirect has a short body of its \
+         own, and header names are case-insensitive",
         chain.join(", "),
         shown(&body)
     ));

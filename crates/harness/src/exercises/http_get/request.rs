@@ -2,7 +2,7 @@
 //! request line with the path and query exactly as given, the Host header, CRLF line
 //! ends, an IPv6 literal host.
 
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, TcpListener, ToSocketAddrs};
 
 use crate::check::{Ctx, Failure};
 use crate::draw;
@@ -137,27 +137,77 @@ pub(super) fn path_and_query(ctx: &Ctx) -> Result<(), Failure> {
         let mut rng = ctx.rng();
         (super::path(&mut rng), super::query(&mut rng))
     };
-    let target = format!("{path}?{query}");
-    let request = requested(ctx, &target)?;
-    let wanted = format!("GET {target} HTTP/1.1");
-    if request.request_line != wanted {
-        return Err(Failure::expected(
-            format!("the request line {wanted:?}: the path and query exactly as the URL gave them"),
-            format!("{:?}", request.request_line),
-        ));
+    // After HOST:PORT: a path and a query; nothing (the path is `/`); a query alone.
+    let cases = [
+        (format!("{path}?{query}"), format!("{path}?{query}")),
+        (String::new(), "/".to_string()),
+        (format!("?{query}"), format!("/?{query}")),
+    ];
+    for (after_host, target) in cases {
+        let request = requested(ctx, &after_host)?;
+        let wanted = format!("GET {target} HTTP/1.1");
+        if request.request_line != wanted {
+            return Err(Failure::expected(
+                format!(
+                    "the request line {wanted:?}: the path and query exactly as the URL \
+                     gave them, `/` when it gave no path"
+                ),
+                format!("{:?}", request.request_line),
+            ));
+        }
     }
     Ok(())
 }
 
 pub(super) fn host_header(ctx: &Ctx) -> Result<(), Failure> {
-    let target = target(&mut ctx.rng());
-    let body = text(&mut ctx.rng());
+    let (target, body) = {
+        let mut rng = ctx.rng();
+        (target(&mut rng), text(&mut rng))
+    };
     let server = ok_server("127.0.0.1:0", &body)?;
     let wanted = server.addr().to_string();
     let fetched = fetch(ctx, server, &[], &target, RUN)?;
     let request = one_request(&fetched, "the GET")?;
     host_is(request, &wanted).map_err(|f| f.with_run(&fetched.output))?;
+    body_is(&fetched.output, &body, "the body, byte for byte")?;
+    // Port 80, where the check may listen on it (in the sandbox's own network it can):
+    // a URL without a port goes to 80, and its Host header has no port.
+    let Ok(server) = ok_server("127.0.0.1:80", &body) else {
+        ctx.step("note: port 80 cannot be listened on here: a URL without a port not tried");
+        return Ok(());
+    };
+    let fetched = fetch_url(ctx, server, &[], &format!("http://127.0.0.1{target}"), RUN)?;
+    let request = one_request(&fetched, "the GET, to port 80 as the URL had no port")?;
+    host_is(request, "127.0.0.1").map_err(|f| f.with_run(&fetched.output))?;
     body_is(&fetched.output, &body, "the body, byte for byte")
+}
+
+/// `http://localhost:PORT/...`: a name, resolved (`to_socket_addrs`), not parsed as
+/// an address; the Host header carries the name. Where `localhost` does not resolve to
+/// 127.0.0.1 here, the check says so and passes.
+pub(super) fn host_name_resolved(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, body) = {
+        let mut rng = ctx.rng();
+        (target(&mut rng), text(&mut rng))
+    };
+    let resolves = ("localhost", 80)
+        .to_socket_addrs()
+        .is_ok_and(|mut addrs| addrs.any(|a| a.ip() == Ipv4Addr::LOCALHOST));
+    if !resolves {
+        ctx.step("note: localhost does not resolve to 127.0.0.1 here: not tried");
+        return Ok(());
+    }
+    let server = ok_server("127.0.0.1:0", &body)?;
+    let host = format!("localhost:{}", server.addr().port());
+    let fetched = fetch_url(ctx, server, &[], &format!("http://{host}{target}"), RUN)?;
+    body_is(
+        &fetched.output,
+        &body,
+        "the body: HOST may be a name, to resolve ((host, port).to_socket_addrs()), \
+         trying each address it has",
+    )?;
+    let request = one_request(&fetched, "the GET")?;
+    host_is(request, &host).map_err(|f| f.with_run(&fetched.output))
 }
 
 /// The request has exactly one `Host: wanted` header.
@@ -166,6 +216,10 @@ pub(super) fn host_is(request: &Received, wanted: &str) -> Result<(), Failure> {
                it when it is not 80";
     match request.header("host").as_slice() {
         [host] if *host == wanted => Ok(()),
+        [host] if *host == format!("{wanted}:80") => Err(Failure::expected(
+            format!("the header `Host: {wanted}` ({why})"),
+            format!("`Host: {host}`: port 80 is HTTP's default, left out of Host"),
+        )),
         [] => Err(Failure::expected(
             format!("the header `Host: {wanted}` ({why})"),
             format!("no Host header; the request was {}", shown(&request.raw)),
