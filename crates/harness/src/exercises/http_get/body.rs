@@ -96,7 +96,9 @@ pub(super) fn until_close(ctx: &Ctx) -> Result<(), Failure> {
 
 pub(super) fn chunked(ctx: &Ctx) -> Result<(), Failure> {
     let target = target(&mut ctx.rng());
-    let body = long_text(ctx, 300);
+    // Long enough for chunks bigger than a read buffer: a chunk read in several pieces.
+    let min = ctx.rng().usize(20_000..=60_000);
+    let body = long_text(ctx, min);
     let sizes = sizes(ctx, body.len());
     let (name, value) = {
         let mut rng = ctx.rng();
@@ -373,9 +375,48 @@ pub(super) fn chunked_cut_off(ctx: &Ctx) -> Result<(), Failure> {
         whole.len()
     ));
     let fetched = fetch(ctx, server, &[], &target, RUN)?;
+    let output = &fetched.output;
     expect::clean_error(
-        &fetched.output,
+        output,
         "a chunked body ends only with its last chunk (size 0): a close before it is a \
          body cut off, never a silent short file",
-    )
+    )?;
+    let came = data_before(&whole, cut);
+    let says_how_much = output.stderr_text().lines().any(|line| {
+        line.starts_with("error:")
+            && line
+                .split(|c: char| !c.is_ascii_digit())
+                .any(|number| number == came.to_string())
+    });
+    if !says_how_much {
+        return Err(Failure::expected(
+            format!(
+                "an `error: ...` line saying how much of the body came before the cut \
+                 ({came} bytes), as `error: body ended after N of M bytes` does for \
+                 Content-Length"
+            ),
+            "no `error:` line with that number",
+        )
+        .with_run(output));
+    }
+    Ok(())
+}
+
+/// How many bytes of body data the chunked framing `whole` carries before byte `cut`.
+fn data_before(whole: &[u8], cut: usize) -> usize {
+    let (mut at, mut data) = (0, 0);
+    while at < cut {
+        let Some(end) = whole[at..].windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let line = String::from_utf8_lossy(&whole[at..at + end]);
+        let size = usize::from_str_radix(line.split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+        at += end + 2;
+        if size == 0 {
+            break;
+        }
+        data += size.min(cut.saturating_sub(at));
+        at += size + 2;
+    }
+    data
 }

@@ -36,6 +36,11 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
             "--max-redirects without its number",
         ),
         (vec![url.clone(), format!("{url}/{word}")], "two URLs"),
+        (vec![format!("--{word}")], "an unknown option (and no URL)"),
+        (
+            vec!["--timeout".into(), "0".into(), url.clone()],
+            "--timeout 0: no time at all is no timeout",
+        ),
     ];
     for (args, what) in cases {
         let output = ctx.student("http_get").args(&args).timeout(HANG).run()?;
@@ -76,6 +81,16 @@ pub(super) fn bad_url(ctx: &Ctx) -> Result<(), Failure> {
             "a port that is no number",
         ),
         (format!("http://{path}"), "no host"),
+        (format!("http://127.0.0.1:0{path}"), "port 0"),
+        (
+            format!("http://{scheme}!{scheme}:{}{path}", addr.port()),
+            "a host with a `!`, which no host name has",
+        ),
+        (
+            format!("http://{addr}{path} {scheme}"),
+            "a space, which cannot be sent as it is (it would end the request line's \
+             target)",
+        ),
     ];
     for (url, what) in cases {
         let output = ctx.student("http_get").arg(&url).timeout(HANG).run()?;
