@@ -397,6 +397,12 @@ pub fn chunked(
     out
 }
 
+/// Whether anybody has connected to `listener` (without waiting): a program that must
+/// not connect (a bad URL) did.
+pub fn anybody_connected(listener: &TcpListener) -> bool {
+    listener.set_nonblocking(true).is_ok() && listener.accept().is_ok()
+}
+
 /// Whether the loopback has IPv6 here (a container may have none).
 pub fn has_ipv6() -> bool {
     TcpListener::bind("[::1]:0").is_ok()

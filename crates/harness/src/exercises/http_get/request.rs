@@ -97,7 +97,7 @@ pub(super) fn bad_url(ctx: &Ctx) -> Result<(), Failure> {
         let why = format!("{url:?} has {what}: a usage error, `error: ...` saying so");
         expect::exit_code(&output, 2, &why)?;
         expect::stderr_line_starting(&output, "error:", &why)?;
-        if crate::peers::tcp_file::anybody_connected(&listener) {
+        if http::anybody_connected(&listener) {
             return Err(Failure::expected(
                 format!("no connection at all: {why}"),
                 "http_get connected to the server's address",
@@ -126,7 +126,7 @@ pub(super) fn https_needs_tls(ctx: &Ctx) -> Result<(), Failure> {
         )
         .with_run(&output));
     }
-    if crate::peers::tcp_file::anybody_connected(&listener) {
+    if http::anybody_connected(&listener) {
         return Err(Failure::expected(
             "no connection at all: plain HTTP to a TLS server is garbage to it",
             "http_get connected",
