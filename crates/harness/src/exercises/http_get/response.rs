@@ -212,36 +212,40 @@ const ERRORS: &[(u16, &str)] = &[
 ];
 
 pub(super) fn error_status(ctx: &Ctx) -> Result<(), Failure> {
-    let (target, body, (code, reason)) = {
+    let (target, body, drawn) = {
         let mut rng = ctx.rng();
         (
             target(&mut rng),
             text(&mut rng),
-            ERRORS[rng.usize(..ERRORS.len())],
+            ERRORS[rng.usize(1..ERRORS.len())],
         )
     };
-    let server = Server::always(
-        "127.0.0.1:0",
-        vec![Step::Write(http::response(code, reason, &[], &body))],
-    )?;
-    ctx.step(format!(
-        "the server answers {code} {reason} with {}",
-        shown(&body)
-    ));
-    let fetched = fetch(ctx, server, &[], &target, RUN)?;
-    let output = &fetched.output;
-    expect::stdout_is(
-        output,
-        &body,
-        "the body all the same: an error page is a page (curl and Go give it too)",
-    )?;
-    expect::exit_code(output, 1, &format!("the status is {code}"))?;
-    let line = format!("error: server answered {code} {reason}");
-    if !output.stderr_text().lines().any(|l| l == line) {
-        return Err(
-            Failure::expected(format!("the line {line:?} on stderr"), "no such line")
-                .with_run(output),
-        );
+    // 400 itself (where the errors start), then another.
+    for (code, reason) in [ERRORS[0], drawn] {
+        let server = Server::always(
+            "127.0.0.1:0",
+            vec![Step::Write(http::response(code, reason, &[], &body))],
+        )?;
+        ctx.step(format!(
+            "the server answers {code} {reason} with {}",
+            shown(&body)
+        ));
+        let fetched = fetch(ctx, server, &[], &target, RUN)?;
+        let output = &fetched.output;
+        expect::stdout_is(
+            output,
+            &body,
+            "the body all the same: an error page is a page (curl and Go give it too)",
+        )?;
+        let why = format!("the status is {code}: 400 and up are errors");
+        expect::exit_code(output, 1, &why)?;
+        let line = format!("error: server answered {code} {reason}");
+        if !output.stderr_text().lines().any(|l| l == line) {
+            return Err(
+                Failure::expected(format!("the line {line:?} on stderr"), "no such line")
+                    .with_run(output),
+            );
+        }
     }
     Ok(())
 }
