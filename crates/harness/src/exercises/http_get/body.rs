@@ -352,52 +352,54 @@ pub(super) fn chunked_cut_off(ctx: &Ctx) -> Result<(), Failure> {
     let body = long_text(ctx, 2_000);
     let mut sizes = sizes(ctx, body.len());
     sizes[0] = sizes[0].min(body.len() / 2);
+    sizes[1] = sizes[1].clamp(2, body.len() - sizes[0]);
     let whole = http::chunked(&body, &sizes, |_| String::new(), &[]);
-    // Cut in the middle of a chunk's data, or cleanly after a chunk, before the last.
-    let (cut, where_) = {
-        let mut rng = ctx.rng();
-        let first = sizes[0];
-        let after_first = format!("{first:x}\r\n").len() + first + 2;
-        match rng.bool() {
-            true => (after_first, "after a whole chunk, before the last chunk"),
-            false => (
-                rng.usize(after_first + 3..whole.len() - 5),
-                "in the middle of the chunks",
-            ),
+    // Cut cleanly after the first chunk (before the next size line), then in the middle
+    // of the second chunk's data.
+    let after_first = format!("{:x}\r\n", sizes[0]).len() + sizes[0] + 2;
+    let second_data = after_first + format!("{:x}\r\n", sizes[1]).len();
+    let into_second = ctx.rng().usize(1..sizes[1]);
+    let cuts = [
+        (
+            after_first,
+            "after a whole chunk, before the next size line",
+        ),
+        (second_data + into_second, "in the middle of a chunk's data"),
+    ];
+    for (cut, where_) in cuts {
+        let mut response = http::head(200, "OK", &[("Transfer-Encoding", "chunked".into())]);
+        response.extend_from_slice(&whole[..cut]);
+        let server = Server::always("127.0.0.1:0", vec![Step::Write(response)])?;
+        ctx.step(format!(
+            "the server answers 200, chunked, and closes {where_} ({cut} of the {} bytes \
+             of chunks)",
+            whole.len()
+        ));
+        let fetched = fetch(ctx, server, &[], &target, RUN)?;
+        let output = &fetched.output;
+        expect::clean_error(
+            output,
+            "a chunked body ends only with its last chunk (size 0): a close before it is \
+             a body cut off, never a silent short file",
+        )?;
+        let came = data_before(&whole, cut);
+        let says_how_much = output.stderr_text().lines().any(|line| {
+            line.starts_with("error:")
+                && line
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|number| number == came.to_string())
+        });
+        if !says_how_much {
+            return Err(Failure::expected(
+                format!(
+                    "an `error: ...` line saying how much of the body came before the cut \
+                     ({came} bytes), as `error: body ended after N of M bytes` does for \
+                     Content-Length"
+                ),
+                "no `error:` line with that number",
+            )
+            .with_run(output));
         }
-    };
-    let mut response = http::head(200, "OK", &[("Transfer-Encoding", "chunked".into())]);
-    response.extend_from_slice(&whole[..cut]);
-    let server = Server::always("127.0.0.1:0", vec![Step::Write(response)])?;
-    ctx.step(format!(
-        "the server answers 200, chunked, and closes {where_} ({cut} of the {} bytes of \
-         chunks)",
-        whole.len()
-    ));
-    let fetched = fetch(ctx, server, &[], &target, RUN)?;
-    let output = &fetched.output;
-    expect::clean_error(
-        output,
-        "a chunked body ends only with its last chunk (size 0): a close before it is a \
-         body cut off, never a silent short file",
-    )?;
-    let came = data_before(&whole, cut);
-    let says_how_much = output.stderr_text().lines().any(|line| {
-        line.starts_with("error:")
-            && line
-                .split(|c: char| !c.is_ascii_digit())
-                .any(|number| number == came.to_string())
-    });
-    if !says_how_much {
-        return Err(Failure::expected(
-            format!(
-                "an `error: ...` line saying how much of the body came before the cut \
-                 ({came} bytes), as `error: body ended after N of M bytes` does for \
-                 Content-Length"
-            ),
-            "no `error:` line with that number",
-        )
-        .with_run(output));
     }
     Ok(())
 }
