@@ -15,13 +15,14 @@
 fn main() {
     // Step 1. Arguments (Go: os.Args[1:]): `[--timeout MS] [--max-redirects N] [-v] URL`,
     //         timeout 10000 ms, at most 10 redirects (Go's default). An unknown option, a
-    //         missing number or URL: `usage: http_get [--timeout MS] [--max-redirects N]
-    //         [-v] URL` on stderr, exit code 2.
+    //         missing number (or `--timeout 0`), no URL: `usage: http_get [--timeout MS]
+    //         [--max-redirects N] [-v] URL` on stderr, exit code 2.
     //
     // Step 2. The URL (Go: url.Parse): `http://HOST[:PORT][/PATH][?QUERY]`, HOST a name,
-    //         an IPv4 address or `[IPv6]`, PORT 80 when absent, PATH `/` when absent.
-    //         No scheme, `https://` (say that TLS is not part of this exercise), `ftp://`,
-    //         a bad port: `error: ...` saying what is wrong, exit code 2.
+    //         an IPv4 address or `[IPv6]`, PORT 80 when absent, PATH `/` when absent
+    //         (`http://h:8000?q=1` asks for `/?q=1`). No scheme, `https://` (say that TLS
+    //         is not part of this exercise), `ftp://`, a bad port or host, a space:
+    //         `error: ...` saying what is wrong, exit code 2, before connecting.
     //
     // Step 3. Connect (Go: net.DialTimeout): `(host, port).to_socket_addrs()?`, then
     //         `TcpStream::connect_timeout(&addr, timeout)`, and set the timeout on every
@@ -39,6 +40,7 @@ fn main() {
     //         resp.Header): wrap the stream in a `BufReader` and `read_until(b'\n')` line
     //         by line up to the empty line: never assume one `read` holds the whole head
     //         (TCP is a stream). Stop at 64 KiB (`reader.take(...)`): `error: ...`.
+    //         Header names are case-insensitive: `eq_ignore_ascii_case`, not `==`.
     //         `HTTP/1.1 100 Continue` (any 1xx) is interim: read the next head.
     //
     // Step 6. The body (Go: io.Copy(os.Stdout, resp.Body)): where does it end?
