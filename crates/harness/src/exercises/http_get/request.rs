@@ -9,7 +9,7 @@ use crate::draw;
 use crate::expect;
 use crate::peers::http::{self, Received, Server, Step};
 
-use super::{HANG, RUN, body_is, fetch, fetch_url, one_request, shown, target, text};
+use super::{RUN, body_is, fetch, fetch_url, one_request, shown, target, text};
 
 /// A server answering 200 with `body` on every connection.
 fn ok_server(bind: &str, body: &[u8]) -> Result<Server, Failure> {
@@ -43,7 +43,7 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
         ),
     ];
     for (args, what) in cases {
-        let output = ctx.student("http_get").args(&args).timeout(HANG).run()?;
+        let output = ctx.student("http_get").args(&args).timeout(RUN).run()?;
         expect::usage_error(&output, "http_get", what)?;
     }
     Ok(())
@@ -93,7 +93,7 @@ pub(super) fn bad_url(ctx: &Ctx) -> Result<(), Failure> {
         ),
     ];
     for (url, what) in cases {
-        let output = ctx.student("http_get").arg(&url).timeout(HANG).run()?;
+        let output = ctx.student("http_get").arg(&url).timeout(RUN).run()?;
         let why = format!("{url:?} has {what}: a usage error, `error: ...` saying so");
         expect::exit_code(&output, 2, &why)?;
         expect::stderr_line_starting(&output, "error:", &why)?;
@@ -112,7 +112,7 @@ pub(super) fn https_needs_tls(ctx: &Ctx) -> Result<(), Failure> {
     let target = target(&mut ctx.rng());
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let url = format!("https://{}{target}", listener.local_addr()?);
-    let output = ctx.student("http_get").arg(&url).timeout(HANG).run()?;
+    let output = ctx.student("http_get").arg(&url).timeout(RUN).run()?;
     let why = "https is HTTP inside TLS, which this exercise does not do: a usage error";
     expect::exit_code(&output, 2, why)?;
     let said = output
