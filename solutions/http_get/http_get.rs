@@ -45,8 +45,8 @@ fn parse_args() -> Option<(Client, u32, String)> {
     while let Some(arg) = args.next() {
         match arg.to_str()? {
             "--timeout" => {
-                let ms = args.next()?.to_str()?.parse().ok().filter(|&ms| ms > 0)?;
-                client.timeout = Duration::from_millis(ms);
+                let ms = args.next()?.to_str()?.parse().ok();
+                client.timeout = Duration::from_millis(ms.filter(|&ms| ms > 0)?);
             }
             "--max-redirects" => {
                 max_redirects = args.next()?.to_str()?.parse().ok()?;
