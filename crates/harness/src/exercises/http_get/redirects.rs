@@ -8,6 +8,9 @@ use crate::peers::http::{self, Received, Server, Step};
 
 use super::{HANG, RUN, body_is, fetch, one_request, shown, spelled, target, text};
 
+/// The requests after which the looping server of `redirect_limit` stops redirecting.
+const GIVES_UP: usize = 30;
+
 /// The statuses that redirect, with their reason phrases.
 const REDIRECTS: &[(u16, &str)] = &[
     (301, "Moved Permanently"),
@@ -237,12 +240,18 @@ pub(super) fn limit(ctx: &Ctx) -> Result<(), Failure> {
         (vec![], 10),
     ] {
         let loop_prefix = prefix.clone();
+        // A client that never stops meets a server that does, the same way every time.
         let server = Server::start("127.0.0.1:0", move |n, _| {
+            if n + 1 >= GIVES_UP {
+                let page = b"redirect loop\n";
+                return vec![Step::Write(http::response(508, "Loop Detected", &[], page))];
+            }
             let to = format!("{loop_prefix}/{}", n + 1);
             vec![Step::Write(redirect(code, reason, &to))]
         })?;
         ctx.step(format!(
-            "the server answers every request with {code} to {prefix}/N, N counting up"
+            "the server answers each request with {code} to {prefix}/N, N counting up \
+             (from the {GIVES_UP}th request on, 508 Loop Detected)"
         ));
         let fetched = fetch(ctx, server, &options, &start, HANG)?;
         let output = &fetched.output;
@@ -260,8 +269,8 @@ pub(super) fn limit(ctx: &Ctx) -> Result<(), Failure> {
                 ),
                 match count > max as usize + 1 {
                     true => format!(
-                        "{count}: it kept following, until the server stopped answering \
-                         (a redirect loop never ends by itself)"
+                        "{count}: it kept following, until the server gave up with \
+                         508 Loop Detected (a redirect loop never ends by itself)"
                     ),
                     false => format!("{count}"),
                 },
