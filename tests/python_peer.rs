@@ -1,11 +1,13 @@
 //! The reference tcp_send and tcp_recv against an independent peer: a short Python
 //! program (tests/peers/go_course_peer.py) that follows the Go course's steps literally
-//! (one write for the name, read the reply, a 4096-byte loop). Both directions. Without
-//! python3 the tests say so and pass.
+//! (one write for the name, read the reply, a 4096-byte loop). Both directions. And the
+//! reference http_get against Python's own `http.server`. Without python3 the tests say
+//! so and pass.
 
 use std::fs;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use harness::Cmd;
 use harness::check::start_server;
@@ -118,4 +120,79 @@ fn reference_sender_to_python_receiver() {
     let saved = format!("saved course.bin ({} bytes)", data.len());
     assert!(done.stdout_lines().contains(&saved), "{}", done.report());
     assert_same(&inbox.join("course.bin"), &data);
+}
+
+/// The reference http_get against a server nobody here wrote: Python's `http.server`
+/// serving a folder (HTTP/1.0, Content-Length, its own 404 page). The file is fetched
+/// byte for byte, a name with a space through its escaped path, and a missing file is
+/// the body of a 404 and `error: server answered 404 ...`.
+#[test]
+fn reference_http_get_from_python_http_server() {
+    let Some(python) = python() else { return };
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let data = file_bytes();
+    fs::write(folder.path().join("course data.bin"), &data).expect("write the file");
+    let (server, addr) = python_http_server(python, folder.path());
+    let get = |path: &str| {
+        Cmd::new(reference("http_get"))
+            .arg(format!("http://{addr}{path}"))
+            .timeout(Duration::from_secs(20))
+            .run()
+            .expect("http_get_sol runs")
+    };
+    let output = get("/course%20data.bin");
+    assert_eq!(output.code(), Some(0), "{}", output.report());
+    assert!(
+        output.stdout == data,
+        "the body ({} bytes) differs from the file ({} bytes):\n{}",
+        output.stdout.len(),
+        data.len(),
+        output.report()
+    );
+    let missing = get("/no-such-file.txt");
+    assert_eq!(missing.code(), Some(1), "{}", missing.report());
+    assert!(
+        missing
+            .stderr_text()
+            .starts_with("error: server answered 404"),
+        "{}",
+        missing.report()
+    );
+    assert!(
+        missing.stdout_text().contains("404"),
+        "{}",
+        missing.report()
+    );
+    drop(server);
+}
+
+/// `python3 -m http.server` serving `dir` on a free loopback port, once it accepts
+/// connections. http.server takes a port, not port 0 and an announcement of the real one:
+/// the port is one the system just gave out, and readiness is a connection accepted
+/// (within a deadline), never a sleep. A port taken in between is tried again.
+fn python_http_server(python: &str, dir: &Path) -> (harness::Running, SocketAddr) {
+    for _ in 0..3 {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let mut server = Cmd::new(python)
+            .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .arg(addr.port().to_string())
+            .timeout(Duration::from_secs(60))
+            .spawn()
+            .expect("python3 runs");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && !server.has_exited() {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return (server, addr);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!(
+            "note: http.server did not start on {addr}:\n{}",
+            server.kill().report()
+        );
+    }
+    panic!("python3 -m http.server did not start");
 }

@@ -3,6 +3,7 @@
 use crate::check::Exercise;
 
 pub mod fs_meta;
+pub mod http_get;
 pub mod os_args;
 pub mod tcp_file;
 pub mod tcp_states;
@@ -14,4 +15,5 @@ pub static ALL: &[&Exercise] = &[
     &udp_cs::EXERCISE,
     &tcp_states::EXERCISE,
     &tcp_file::EXERCISE,
+    &http_get::EXERCISE,
 ];

@@ -1,0 +1,6 @@
+//! Runs the http_get checks against this package's binaries: `cargo test -p http_get`.
+//! The checks themselves live in crates/harness, shared with the `grade` command.
+
+fn main() -> std::process::ExitCode {
+    harness::cli::run_exercise("http_get", env!("CARGO_BIN_EXE_http_get"))
+}
