@@ -23,8 +23,10 @@ pub use uploads::{NotGraded, UploadNote};
 /// The `schema` field: bumped when a field changes meaning or disappears.
 pub const SCHEMA: &str = "netlab-grade/1";
 
+/// One grading run: what every report format is written from, and what the JSON format is.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
+    /// [`SCHEMA`]: a consumer checks it before trusting the fields' meaning.
     pub schema: String,
     /// The seed every check drew its inputs from: `NETLAB_SEED=<seed>` draws them again.
     #[serde(default)]
@@ -32,8 +34,10 @@ pub struct Report {
     /// How the programs under test were walled in: `sandboxed (...)` or `unsandboxed`.
     #[serde(default)]
     pub sandbox: String,
+    /// Points of every submission together, and what they could have been.
     pub score: u32,
     pub max_score: u32,
+    /// One per student, in the order the paths named them.
     pub submissions: Vec<SubmissionReport>,
     /// Paths among those given that hold no submission (a stray file, an unreadable
     /// folder), with the reason.
@@ -41,12 +45,17 @@ pub struct Report {
     pub not_graded: Vec<NotGraded>,
 }
 
+/// One student's submission.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SubmissionReport {
+    /// What the instructor calls it: the folder's name (`ada`), shown in every format.
     pub name: String,
+    /// Where it was, as given: for the instructor, never shown to the student.
     pub path: String,
+    /// Its points, skipped checks left out of both.
     pub score: u32,
     pub max_score: u32,
+    /// Every exercise graded, submitted or not, so that no row silently goes missing.
     pub exercises: Vec<ExerciseReport>,
     /// What grade found in the upload, exercise by exercise.
     #[serde(default)]
@@ -65,9 +74,12 @@ pub enum Status {
     NotSubmitted,
 }
 
+/// One exercise of one submission.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExerciseReport {
+    /// The exercise's package name: `udp_cs`.
     pub name: String,
+    /// Its chapter (`book/src/udp_cs.md`, or a URL with `--book-url`).
     pub chapter: String,
     pub status: Status,
     pub score: u32,
@@ -77,12 +89,16 @@ pub struct ExerciseReport {
     /// The programs that did not compile, when the status is `does_not_compile`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_compiled: Vec<String>,
+    /// Every check of the exercise, whatever the status, in the order they run.
     pub checks: Vec<CheckReport>,
 }
 
+/// One check of one exercise of one submission.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CheckReport {
+    /// The check's name, what a student filters on: `cargo test -p udp_cs -- <name>`.
     pub name: String,
+    /// What it is worth, and what was given (all or nothing today).
     pub points: u32,
     pub awarded: u32,
     pub passed: bool,
@@ -94,6 +110,7 @@ pub struct CheckReport {
     /// Empty when it passed.
     #[serde(default)]
     pub replay: String,
+    /// How long it ran: a slow check in a class shows where grading time goes.
     pub elapsed_ms: u64,
     /// Not run: this checkout has no reference program for it (a class edition); the
     /// message says "graded by your instructor". No points either way.
