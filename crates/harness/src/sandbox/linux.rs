@@ -15,7 +15,23 @@ pub fn enter_user_namespace() -> Result<(), String> {
     let gid = rustix::process::getgid().as_raw();
     unshare(UnshareFlags::NEWUSER)
         .map_err(|e| format!("user namespaces are not available here ({e})"))?;
-    map_ids(uid, uid, gid, gid).map_err(|e| format!("could not map this user's id ({e})"))
+    map_ids(uid, uid, gid, gid).map_err(|e| format!("could not map this user's id ({e})"))?;
+    see_files_as_the_user().map_err(|e| format!("could not give up capabilities ({e})"))
+}
+
+/// In a user namespace of its own this process holds every capability over the user's
+/// files, and would read what the user cannot (a folder of mode 000 among a class's
+/// submissions, which must be reported as unreadable). Only the namespaces' capabilities
+/// are needed: give up the two that bypass file permissions.
+fn see_files_as_the_user() -> io::Result<()> {
+    use rustix::thread::{CapabilitySet, capabilities, set_capabilities};
+    let bypass = CapabilitySet::DAC_OVERRIDE | CapabilitySet::DAC_READ_SEARCH;
+    let mut sets = capabilities(None)?;
+    sets.effective -= bypass;
+    sets.permitted -= bypass;
+    sets.inheritable -= bypass;
+    set_capabilities(None, sets)?;
+    Ok(())
 }
 
 /// In a user namespace this process just entered: user `inside` is `outside` outside.
