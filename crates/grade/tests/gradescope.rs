@@ -13,22 +13,7 @@ use harness::{Cmd, Output};
 use serde_json::Value;
 
 mod common;
-use common::{root, scratch};
-
-fn write(path: &Path, bytes: impl AsRef<[u8]>) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, bytes).unwrap();
-}
-
-fn solution(exercise: &str, bin: &str) -> Vec<u8> {
-    fs::read(
-        root()
-            .join("solutions")
-            .join(exercise)
-            .join(format!("{bin}.rs")),
-    )
-    .unwrap()
-}
+use common::{root, scratch, solution, write};
 
 /// A simulated /autograder: `submission/` made by `upload`, `results/` for Gradescope.
 struct Autograder {

@@ -11,22 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 mod common;
-use common::{grade, json_of, root, scratch};
-
-fn write(path: &Path, bytes: impl AsRef<[u8]>) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, bytes).unwrap();
-}
-
-fn solution(exercise: &str, bin: &str) -> Vec<u8> {
-    fs::read(
-        root()
-            .join("solutions")
-            .join(exercise)
-            .join(format!("{bin}.rs")),
-    )
-    .unwrap()
-}
+use common::{grade, json_of, root, scratch, solution, write};
 
 /// A file macOS's zip puts in `__MACOSX/` or beside a file: not Rust.
 const APPLE_DOUBLE: &[u8] = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ";

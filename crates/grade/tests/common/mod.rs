@@ -67,3 +67,20 @@ pub fn fixture_submission(name: &str, dest: &Path) -> PathBuf {
         .unwrap();
     dest.to_path_buf()
 }
+
+/// Write `bytes` at `path`, making its folders.
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+/// The reference solution of `bin`, as a student would upload it.
+pub fn solution(exercise: &str, bin: &str) -> Vec<u8> {
+    fs::read(
+        root()
+            .join("solutions")
+            .join(exercise)
+            .join(format!("{bin}.rs")),
+    )
+    .unwrap()
+}

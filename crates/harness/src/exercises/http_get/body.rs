@@ -59,19 +59,11 @@ fn sizes(ctx: &Ctx, len: usize) -> Vec<usize> {
 pub(super) fn content_length(ctx: &Ctx) -> Result<(), Failure> {
     let target = target(&mut ctx.rng());
     let body = long_text(ctx, 200);
-    let server = Server::always(
-        "127.0.0.1:0",
-        vec![Step::Write(http::response(200, "OK", &[], &body))],
-    )?;
-    ctx.step(format!(
-        "the server answers 200 with `Content-Length: {}` and {}, then closes",
-        body.len(),
-        shown(&body)
-    ));
-    let fetched = fetch(ctx, server, &[], &target, RUN)?;
-    body_is(
-        &fetched.output,
+    served_whole(
+        ctx,
+        &target,
         &body,
+        ", then closes",
         "the body, byte for byte, and nothing else",
     )
 }
@@ -224,21 +216,35 @@ pub(super) fn binary(ctx: &Ctx) -> Result<(), Failure> {
         body[at..at + 8].copy_from_slice(b"\r\n\r\n\xff\x00\xfe\n");
         (target, body)
     };
-    let server = Server::always(
-        "127.0.0.1:0",
-        vec![Step::Write(http::response(200, "OK", &[], &body))],
-    )?;
-    ctx.step(format!(
-        "the server answers 200 with `Content-Length: {}` and {} of every value",
-        body.len(),
-        shown(&body)
-    ));
-    let fetched = fetch(ctx, server, &[], &target, RUN)?;
-    body_is(
-        &fetched.output,
+    served_whole(
+        ctx,
+        &target,
         &body,
+        " of every value",
         "the bytes as they came: a body is bytes, not text (no String, no lossy UTF-8)",
     )
+}
+
+/// A server answers `target` with 200 and `body` (with its Content-Length); the client's
+/// stdout must be the body, byte for byte (`why`). `what` ends the step's sentence.
+fn served_whole(
+    ctx: &Ctx,
+    target: &str,
+    body: &[u8],
+    what: &str,
+    why: &str,
+) -> Result<(), Failure> {
+    let server = Server::always(
+        "127.0.0.1:0",
+        vec![Step::Write(http::response(200, "OK", &[], body))],
+    )?;
+    ctx.step(format!(
+        "the server answers 200 with `Content-Length: {}` and {}{what}",
+        body.len(),
+        shown(body)
+    ));
+    let fetched = fetch(ctx, server, &[], target, RUN)?;
+    body_is(&fetched.output, body, why)
 }
 
 pub(super) fn large_flat_memory(ctx: &Ctx) -> Result<(), Failure> {
