@@ -130,7 +130,6 @@ impl Server {
     ) -> io::Result<Server> {
         let listener = TcpListener::bind(bind)?;
         let addr = listener.local_addr()?;
-        listener.set_nonblocking(true)?;
         let shared = Arc::new(Shared {
             received: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
@@ -191,20 +190,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// threads are joined before this returns; each of their waits has a deadline.
 fn serve(listener: TcpListener, shared: &Arc<Shared>, answer: &Arc<Answer>) {
     let mut players = Vec::new();
-    while !shared.stop.load(Ordering::SeqCst) && players.len() < MAX_CONNECTIONS {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let n = players.len();
-                let (shared, answer) = (Arc::clone(shared), Arc::clone(answer));
-                players.push(thread::spawn(move || {
-                    let _ = play(stream, n, &shared, &*answer);
-                }));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                thread::sleep(Duration::from_millis(2));
-            }
-            Err(_) => thread::sleep(Duration::from_millis(10)),
-        }
+    while players.len() < MAX_CONNECTIONS {
+        // Until the server is stopped (or nobody connects for a minute: a check is over).
+        let Ok(stream) = super::accept(&listener, Duration::from_secs(60), &shared.stop) else {
+            break;
+        };
+        let n = players.len();
+        let (shared, answer) = (Arc::clone(shared), Arc::clone(answer));
+        players.push(thread::spawn(move || {
+            let _ = play(stream, n, &shared, &*answer);
+        }));
     }
     drop(listener); // past MAX_CONNECTIONS, the door is shut: connections are refused
     for player in players {
@@ -214,7 +209,6 @@ fn serve(listener: TcpListener, shared: &Arc<Shared>, answer: &Arc<Answer>) {
 
 fn play(stream: TcpStream, n: usize, shared: &Shared, answer: &Answer) -> io::Result<()> {
     let mut stream = stream;
-    stream.set_nonblocking(false)?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     let request = read_head(&mut stream, &shared.stop)?;
     lock(&shared.received).push((n, request.clone()));
@@ -397,13 +391,4 @@ pub fn chunked(
     out
 }
 
-/// Whether anybody has connected to `listener` (without waiting): a program that must
-/// not connect (a bad URL) did.
-pub fn anybody_connected(listener: &TcpListener) -> bool {
-    listener.set_nonblocking(true).is_ok() && listener.accept().is_ok()
-}
-
-/// Whether the loopback has IPv6 here (a container may have none).
-pub fn has_ipv6() -> bool {
-    TcpListener::bind("[::1]:0").is_ok()
-}
+pub use super::{anybody_connected, has_ipv6};

@@ -379,44 +379,5 @@ impl Pending {
     }
 }
 
-/// Accept one connection within `timeout`, or until `stop` is set and none is waiting.
-/// std's accept has no deadline, so the listener is polled in non-blocking mode with a
-/// short, bounded pause.
-fn accept(
-    listener: &TcpListener,
-    timeout: Duration,
-    stop: &AtomicBool,
-) -> Result<TcpStream, String> {
-    let deadline = Instant::now() + timeout;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("could not poll the listener: {e}"))?;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream
-                    .set_nonblocking(false)
-                    .map_err(|e| format!("could not set up the connection: {e}"))?;
-                return Ok(stream);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if stop.load(Ordering::SeqCst) {
-                    return Err("nobody connected".to_string());
-                }
-                if Instant::now() >= deadline {
-                    return Err(format!(
-                        "nobody connected within {} ms",
-                        timeout.as_millis()
-                    ));
-                }
-                thread::sleep(Duration::from_millis(2));
-            }
-            Err(e) => return Err(format!("accept failed: {e}")),
-        }
-    }
-}
-
-/// Whether anybody has connected to `listener` (without waiting).
-pub fn anybody_connected(listener: &TcpListener) -> bool {
-    listener.set_nonblocking(true).is_ok() && listener.accept().is_ok()
-}
+use super::accept;
+pub use super::anybody_connected;

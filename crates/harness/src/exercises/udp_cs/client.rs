@@ -5,11 +5,12 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::{CLIENT_RUN, START, has_ipv6, words};
+use super::{CLIENT_RUN, START, words};
 use crate::bytes::show;
 use crate::check::{self, Ctx, Failure};
 use crate::draw;
 use crate::expect;
+use crate::peers::has_ipv6;
 use crate::peers::udp::{Behaviour, EchoPeer};
 use crate::process::{Cmd, Output};
 

@@ -169,9 +169,3 @@ static CHECKS: &[Check] = &[
 fn words(rng: &mut fastrand::Rng, count: usize) -> Vec<String> {
     (0..count).map(|_| crate::draw::short_word(rng)).collect()
 }
-
-/// Whether this machine has an IPv6 loopback (a container may have none); without one the
-/// IPv6 checks make the same exchange over IPv4, so that they still look at something.
-fn has_ipv6() -> bool {
-    std::net::UdpSocket::bind("[::1]:0").is_ok()
-}

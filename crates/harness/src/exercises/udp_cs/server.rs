@@ -6,11 +6,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{CLIENT_RUN, LARGEST, REPLY, START, has_ipv6, words};
+use super::{CLIENT_RUN, LARGEST, REPLY, START, words};
 use crate::bytes::show;
 use crate::check::{self, Ctx, Failure};
 use crate::draw;
 use crate::expect;
+use crate::peers::has_ipv6;
 use crate::peers::udp::{Client, many_clients};
 use crate::process::{Output, Running};
 
