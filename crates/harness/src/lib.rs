@@ -27,7 +27,7 @@
 //!    test's failure and grade's worker sends to grade's report as JSON.
 //!
 //! Builds of code other than the workspace's own (a submission, a fixture) are in
-//! [`build`] and [`fixture`]; the starters as shipped in [`starters`].
+//! [`build`] and [`fixture`]; the starters as shipped in `starters` (with the `grading` feature).
 
 pub mod build;
 pub mod bytes;
@@ -49,6 +49,7 @@ pub mod process;
 pub mod sandbox;
 pub mod seed;
 pub mod signals;
+#[cfg(feature = "grading")]
 pub mod starters;
 pub mod transcript;
 

@@ -7,7 +7,7 @@ use std::io;
 use std::path::Path;
 use std::process::Command;
 
-use crate::build::Workspace;
+use crate::build::{Workspace, copy_tree};
 
 /// Write every exercise's `src/` as committed into `dest/<exercise>/src/`, shaped like a
 /// submission. Outside a git checkout (a source tarball), the files in exercises/ are the
@@ -59,20 +59,6 @@ pub fn write_committed(workspace: &Workspace, dest: &Path) -> io::Result<()> {
                 fs::create_dir_all(parent)?;
             }
             fs::write(path, bytes)?;
-        }
-    }
-    Ok(())
-}
-
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), target)?;
         }
     }
     Ok(())
