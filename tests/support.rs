@@ -38,8 +38,8 @@ pub fn starter_bins() -> Result<&'static Path, &'static BuildError> {
         let built =
             workspace().build_submission(harness::exercises(), &sources, &scratch("starters"))?;
         match built.failed.into_iter().next() {
-            Some((exercise, error)) => Err(BuildError {
-                first_error: format!("the {exercise} starter: {}", error.first_error),
+            Some((program, error)) => Err(BuildError {
+                first_error: format!("the starter {program}: {}", error.first_error),
                 log: error.log,
             }),
             None => Ok(built.bin_dir),

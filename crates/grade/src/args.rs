@@ -115,6 +115,16 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
 }
 
+impl Options {
+    /// The formats this run writes: each `--out`'s, or `--format`'s to the terminal.
+    pub fn formats(&self) -> Vec<Format> {
+        match self.outs.is_empty() {
+            true => vec![self.format],
+            false => self.outs.iter().map(|(format, _)| *format).collect(),
+        }
+    }
+}
+
 pub enum Parsed {
     Help,
     // Boxed: the options are large next to `Help`.

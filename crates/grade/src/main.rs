@@ -158,14 +158,10 @@ fn run(options: Options) -> Result<ExitCode> {
         };
         engine::grade_submissions(&plan, &[local])?
     } else {
-        let mut formats = options.outs.iter().map(|(format, _)| *format);
-        let one_only = match options.outs.is_empty() {
-            true => Some(options.format).filter(|f| f.one_submission()),
-            false => formats.find(|f| f.one_submission()),
-        };
+        let formats = options.formats();
+        let one_only = formats.iter().copied().find(|f| f.one_submission());
         // Gradescope's folder is one student's upload, never a class.
-        let gradescope = options.format == Format::Gradescope
-            || options.outs.iter().any(|(f, _)| *f == Format::Gradescope);
+        let gradescope = formats.contains(&Format::Gradescope);
         let found = discover::discover(
             &options.paths,
             &plan.exercises,
