@@ -37,6 +37,8 @@ use netlab_tests::{scratch, workspace};
 
 /// The widest line a book listing holds (tests/book.rs `listings_fit_the_page`).
 const PAGE: usize = 84;
+/// Where the sample's checkout is said to be.
+const STUDENT: &str = "/home/you/netlab";
 /// Printed between two commands' outputs, to tell them apart.
 const SEPARATOR: &str = "@@netlab-sample-separator@@";
 
@@ -294,12 +296,16 @@ fn run(block: &Block, checkout: &Path) -> Result<Vec<Vec<String>>, String> {
     }
     parts.remove(0);
     parts.pop();
-    let checkout_path = format!("{}/", checkout.display());
+    // Paths as on a student's machine: the checkout at /home/you/netlab, its target/ in it.
+    let target = scratch("samples").join("target").display().to_string();
+    let checkout = checkout.display().to_string();
     Ok(parts
         .into_iter()
         .map(|part| {
+            let part = part
+                .replace(&target, &format!("{STUDENT}/target"))
+                .replace(&checkout, STUDENT);
             let mut lines: Vec<String> = part
-                .replace(&checkout_path, "")
                 .lines()
                 .map(str::to_string)
                 .collect();
