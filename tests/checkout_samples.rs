@@ -305,10 +305,7 @@ fn run(block: &Block, checkout: &Path) -> Result<Vec<Vec<String>>, String> {
             let part = part
                 .replace(&target, &format!("{STUDENT}/target"))
                 .replace(&checkout, STUDENT);
-            let mut lines: Vec<String> = part
-                .lines()
-                .map(str::to_string)
-                .collect();
+            let mut lines: Vec<String> = part.lines().map(str::to_string).collect();
             while lines.last().is_some_and(|l| l.is_empty()) {
                 lines.pop();
             }

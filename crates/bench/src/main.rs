@@ -17,9 +17,6 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use harness::Cmd;
 
-const USAGE: &str = "usage: bench [--runs N] [--size-mib N] [--seconds N] [--copies N] \
-                     [--only transfer|udp|grade] [--no-write]";
-
 /// What to measure and how much.
 pub struct Options {
     pub runs: usize,
@@ -30,60 +27,70 @@ pub struct Options {
     pub write_book: bool,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        runs: 5,
-        size_mib: 1024,
-        udp_seconds: 2,
-        copies: 30,
-        only: None,
-        write_book: true,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut number = |name: &str| -> Result<u64, String> {
-            let value = args.next().ok_or(format!("{name} needs a value"))?;
-            match value.parse::<u64>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(format!(
-                    "{name} takes a whole number above 0, not {value:?}"
-                )),
-            }
-        };
-        match arg.as_str() {
-            "--runs" => options.runs = number("--runs")? as usize,
-            "--size-mib" => options.size_mib = number("--size-mib")?,
-            "--seconds" => options.udp_seconds = number("--seconds")?,
-            "--copies" => options.copies = number("--copies")? as usize,
-            "--no-write" => options.write_book = false,
-            "--only" => {
-                let what = args.next().ok_or("--only needs a value")?;
-                if !["transfer", "udp", "grade"].contains(&what.as_str()) {
-                    return Err(format!("--only takes transfer, udp or grade, not {what:?}"));
-                }
-                options.only = Some(what.clone());
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
+/// What to measure, as clap reads it from the command line.
+#[derive(clap::Parser)]
+#[command(
+    name = "bench",
+    about = "Benchmarks of the reference programs and of grading, written into the book"
+)]
+struct Cli {
+    /// Timed runs of each transfer (after a warm-up run)
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = above_zero)]
+    runs: u64,
+    /// Size of the file each transfer sends
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = above_zero)]
+    size_mib: u64,
+    /// Length of each UDP echo run
+    #[arg(long = "seconds", value_name = "N", default_value_t = 2, value_parser = above_zero)]
+    udp_seconds: u64,
+    /// Reference copies graded as a class
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = above_zero)]
+    copies: u64,
+    /// Measure only this
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+    /// Print the tables without writing them into the book
+    #[arg(long)]
+    no_write: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Only {
+    Transfer,
+    Udp,
+    Grade,
+}
+
+fn above_zero(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("takes a whole number above 0".to_string()),
     }
-    Ok(options)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let options = match parse(&args) {
-        Ok(options) => options,
-        Err(problem) => {
-            eprintln!("error: {problem}\n{USAGE}");
-            return ExitCode::from(2);
+    let cli = match <Cli as clap::Parser>::try_parse() {
+        Ok(cli) => cli,
+        // The help (exit 0) or a usage error (exit 2), printed where each belongs.
+        Err(stop) => {
+            let _ = stop.print();
+            return ExitCode::from(u8::try_from(stop.exit_code()).unwrap_or(2));
         }
+    };
+    let options = Options {
+        runs: cli.runs as usize,
+        size_mib: cli.size_mib,
+        udp_seconds: cli.udp_seconds,
+        copies: cli.copies as usize,
+        only: cli.only.map(|only| {
+            match only {
+                Only::Transfer => "transfer",
+                Only::Udp => "udp",
+                Only::Grade => "grade",
+            }
+            .to_string()
+        }),
+        write_book: !cli.no_write,
     };
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,73 +1,46 @@
-//! The command line, parsed by hand (a handful of options does not need a parser crate).
-//! Paths stay `OsString`s, so a file name that is not UTF-8 is a path like any other.
+//! The command line, read with clap (already built for every netlab build: the checks'
+//! test runner uses it), then checked for what clap cannot say: which `--out` is which
+//! format, files given twice, options that exclude each other. Paths stay `OsString`s, so
+//! a file name that is not UTF-8 is a path like any other.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub const USAGE: &str = "\
-usage: grade [--reference] [--exercise NAME]... [--format FORMAT] [--out [FORMAT=]FILE]...
-             [--jobs N] [--timeout SECS] [--root DIR] [--scratch DIR] [--verbose]
-             [--limits LIMITS] [--unsandboxed] [--fail-under PERCENT]
-             [--book-url URL] [PATH...]
-       grade [--root DIR] --export-assignment DIR
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser, ValueEnum};
 
-With no PATH, grades your exercises/ (your progress). Each PATH is a submission: a folder
-shaped like exercises/ (holding <exercise>/src/), a repository holding one, a folder
-holding the program files (udp_server.rs...), or a folder of such submissions. A path that
-holds none is listed as not graded.
+const ABOUT: &str = "\
+Grade netlab exercises with the checks `cargo test -p <exercise>` runs.
 
-  --reference        grade the reference solutions (a health check: full marks)
-  --export-assignment DIR
-                     write the class edition into DIR (new or empty): the starters,
-                     checks, grade and book, without the reference solutions
-  --exercise NAME    grade only this exercise (repeat for several)
-  --format FORMAT    table (default), json, junit, markdown, gradescope or classroom (the
-                     last two for one submission: Gradescope's results.json, GitHub
-                     Classroom's autograding results)
-  --out FILE         write the report to FILE (the table still goes to the terminal);
-                     --out FORMAT=FILE writes that format there: repeat it to write
-                     several formats from one grading run
-  --jobs N           submissions graded at once (default: the number of CPUs)
-  --timeout SECS     wall-clock limit for one exercise of one submission (default 60)
-  --root DIR         the netlab checkout whose checks grade (default: the one holding the
-                     current folder, else the one grade was built in)
-  --scratch DIR      where builds happen (default netlab/grade in the checkout's target
-                     folder, or in CARGO_TARGET_DIR when set)
-  --verbose          show every failing check's message, not only the next one
-  --limits LIMITS    what a program under test may use, e.g. memory=2G,cpu=120 (defaults:
-                     memory=1G,file-size=256M,processes=256,open-files=256,cpu=60)
-  --unsandboxed      grade other people's code even where no sandbox can be had (the
-                     report says so): their programs then run with your rights
-  --fail-under PERCENT
-                     exit 1 when a submission's total is below PERCENT of its points
-  --book-url URL     link feedback to the book published at URL (URL/os_args.html#...)
-                     instead of book/src/os_args.md#...
+With no PATH, grades your exercises/ (your progress). Each PATH is a
+submission: a folder shaped like exercises/ (holding <exercise>/src/), a
+repository holding one, a folder holding the program files (udp_server.rs...),
+or a folder of such submissions. A path that holds none is listed as not graded.";
 
-Exit status: 0 when graded (whatever the scores); 1 when --reference falls short of
-full marks, a submission is below --fail-under, or grading could not be done (the
-message says which); 2 for a usage error.";
+const AFTER_HELP: &str = "\
+Formats: table (default), json, junit, markdown (or md), and for one
+submission gradescope (Gradescope's results.json) or classroom (GitHub
+Classroom's results). --out FILE writes --format's report to FILE (the table
+still goes to the terminal); --out FORMAT=FILE writes that format there:
+repeat it to write several from one grading run.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+Exit status: 0 when graded (whatever the scores); 1 when --reference falls
+short of full marks, a submission is below --fail-under, or grading could not
+be done (the message says which); 2 for a usage error.";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
     Json,
     Junit,
     Gradescope,
+    #[value(alias = "md")]
     Markdown,
     Classroom,
 }
 
 impl Format {
-    const ALL: [Format; 6] = [
-        Format::Table,
-        Format::Json,
-        Format::Junit,
-        Format::Markdown,
-        Format::Gradescope,
-        Format::Classroom,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Format::Table => "table",
@@ -80,8 +53,7 @@ impl Format {
     }
 
     fn named(name: &str) -> Option<Format> {
-        let name = if name == "md" { "markdown" } else { name };
-        Format::ALL.into_iter().find(|f| f.name() == name)
+        Format::from_str(name, false).ok()
     }
 
     /// Formats that describe one submission only.
@@ -90,7 +62,108 @@ impl Format {
     }
 }
 
-const FORMATS: &str = "table, json, junit, markdown, gradescope or classroom";
+/// The command line as clap reads it; [`parse`] turns it into [`Options`].
+#[derive(Parser, Debug)]
+#[command(
+    name = "grade",
+    about = ABOUT,
+    after_help = AFTER_HELP,
+    override_usage = "grade [OPTIONS] [PATH]...\n       grade [--root DIR] --export-assignment DIR"
+)]
+struct Cli {
+    /// Grade the reference solutions (a health
+    /// check: full marks)
+    #[arg(long, verbatim_doc_comment)]
+    reference: bool,
+    /// Write the class edition into DIR (new or
+    /// empty): no solutions, the rest for students
+    #[arg(long, value_name = "DIR", verbatim_doc_comment)]
+    export_assignment: Option<PathBuf>,
+    /// Grade only this exercise (repeat it, or
+    /// separate names with commas)
+    #[arg(
+        short,
+        long = "exercise",
+        value_name = "NAME",
+        value_delimiter = ',',
+        verbatim_doc_comment
+    )]
+    exercises: Vec<String>,
+    /// The report's format (see below)
+    /// [default: table]
+    #[arg(
+        short,
+        long,
+        value_name = "FORMAT",
+        default_value = "table",
+        hide_default_value = true,
+        hide_possible_values = true,
+        verbatim_doc_comment
+    )]
+    format: Format,
+    /// Write the report to FILE; FORMAT=FILE writes
+    /// that format there (repeat it: see below)
+    #[arg(
+        short,
+        long = "out",
+        value_name = "[FORMAT=]FILE",
+        verbatim_doc_comment
+    )]
+    outs: Vec<OsString>,
+    /// Submissions graded at once [default: the
+    /// number of CPUs]
+    #[arg(short, long, value_name = "N", verbatim_doc_comment, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    jobs: Option<u64>,
+    /// Wall-clock limit for one exercise of one
+    /// submission
+    #[arg(long, verbatim_doc_comment, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    timeout: u64,
+    /// The netlab checkout whose checks grade
+    /// [default: the one holding the current folder,
+    /// else the one grade was built in]
+    #[arg(long, value_name = "DIR", verbatim_doc_comment)]
+    root: Option<PathBuf>,
+    /// Where builds happen [default: netlab/grade
+    /// in the target folder, or CARGO_TARGET_DIR]
+    #[arg(long, value_name = "DIR", verbatim_doc_comment)]
+    scratch: Option<PathBuf>,
+    /// Show every failing check's message, not
+    /// only the next one
+    #[arg(short, long, verbatim_doc_comment)]
+    verbose: bool,
+    /// What a program under test may use, e.g.
+    /// memory=2G,cpu=120 [default: memory=1G,
+    /// file-size=256M,processes=256,open-files=256,
+    /// cpu=60]
+    #[arg(
+        long,
+        value_name = "LIMITS",
+        value_parser = harness::sandbox::Limits::parse,
+        verbatim_doc_comment
+    )]
+    limits: Option<harness::sandbox::Limits>,
+    /// Grade other people's code even where no
+    /// sandbox can be had: it then runs with your
+    /// rights (the report says so)
+    #[arg(long, verbatim_doc_comment)]
+    unsandboxed: bool,
+    /// Exit 1 when a submission's total is below
+    /// PERCENT of its points
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        value_parser = crate::verdict::parse_percent,
+        verbatim_doc_comment
+    )]
+    fail_under: Option<f64>,
+    /// Link feedback to the book published at URL
+    /// (URL/os_args.html#...), not book/src/...
+    #[arg(long, value_name = "URL", value_parser = book_url, verbatim_doc_comment)]
+    book_url: Option<String>,
+    /// Submissions to grade (see above)
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
 
 #[derive(Debug)]
 pub struct Options {
@@ -125,135 +198,90 @@ impl Options {
     }
 }
 
-pub enum Parsed {
-    Help,
-    // Boxed: the options are large next to `Help`.
-    Run(Box<Options>),
+/// The usage lines, for an error found after parsing (an unknown exercise).
+pub fn usage() -> String {
+    Cli::command().render_usage().to_string()
 }
 
-/// Parse the arguments after the program name. `Err` is a usage error, in words.
-pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
-    let mut options = Options {
-        reference: false,
-        export: None,
-        exercises: Vec::new(),
-        format: Format::Table,
-        outs: Vec::new(),
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        timeout: Duration::from_secs(60),
-        root: None,
-        scratch: None,
-        verbose: false,
-        limits: None,
-        unsandboxed: false,
-        fail_under: None,
-        book_url: None,
-        paths: Vec::new(),
-    };
-    let mut args = args.into_iter();
-    let mut only_paths = false;
-    // `--out FILE` without a format, resolved once `--format` (wherever it is) is known.
-    let mut plain_outs = Vec::new();
-    while let Some(arg) = args.next() {
-        let bytes = arg.as_encoded_bytes();
-        if only_paths || !bytes.starts_with(b"-") || bytes == b"-" {
-            options.paths.push(PathBuf::from(arg));
-            continue;
-        }
-        let Some(text) = arg.to_str() else {
-            return Err(format!("unknown option {:?}", arg.to_string_lossy()));
-        };
-        // `--name=value` and `--name value` both work.
-        let (name, inline) = match text.split_once('=') {
-            Some((name, value)) => (name, Some(OsString::from(value))),
-            None => (text, None),
-        };
-        let mut value = |what: &str| -> Result<OsString, String> {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs {what}"))
-        };
-        match name {
-            "--" => only_paths = true,
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "--reference" => options.reference = true,
-            "--verbose" | "-v" => options.verbose = true,
-            "--unsandboxed" => options.unsandboxed = true,
-            "--limits" => {
-                let text = text_value(value("limits such as memory=2G")?, name)?;
-                let limits =
-                    harness::sandbox::Limits::parse(&text).map_err(|e| format!("--limits: {e}"))?;
-                options.limits = Some(limits);
-            }
-            "--exercise" | "-e" => {
-                let names = text_value(value("an exercise name")?, name)?;
-                options
-                    .exercises
-                    .extend(names.split(',').map(|n| n.trim().to_string()));
-            }
-            "--format" | "-f" => {
-                let format = text_value(value("a format")?, name)?;
-                options.format = Format::named(&format)
-                    .ok_or_else(|| format!("unknown format {format:?}: use {FORMATS}"))?;
-            }
-            "--export-assignment" => options.export = Some(PathBuf::from(value("a folder")?)),
-            "--book-url" => {
-                let url = text_value(value("the book's address")?, name)?;
-                if !url.contains("://") || url.contains(char::is_whitespace) {
-                    return Err(format!(
-                        "--book-url takes the address the book is published at, such as \
-                         https://example.edu/netlab, not {url:?}"
-                    ));
-                }
-                options.book_url = Some(url);
-            }
-            "--fail-under" => {
-                let text = text_value(value("a percentage")?, name)?;
-                options.fail_under = Some(crate::verdict::parse_percent(&text)?);
-            }
-            "--out" | "-o" => match format_and_file(value("a file")?) {
-                (Some(format), file) => options.outs.push((format, file)),
-                (None, file) => plain_outs.push(file),
-            },
-            "--root" => options.root = Some(PathBuf::from(value("a folder")?)),
-            "--scratch" => options.scratch = Some(PathBuf::from(value("a folder")?)),
-            "--jobs" | "-j" => {
-                options.jobs = positive(&text_value(value("a number")?, name)?, name)?;
-            }
-            "--timeout" => {
-                let secs = positive(&text_value(value("a number of seconds")?, name)?, name)?;
-                options.timeout = Duration::from_secs(secs as u64);
-            }
-            _ => return Err(format!("unknown option {text:?}")),
-        }
-    }
-    if options.reference && !options.paths.is_empty() {
-        return Err("--reference grades the reference solutions: give no PATH with it".into());
-    }
-    let format = options.format;
-    options
-        .outs
-        .extend(plain_outs.into_iter().map(|file| (format, file)));
-    if let Some((_, file)) = options
-        .outs
-        .iter()
-        .enumerate()
-        .find(|(i, (_, file))| options.outs[..*i].iter().any(|(_, f)| f == file))
-        .map(|(_, out)| out)
-    {
-        return Err(format!(
-            "--out {} is given twice: each report needs a file of its own",
-            file.display()
+/// Parse the arguments after the program name. `Err` is clap's: a usage error (print it,
+/// exit 2) or the help (print it, exit 0); `print` and `exit_code` tell which.
+pub fn parse(args: Vec<OsString>) -> Result<Options, clap::Error> {
+    let cli = Cli::try_parse_from(std::iter::once(OsString::from("grade")).chain(args))
+        .map_err(with_usage)?;
+    let refuse = |message: &str| Cli::command().error(ErrorKind::ArgumentConflict, message);
+    if cli.reference && !cli.paths.is_empty() {
+        return Err(refuse(
+            "--reference grades the reference solutions: give no PATH with it",
         ));
     }
-    if options.export.is_some() && (options.reference || !options.paths.is_empty()) {
-        return Err(
-            "--export-assignment writes the class edition: give no PATH or --reference with it"
-                .into(),
+    if cli.export_assignment.is_some() && (cli.reference || !cli.paths.is_empty()) {
+        return Err(refuse(
+            "--export-assignment writes the class edition: give no PATH or --reference with it",
+        ));
+    }
+    // `--out FILE` without a format takes `--format`'s, wherever `--format` is.
+    let (named, plain): (Vec<_>, Vec<_>) = cli
+        .outs
+        .into_iter()
+        .map(format_and_file)
+        .partition(|(format, _)| format.is_some());
+    let outs: Vec<(Format, PathBuf)> = named
+        .into_iter()
+        .chain(plain)
+        .map(|(format, file)| (format.unwrap_or(cli.format), file))
+        .collect();
+    if let Some((_, file)) = outs
+        .iter()
+        .enumerate()
+        .find(|(i, (_, file))| outs[..*i].iter().any(|(_, f)| f == file))
+        .map(|(_, out)| out)
+    {
+        return Err(refuse(&format!(
+            "--out {} is given twice: each report needs a file of its own",
+            file.display()
+        )));
+    }
+    Ok(Options {
+        reference: cli.reference,
+        export: cli.export_assignment,
+        exercises: cli.exercises.iter().map(|n| n.trim().to_string()).collect(),
+        format: cli.format,
+        outs,
+        jobs: cli.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        ),
+        timeout: Duration::from_secs(cli.timeout),
+        root: cli.root,
+        scratch: cli.scratch,
+        verbose: cli.verbose,
+        limits: cli.limits,
+        unsandboxed: cli.unsandboxed,
+        fail_under: cli.fail_under,
+        book_url: cli.book_url,
+        paths: cli.paths,
+    })
+}
+
+/// Every usage error shows the usage, not only those clap adds it to.
+fn with_usage(mut error: clap::Error) -> clap::Error {
+    if error.exit_code() == 2 && error.get(ContextKind::Usage).is_none() {
+        error.insert(
+            ContextKind::Usage,
+            ContextValue::StyledStr(Cli::command().render_usage()),
         );
     }
-    Ok(Parsed::Run(Box::new(options)))
+    error
+}
+
+fn book_url(url: &str) -> Result<String, String> {
+    if !url.contains("://") || url.contains(char::is_whitespace) {
+        return Err(format!(
+            "takes the address the book is published at, such as https://example.edu/netlab, \
+             not {url:?}"
+        ));
+    }
+    Ok(url.to_string())
 }
 
 /// `json=report.json` is the JSON report to report.json; anything else is a file for
@@ -270,32 +298,17 @@ fn format_and_file(value: OsString) -> (Option<Format>, PathBuf) {
     }
 }
 
-fn text_value(value: OsString, option: &str) -> Result<String, String> {
-    value
-        .into_string()
-        .map_err(|v| format!("{option} got {:?}, which is not text", v.to_string_lossy()))
-}
-
-fn positive(text: &str, option: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if n > 0 && n <= 100_000 => Ok(n),
-        _ => Err(format!(
-            "{option} takes a whole number from 1, not {text:?}"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_strs(args: &[&str]) -> Result<Parsed, String> {
+    fn parse_strs(args: &[&str]) -> Result<Options, clap::Error> {
         parse(args.iter().map(OsString::from).collect())
     }
 
     #[test]
     fn options_and_paths() {
-        let Ok(Parsed::Run(o)) = parse_strs(&[
+        let Ok(o) = parse_strs(&[
             "--format=json",
             "-e",
             "os_args,fs_meta",
@@ -315,7 +328,7 @@ mod tests {
 
     #[test]
     fn one_out_per_format() {
-        let Ok(Parsed::Run(o)) = parse_strs(&[
+        let Ok(o) = parse_strs(&[
             "--out",
             "plain.txt",
             "--out=junit=grade.xml",
@@ -357,7 +370,34 @@ mod tests {
             &["--export-assignment"],
             &["--export-assignment", "out", "submissions"],
         ] {
-            assert!(parse_strs(bad).is_err(), "{bad:?} should be a usage error");
+            let error = parse_strs(bad).expect_err(&format!("{bad:?} should be a usage error"));
+            assert_eq!(error.exit_code(), 2, "{bad:?}: {error}");
         }
+    }
+
+    #[test]
+    fn help_is_not_an_error() {
+        let help = parse_strs(&["--help"]).expect_err("help stops parsing");
+        assert_eq!(help.exit_code(), 0);
+        let text = help.render().to_string();
+        for said in [
+            "--export-assignment",
+            "--fail-under",
+            "Exit status: 0",
+            "PATH",
+        ] {
+            assert!(text.contains(said), "{said} missing from the help:\n{text}");
+        }
+    }
+
+    #[test]
+    fn md_is_markdown_and_paths_need_not_be_text() {
+        use std::os::unix::ffi::OsStringExt;
+        let odd = OsString::from_vec(b"class/\xfe\xff".to_vec());
+        let Ok(o) = parse(vec!["-f".into(), "md".into(), odd.clone()]) else {
+            panic!("should parse");
+        };
+        assert_eq!(o.format, Format::Markdown);
+        assert_eq!(o.paths, [PathBuf::from(odd)]);
     }
 }

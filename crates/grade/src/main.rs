@@ -24,7 +24,7 @@ use harness::Exercise;
 use harness::build::Workspace;
 use harness::sandbox::Mode;
 
-use args::{Format, Options, Parsed, USAGE};
+use args::{Format, Options};
 use discover::Submission;
 use engine::Plan;
 use report::Report;
@@ -44,14 +44,11 @@ fn dispatch() -> ExitCode {
         return worker::main(&argv[1..]);
     }
     let options = match args::parse(argv) {
-        Ok(Parsed::Run(options)) => *options,
-        Ok(Parsed::Help) => {
-            let _ = writeln!(std::io::stdout(), "{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("error: {message}\n{USAGE}");
-            return ExitCode::from(2);
+        Ok(options) => options,
+        // The help (on stdout, exit 0) or a usage error (on stderr, exit 2).
+        Err(stop) => {
+            let _ = stop.print();
+            return ExitCode::from(u8::try_from(stop.exit_code()).unwrap_or(2));
         }
     };
     // Ctrl-C or a kill: stop the workers (which stop what they started), then exit.
@@ -101,8 +98,9 @@ fn run(options: Options) -> Result<ExitCode> {
         Err(unknown) => {
             let names: Vec<&str> = harness::exercises().iter().map(|e| e.name).collect();
             eprintln!(
-                "error: no exercise named {unknown:?}: choose from {}\n{USAGE}",
-                names.join(", ")
+                "error: no exercise named {unknown:?}: choose from {}\n\n{}",
+                names.join(", "),
+                args::usage()
             );
             return Ok(ExitCode::from(2));
         }

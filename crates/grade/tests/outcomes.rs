@@ -194,7 +194,7 @@ fn usage_errors_exit_2() {
     ] {
         let output = grade(bad);
         assert_eq!(output.code(), Some(2), "{bad:?}: {}", output.report());
-        assert!(output.stderr_text().contains("usage: grade"), "{bad:?}");
+        assert!(output.stderr_text().contains("Usage: grade"), "{bad:?}");
     }
     let help = grade(&["--help"]);
     assert!(

@@ -142,21 +142,20 @@ fn class_table(subs: &[SubmissionReport], verbose: bool) -> String {
         row.push(format!("{}/{}", sub.score, sub.max_score));
         rows.push(row);
     }
-    let columns = rows[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            if c == 0 {
-                let _ = write!(line, "{cell}{}", " ".repeat(pad));
-            } else {
-                let _ = write!(line, "  {}{cell}", " ".repeat(pad));
-            }
+    // Widths as a terminal shows them (a name such as 张伟 takes four columns).
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::NOTHING);
+    table.add_rows(rows);
+    for (c, column) in table.column_iter_mut().enumerate() {
+        if c == 0 {
+            column.set_padding((0, 0));
+        } else {
+            column.set_padding((2, 0));
+            column.set_cell_alignment(comfy_table::CellAlignment::Right);
         }
+    }
+    let mut out = String::new();
+    for line in table.lines() {
         let _ = writeln!(out, "{}", line.trim_end());
     }
     let mut notes = String::new();
@@ -192,4 +191,35 @@ fn class_table(subs: &[SubmissionReport], verbose: bool) -> String {
         let _ = write!(out, "\n{notes}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Report;
+
+    fn submission(name: &str) -> SubmissionReport {
+        let exercise = harness::exercise("os_args").unwrap();
+        let checks = exercise
+            .checks()
+            .iter()
+            .map(|check| CheckReport::zero(exercise, check, "wrong"))
+            .collect();
+        let exercises = vec![ExerciseReport::new(exercise, Status::Graded, None, checks)];
+        SubmissionReport::new(name.into(), name.into(), exercises)
+    }
+
+    /// Columns line up as a terminal shows them: 张伟 is two characters but four columns
+    /// wide, Zoë's ë may be two characters (e and a combining mark) in one column.
+    #[test]
+    fn wide_and_combining_names_keep_the_columns() {
+        let names = ["ada", "张伟", "Zoe\u{308}"];
+        let report = Report::new(names.iter().map(|n| submission(n)).collect());
+        let table = class_table(&report.submissions, false);
+        let lines: Vec<&str> = table.lines().take(4).collect();
+        let width = |line: &str| unicode_width::UnicodeWidthStr::width(line);
+        assert!(lines[0].starts_with("submission  os_args"), "{table}");
+        assert!(lines.iter().all(|l| width(l) == width(lines[0])), "{table}");
+        assert!(lines.iter().all(|l| !l.ends_with(' ')), "{table}");
+    }
 }
