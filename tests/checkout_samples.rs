@@ -159,90 +159,23 @@ fn marked_blocks(text: &str) -> Result<Vec<Block>, String> {
     Ok(blocks)
 }
 
-/// The files of `dir` (relative paths), but `target/` and `.git/` at its top.
-fn files(dir: &Path) -> BTreeMap<PathBuf, PathBuf> {
-    let mut found = BTreeMap::new();
-    let mut pending = vec![PathBuf::new()];
-    while let Some(relative) = pending.pop() {
-        let Ok(entries) = fs::read_dir(dir.join(&relative)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = relative.join(entry.file_name());
-            if path == Path::new("target") || path == Path::new(".git") {
-                continue;
-            }
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => pending.push(path),
-                Ok(kind) if kind.is_file() => {
-                    found.insert(path, entry.path());
-                }
-                _ => {}
-            }
-        }
-    }
-    found
-}
-
 /// Make `checkout` a copy of this checkout with the starters as committed and `solved`
-/// laid over them, writing only the files that differ (so that cargo rebuilds only what
-/// changed) and removing everything else (what an earlier block's setup made).
+/// laid over them (see `harness::starters::mirror_checkout`).
 fn prepare(checkout: &Path, solved: &[String]) {
-    let root = workspace().root();
-    let mut wanted: BTreeMap<PathBuf, Vec<u8>> = files(root)
-        .into_iter()
-        .filter(|(path, _)| !is_exercise_source(path))
-        .map(|(path, from)| (path, fs::read(from).unwrap()))
-        .collect();
-    let starters = tempfile::tempdir().unwrap();
-    harness::starters::write_committed(workspace(), starters.path())
-        .expect("the committed starters can be read");
-    for (path, from) in files(starters.path()) {
-        wanted.insert(Path::new("exercises").join(path), fs::read(from).unwrap());
-    }
+    let mut overlay = BTreeMap::new();
     for exercise in solved {
-        let solutions = root.join("solutions").join(exercise);
-        for (file, from) in files(&solutions) {
+        let solutions = workspace().root().join("solutions").join(exercise);
+        for entry in fs::read_dir(&solutions).unwrap() {
+            let from = entry.unwrap().path();
             let bin = Path::new("exercises").join(exercise).join("src/bin");
-            wanted.insert(bin.join(file), fs::read(from).unwrap());
+            overlay.insert(
+                bin.join(from.file_name().unwrap()),
+                fs::read(&from).unwrap(),
+            );
         }
     }
-    for (path, bytes) in &wanted {
-        let dest = checkout.join(path);
-        if fs::read(&dest).ok().as_ref() != Some(bytes) {
-            fs::create_dir_all(dest.parent().unwrap()).unwrap();
-            fs::write(&dest, bytes).unwrap();
-        }
-    }
-    for path in files(checkout).into_keys() {
-        if !wanted.contains_key(&path) {
-            fs::remove_file(checkout.join(&path)).unwrap();
-        }
-    }
-    remove_empty_dirs(checkout);
-}
-
-/// `exercises/<exercise>/src/...`: the student's files, taken from git's HEAD instead.
-fn is_exercise_source(path: &Path) -> bool {
-    let parts: Vec<_> = path.components().take(3).collect();
-    parts.len() == 3
-        && parts[0].as_os_str() == "exercises"
-        && parts[2].as_os_str() == "src"
-        && path.components().count() > 3
-}
-
-fn remove_empty_dirs(dir: &Path) -> bool {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return false;
-    };
-    let mut empty = true;
-    for entry in entries.flatten() {
-        let is_dir = entry.file_type().is_ok_and(|k| k.is_dir());
-        if !(is_dir && remove_empty_dirs(&entry.path()) && fs::remove_dir(entry.path()).is_ok()) {
-            empty = false;
-        }
-    }
-    empty
+    harness::starters::mirror_checkout(workspace(), checkout, overlay)
+        .expect("the checkout can be copied");
 }
 
 /// The script that runs a block's setup, then its commands with separators between them.

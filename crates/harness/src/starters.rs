@@ -2,12 +2,101 @@
 //! from the working tree, where a student's work (solved, half-written, not compiling)
 //! replaces them. The maintainers' tests check the starter contract on these.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::build::{Workspace, copy_tree};
+
+/// Make `dest` a copy of the checkout as a fresh clone holds it: the working tree's files
+/// (not `target/` or `.git/`), but every exercise's `src/` as committed, with `overlay`
+/// (paths relative to the checkout) laid over. Only files that differ are written, so
+/// that cargo rebuilds only what changed, and files not in the copy are removed. The
+/// tests that run `cargo test -p`, grade or the export in a checkout use it: a maintainer's
+/// or student's own work in exercises/ changes none of their results.
+pub fn mirror_checkout(
+    workspace: &Workspace,
+    dest: &Path,
+    overlay: BTreeMap<PathBuf, Vec<u8>>,
+) -> io::Result<()> {
+    let root = workspace.root();
+    let mut wanted = BTreeMap::new();
+    for (path, from) in files(root) {
+        if !is_exercise_source(&path) {
+            wanted.insert(path, fs::read(from)?);
+        }
+    }
+    let starters = tempfile::tempdir()?;
+    write_committed(workspace, starters.path())?;
+    for (path, from) in files(starters.path()) {
+        wanted.insert(Path::new("exercises").join(path), fs::read(from)?);
+    }
+    wanted.extend(overlay);
+    for (path, bytes) in &wanted {
+        let to = dest.join(path);
+        if fs::read(&to).ok().as_ref() != Some(bytes) {
+            fs::create_dir_all(to.parent().unwrap_or(dest))?;
+            fs::write(&to, bytes)?;
+        }
+    }
+    for path in files(dest).into_keys() {
+        if !wanted.contains_key(&path) {
+            fs::remove_file(dest.join(&path))?;
+        }
+    }
+    remove_empty_dirs(dest);
+    Ok(())
+}
+
+/// The regular files under `dir` (relative paths, with where they are), but `target/` and
+/// `.git/` at its top.
+fn files(dir: &Path) -> BTreeMap<PathBuf, PathBuf> {
+    let mut found = BTreeMap::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        let Ok(entries) = fs::read_dir(dir.join(&relative)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = relative.join(entry.file_name());
+            if path == Path::new("target") || path == Path::new(".git") {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => pending.push(path),
+                Ok(kind) if kind.is_file() => {
+                    found.insert(path, entry.path());
+                }
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+/// `exercises/<exercise>/src/...`: a student's files, taken as committed instead.
+fn is_exercise_source(path: &Path) -> bool {
+    let parts: Vec<_> = path.components().map(|c| c.as_os_str()).collect();
+    parts.len() > 3 && parts[0] == "exercises" && parts[2] == "src"
+}
+
+/// Remove the empty folders under `dir`; whether `dir` is left empty.
+fn remove_empty_dirs(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    let mut empty = true;
+    for entry in entries.flatten() {
+        let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
+        let path = entry.path();
+        if !(is_dir && remove_empty_dirs(&path) && fs::remove_dir(&path).is_ok()) {
+            empty = false;
+        }
+    }
+    empty
+}
 
 /// Write every exercise's `src/` as committed into `dest/<exercise>/src/`, shaped like a
 /// submission. Outside a git checkout (a source tarball), the files in exercises/ are the

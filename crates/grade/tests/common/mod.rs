@@ -13,12 +13,19 @@ use std::time::Duration;
 use harness::{Cmd, Output};
 use serde_json::Value;
 
-/// The netlab checkout the tests run in.
+/// The netlab checkout the tests run grade in: a copy of this one as a fresh clone holds
+/// it (the starters as committed, see `harness::starters::mirror_checkout`), so that
+/// exercises a maintainer or student solved or broke here change no result.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the checkout exists")
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let workspace = harness::build::Workspace::locate().expect("the tests run in a checkout");
+        let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-tests-checkout");
+        harness::starters::mirror_checkout(&workspace, &copy, Default::default())
+            .expect("the checkout can be copied");
+        copy
+    })
+    .clone()
 }
 
 /// A scratch folder for `name`; tests that share a name share a warm build (the test
