@@ -281,19 +281,29 @@ fn setup_checks_the_reference_and_make_zip_creates_its_folder() {
         return;
     }
     let zip = autograder.root.path().join("new/folder/autograder.zip");
+    // The zip holds the checkout the script is in (here the tests' copy, which is no git
+    // repository, wherever CARGO_TARGET_DIR puts it), not the repository above it.
+    let marker = root().join("only-in-this-copy.txt");
+    write(&marker, "made from the copy");
     let made = Cmd::new("bash")
         .arg(root().join("contrib/gradescope/make-zip.sh"))
         .arg(&zip)
         .timeout(Duration::from_secs(300))
         .run()
         .unwrap();
+    let _ = std::fs::remove_file(&marker);
     assert_eq!(made.code(), Some(0), "{}", made.report());
     let listing = Cmd::new("unzip")
         .args([OsStr::new("-l"), zip.as_os_str()])
         .run()
         .unwrap()
         .stdout_text();
-    for entry in ["setup.sh", "run_autograder", "netlab/Cargo.toml"] {
+    for entry in [
+        "setup.sh",
+        "run_autograder",
+        "netlab/Cargo.toml",
+        "netlab/only-in-this-copy.txt",
+    ] {
         assert!(
             listing.contains(entry),
             "{entry} not in the zip:\n{listing}"
