@@ -292,8 +292,13 @@ fn normalise(text: &str) -> String {
         .map(|(pattern, to)| (Regex::new(pattern).expect("a valid pattern"), to))
         .collect()
     });
+    // The fixtures are built under the target folder, which CARGO_TARGET_DIR may put
+    // anywhere: shown as where it is by default.
+    let target = workspace().target_dir().to_string_lossy().into_owned();
     let root = workspace().root().to_string_lossy().into_owned();
-    let mut text = text.replace(&root, "<root>");
+    let mut text = text
+        .replace(&target, "<root>/target")
+        .replace(&root, "<root>");
     for (pattern, to) in rules {
         text = pattern.replace_all(&text, *to).into_owned();
     }
