@@ -30,6 +30,10 @@ mod limits;
 mod linux;
 #[cfg(target_os = "linux")]
 mod other_user;
+#[cfg(target_os = "linux")]
+mod proc_view;
+#[cfg(target_os = "linux")]
+mod seccomp;
 
 pub use limits::{Limits, VAR as LIMITS_VAR};
 
@@ -175,7 +179,9 @@ fn make_scratch(mode: Mode) -> PathBuf {
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
-        if mode == Mode::OtherUser {
+        // Programs run as other users in these two: as root in namespaces, each as a host
+        // user id of its own (never root), in this process's group.
+        if mode == Mode::OtherUser || (mode == Mode::Namespaces && linux::program_ids_mapped()) {
             other_user::share(&dir);
         }
     }
