@@ -368,6 +368,15 @@ fn as_root_without_namespaces_programs_run_as_a_user_of_their_own() {
         "sandbox-reads-home-secret",
         "sandbox-memory-hog",
         "sandbox-file-size-hog",
+        "sandbox-terminal",
+        "sandbox-proc-sys",
+        "sandbox-chmod-device",
+        "sandbox-many-threads",
+        "sandbox-shared-memory",
+        "sandbox-nested-namespace",
+        "sandbox-kernel-doors",
+        "sandbox-keyring",
+        "sandbox-disk-hog",
     ];
     for name in fixtures {
         fixture_submission(name, &class.join(name));

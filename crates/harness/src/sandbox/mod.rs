@@ -33,6 +33,8 @@ mod other_user;
 #[cfg(target_os = "linux")]
 mod proc_view;
 #[cfg(target_os = "linux")]
+mod scratch;
+#[cfg(target_os = "linux")]
 mod seccomp;
 
 pub use limits::{Limits, VAR as LIMITS_VAR};
@@ -89,7 +91,7 @@ pub fn init() -> &'static Setup {
         let scratch = if mode == Mode::Unsandboxed {
             None
         } else {
-            Some(make_scratch(mode))
+            Some(make_scratch(mode, &limits))
         };
         Setup {
             mode,
@@ -167,12 +169,24 @@ fn is_root() -> bool {
 
 /// A fresh folder for this process's temporary files, made the process's `TMPDIR` so that
 /// every check's `tempfile::tempdir()` lands in it.
-fn make_scratch(mode: Mode) -> PathBuf {
+fn make_scratch(mode: Mode, limits: &Limits) -> PathBuf {
+    #[cfg(target_os = "linux")]
+    scratch::sweep(&std::env::temp_dir());
+    #[cfg(target_os = "linux")]
+    let prefix = format!("{}{}-", scratch::PREFIX, std::process::id());
+    #[cfg(not(target_os = "linux"))]
+    let prefix = "netlab-";
     let dir = tempfile::Builder::new()
-        .prefix("netlab-")
+        .prefix(&prefix)
         .tempdir()
         .map(tempfile::TempDir::keep)
         .unwrap_or_else(|e| fail(&format!("could not make a scratch folder: {e}")));
+    // A total for everything written there, gone with this process however it ends; where
+    // no mount namespace can be had, the per-file limit and the next start's sweep only.
+    #[cfg(target_os = "linux")]
+    let _ = scratch::limit_total(&dir, limits.disk);
+    #[cfg(not(target_os = "linux"))]
+    let _ = limits;
     // Nobody else may list it; as another user, a program still has to pass through it to
     // reach the scratch folder of a grade worker inside.
     #[cfg(target_os = "linux")]
@@ -200,6 +214,11 @@ fn make_scratch(mode: Mode) -> PathBuf {
 pub fn clean_up() {
     if let Some(dir) = SETUP.get().and_then(|s| s.scratch.as_ref()) {
         let _ = std::fs::remove_dir_all(dir);
+        // The tmpfs over it (scratch.rs) keeps the folder until it is unmounted.
+        #[cfg(target_os = "linux")]
+        if rustix::mount::unmount(dir, rustix::mount::UnmountFlags::DETACH).is_ok() {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 
