@@ -1,21 +1,31 @@
 //! The walls around a program under test. Submissions are code written by strangers who
 //! want a good score; the harness runs it, so nothing it runs may outlive its check, see
-//! the reference programs or the user's files, reach beyond loopback, or touch a report.
+//! the reference programs or the user's files, reach beyond loopback, reach the user's
+//! terminal, be the host's root, or touch a report.
 //!
 //! Three modes, chosen once per process by [`init`] (or forced with `NETLAB_SANDBOX`):
 //! - [`Mode::Namespaces`] (Linux, unprivileged user namespaces, no root needed): each check
 //!   runs in a network namespace of its own (loopback only, shared by the check's peers,
 //!   the reference programs and the program under test); each program under test runs in
-//!   PID, mount and user namespaces of its own, sees only the system folders (read-only),
-//!   its own binary and the check's scratch folder, and is held to [`Limits`]. When it
-//!   ends, or is killed, everything it started dies with it (the kernel ends a PID
-//!   namespace with its first process).
+//!   PID, mount, IPC and user namespaces of its own, sees only the system folders
+//!   (read-only), a walled /proc (`proc_view.rs`), its own binary and the check's scratch
+//!   folder (nosuid, nodev), and is held to [`Limits`]. When it ends, or is killed,
+//!   everything it started dies with it (the kernel ends a PID namespace with its first
+//!   process). As root, each program runs as a host user id of its own, never 0
+//!   (`linux.rs` maps those ids, the launcher becomes one).
 //! - [`Mode::OtherUser`] (root without user namespaces, as in some containers): the program
 //!   runs as a user id of its own with the limits, and everything that user id runs is
 //!   killed when the check ends.
 //! - [`Mode::Unsandboxed`]: deadlines and process groups only. Fine for a student's own
 //!   code; grade refuses other people's submissions in this mode unless told
 //!   `--unsandboxed`.
+//!
+//! In both sandboxed modes the program starts in a session of its own (no controlling
+//! terminal), with a fresh empty session keyring, behind a seccomp filter (`seccomp.rs`:
+//! no new namespaces or mounts, no memory the limits do not count, no io_uring, bpf,
+//! ptrace...), and the scratch folder is a tmpfs of a fixed size where the harness can
+//! make a mount namespace (`scratch.rs`), swept at the next start when a harness was
+//! killed.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -41,6 +51,10 @@ pub use limits::{Limits, VAR as LIMITS_VAR};
 
 /// Forces a mode: `namespaces`, `user` or `off`.
 pub const VAR: &str = "NETLAB_SANDBOX";
+/// Set (to anything) by grade for its workers: their scratch folder gets a total size
+/// (`Limits::disk`, `scratch.rs`). Not for `cargo test -p`, whose messages show folder
+/// sizes as the student's file system has them.
+pub const SCRATCH_TOTAL_VAR: &str = "NETLAB_SCRATCH_TOTAL";
 /// The first argument that makes a check runner act as the sandbox's launcher.
 pub const LAUNCHER_ARG: &str = "--netlab-sandbox";
 
@@ -184,7 +198,9 @@ fn make_scratch(mode: Mode, limits: &Limits) -> PathBuf {
     // A total for everything written there, gone with this process however it ends; where
     // no mount namespace can be had, the per-file limit and the next start's sweep only.
     #[cfg(target_os = "linux")]
-    let _ = scratch::limit_total(&dir, limits.disk);
+    if std::env::var_os(SCRATCH_TOTAL_VAR).is_some() {
+        let _ = scratch::limit_total(&dir, limits.disk);
+    }
     #[cfg(not(target_os = "linux"))]
     let _ = limits;
     // Nobody else may list it; as another user, a program still has to pass through it to
