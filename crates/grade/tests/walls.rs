@@ -132,7 +132,7 @@ fn a_planted_setuid_file_is_never_setuid_root() {
         let mut found = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(300);
         while !running.has_exited() && Instant::now() < deadline {
-            for planted in planted_below(tmp.path()) {
+            for planted in planted_below(tmp.path(), running.id()) {
                 if found.contains(&planted) {
                     continue;
                 }
@@ -162,10 +162,26 @@ fn a_planted_setuid_file_is_never_setuid_root() {
     }
 }
 
-/// Every `netlab-suid-987008` below `dir`.
-fn planted_below(dir: &Path) -> Vec<PathBuf> {
+/// Every `netlab-suid-987008` below `dir`, as grade's workers see it: each mounts its
+/// scratch folder's tmpfs in a mount namespace of its own (/proc/PID/root is its view).
+fn planted_below(dir: &Path, grade: u32) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
+    // Started by any of grade's threads.
+    let mut workers = String::new();
+    for task in fs::read_dir(format!("/proc/{grade}/task"))
+        .into_iter()
+        .flatten()
+    {
+        let children = task.map(|t| t.path().join("children"));
+        workers += &children.and_then(fs::read_to_string).unwrap_or_default();
+        workers.push(' ');
+    }
+    let mut folders: Vec<PathBuf> = workers
+        .split_whitespace()
+        .map(|pid| Path::new("/proc").join(pid).join("root"))
+        .map(|root| root.join(dir.strip_prefix("/").unwrap_or(dir)))
+        .collect();
+    folders.push(dir.to_path_buf());
     while let Some(folder) = folders.pop() {
         let Ok(entries) = fs::read_dir(&folder) else {
             continue;
