@@ -14,10 +14,10 @@
 //!    home, no checkout, no reference programs); it sets the limits, gives up its
 //!    privileges by entering one more user namespace as an ordinary user, starts the
 //!    program (in a session of its own, behind the seccomp filter: `seccomp.rs`) and
-//!    waits for it. When
-//!    it exits, the kernel kills every other process of the PID namespace: nothing the
-//!    program started (a new session, a double fork) outlives it. The program is not PID 1
-//!    itself because the kernel spares PID 1 the signals of the limits (SIGXFSZ, SIGXCPU).
+//!    waits for it. When it exits, the kernel kills every other process of the PID
+//!    namespace: nothing the program started (a new session, a double fork) outlives it.
+//!    The program is not PID 1 itself because the kernel spares PID 1 the signals of the
+//!    limits (SIGXFSZ, SIGXCPU).
 //!
 //! `inner` tells `outer` how the program ended through a pipe, so that "killed by signal
 //! 25" reaches the check as such, not as an exit code of the launcher.
@@ -95,7 +95,8 @@ pub(super) fn fail(message: &str) -> ! {
     std::process::exit(125)
 }
 
-/// What the view is made of, opened before the new root is mounted over /tmp.
+/// What the view is made of, opened before the new root is mounted over /tmp (where the
+/// scratch folder usually is).
 struct Sources {
     scratch: File,
     program: File,
@@ -124,7 +125,6 @@ fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString], roo
         })
     })()
     .unwrap_or_else(|e| fail(&format!("could not open what the view is made of: {e}")));
-
     map_ids(0, uid, 0, gid).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
     let (ending_read, ending_write) =
         rustix::pipe::pipe().unwrap_or_else(|e| fail(&format!("pipe: {e}")));
@@ -294,7 +294,6 @@ const ETC_SECRETS: &[&str] = &[
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
 fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
-    // Opened before: the new root is mounted over /tmp, where the scratch usually is.
     let (scratch_fd, program_fd, real) = (&sources.scratch, &sources.program, &sources.real);
     let fd_path = |file: &File| format!("/proc/self/fd/{}", file.as_raw_fd());
 
