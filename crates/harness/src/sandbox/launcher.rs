@@ -376,7 +376,7 @@ fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
         MountFlags::NODEV,
     )?;
 
-    let program_inside = root.join(real.strip_prefix("/").unwrap_or(&real));
+    let program_inside = root.join(real.strip_prefix("/").unwrap_or(real));
     if let Some(parent) = program_inside.parent() {
         fs::create_dir_all(parent)?;
     }
