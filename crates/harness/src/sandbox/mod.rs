@@ -23,9 +23,9 @@
 //! In both sandboxed modes the program starts in a session of its own (no controlling
 //! terminal), with a fresh empty session keyring, behind a seccomp filter (`seccomp.rs`:
 //! no new namespaces or mounts, no memory the limits do not count, no io_uring, bpf,
-//! ptrace...), and the scratch folder is a tmpfs of a fixed size where the harness can
-//! make a mount namespace (`scratch.rs`), swept at the next start when a harness was
-//! killed.
+//! ptrace...). A grade worker's scratch folder is a tmpfs of a fixed size where it can
+//! make a mount namespace (`scratch.rs`); a scratch folder left by a harness that was
+//! killed is swept at the next start.
 
 use std::fmt;
 use std::path::PathBuf;
