@@ -3,10 +3,11 @@
 //!
 //! In grade's workers (`SCRATCH_TOTAL_VAR`), where they may make a mount namespace
 //! (namespaces, or root), the scratch folder is a tmpfs of `Limits::disk` bytes mounted
-//! over it in a mount namespace of the worker's own: every file a check, a reference program or a program under test writes there counts
-//! (ENOSPC past it), and when the last process of the namespace ends, however it ends, the
-//! tmpfs and everything in it are gone. Only the empty folder is left on the host; folders
-//! of harnesses that died are swept by the next one to start ([`sweep`]).
+//! over it in a mount namespace of the worker's own: every file a check, a reference
+//! program or a program under test writes there counts (ENOSPC past it), and when the last
+//! process of the namespace ends, however it ends, the tmpfs and everything in it are gone.
+//! Only the empty folder is left on the host; folders of harnesses that died are swept by
+//! the next one to start ([`sweep`]).
 
 use std::fs;
 use std::io;
