@@ -52,7 +52,9 @@ fn main() -> ExitCode {
         // The sandbox-* fixtures try the walls only namespaces put up (a host listener, a
         // read-only /tmp, no other copy of the reference anywhere in view).
         let walls = name.starts_with("sandbox-");
-        let ignored = walls && harness::sandbox::mode() != harness::sandbox::Mode::Namespaces;
+        let ignored = walls && harness::sandbox::mode() != harness::sandbox::Mode::Namespaces
+            // The scratch folder's total is grade's (crates/grade/tests/cli.rs proves it).
+            || name == "sandbox-disk-hog";
         trials.push(
             Trial::test(format!("fixture::{name}"), move || {
                 fixture_caught(&fixture, &bins)

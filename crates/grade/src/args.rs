@@ -134,7 +134,7 @@ struct Cli {
     /// What a program under test may use, e.g.
     /// memory=2G,cpu=120 [default: memory=1G,
     /// file-size=256M,processes=256,open-files=256,
-    /// cpu=60]
+    /// cpu=60,disk=2G]
     #[arg(
         long,
         value_name = "LIMITS",

@@ -195,6 +195,8 @@ fn run_worker(
         // One seed for the whole run, so the report's seed replays every exercise.
         .env(harness::seed::VAR, harness::seed::run_seed().to_string())
         .env(harness::sandbox::LIMITS_VAR, plan.limits.to_arg())
+        // A total for everything written in the worker's scratch folder.
+        .env(harness::sandbox::SCRATCH_TOTAL_VAR, "1")
         // The worker stops itself at its deadline; this is the backstop, and SIGTERM
         // first lets it kill the process groups it started.
         .timeout(plan.timeout + Duration::from_secs(10))

@@ -237,8 +237,9 @@ impl Walls {
         }
     }
 
-    /// grade, with HOME the fake home, the listener named for sandbox-host-listener, and a
-    /// process limit sandbox-many-children goes past.
+    /// grade, with HOME the fake home, the listener named for sandbox-host-listener, a
+    /// process limit sandbox-many-children goes past and a scratch total sandbox-disk-hog
+    /// fills quickly.
     fn grade(&self, args: &[std::ffi::OsString]) -> Output {
         self.grade_in_mode(args, "")
     }
@@ -258,7 +259,7 @@ impl Walls {
             cmd = cmd.env(harness::sandbox::VAR, mode);
         }
         cmd.args(args)
-            .arg("--limits=processes=32")
+            .arg("--limits=processes=32,disk=256M")
             .env("HOME", self.home.path())
             .env(
                 "NETLAB_TEST_LISTENER",
@@ -368,6 +369,15 @@ fn as_root_without_namespaces_programs_run_as_a_user_of_their_own() {
         "sandbox-reads-home-secret",
         "sandbox-memory-hog",
         "sandbox-file-size-hog",
+        "sandbox-terminal",
+        "sandbox-proc-sys",
+        "sandbox-chmod-device",
+        "sandbox-many-threads",
+        "sandbox-shared-memory",
+        "sandbox-nested-namespace",
+        "sandbox-kernel-doors",
+        "sandbox-keyring",
+        "sandbox-disk-hog",
     ];
     for name in fixtures {
         fixture_submission(name, &class.join(name));

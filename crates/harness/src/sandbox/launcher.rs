@@ -1,17 +1,23 @@
 //! The launcher: how one program under test is started inside the walls. The check runner
 //! starts itself again as `<runner> --netlab-sandbox outer SCRATCH LIMITS -- PROGRAM ARGS`:
 //!
-//! 1. `outer` (in the check's network namespace) makes new user, mount and PID namespaces
-//!    and forks `inner`, the first process (PID 1) of the new PID namespace; it waits for
-//!    it and exits the way the program did.
+//! 1. `outer` (in the check's network namespace) makes new user, mount, PID and IPC
+//!    namespaces and forks `inner`, the first process (PID 1) of the new PID namespace; it
+//!    waits for it and exits the way the program did. When the harness is root (stage
+//!    `outer-root`), it first becomes a host user id of its own, in the harness's group
+//!    (as in the other-user mode), so that the program is never the host's root: it owns
+//!    no file of the host, and the process limit holds.
 //! 2. `inner` builds the program's view of the files on an empty file system: the system
-//!    folders read-only, a fresh /proc, a few devices, the program's own binary and the
-//!    scratch folder (the only place it may write), and nothing else (no home, no checkout,
-//!    no reference programs); it sets the limits, gives up its privileges by entering one
-//!    more user namespace as an ordinary user, starts the program and waits for it. When
-//!    it exits, the kernel kills every other process of the PID namespace: nothing the
-//!    program started (a new session, a double fork) outlives it. The program is not PID 1
-//!    itself because the kernel spares PID 1 the signals of the limits (SIGXFSZ, SIGXCPU).
+//!    folders read-only, a fresh /proc (its /proc/sys read-only, the kernel's knobs and
+//!    secrets masked), a few devices (no /dev/tty), the program's own binary and the
+//!    scratch folder (nosuid, nodev: the only place it may write), and nothing else (no
+//!    home, no checkout, no reference programs); it sets the limits, gives up its
+//!    privileges by entering one more user namespace as an ordinary user, starts the
+//!    program (in a session of its own, behind the seccomp filter: `seccomp.rs`) and
+//!    waits for it. When it exits, the kernel kills every other process of the PID
+//!    namespace: nothing the program started (a new session, a double fork) outlives it.
+//!    The program is not PID 1 itself because the kernel spares PID 1 the signals of the
+//!    limits (SIGXFSZ, SIGXCPU).
 //!
 //! `inner` tells `outer` how the program ended through a pipe, so that "killed by signal
 //! 25" reaches the check as such, not as an exit code of the launcher.
@@ -32,8 +38,9 @@ use rustix::mount::{
 use rustix::process::{Resource, Rlimit, setrlimit};
 use rustix::thread::UnshareFlags;
 
-use super::linux::{map_ids, unshare};
-use super::{LAUNCHER_ARG, Limits, Mode, Setup, other_user};
+use super::linux::{map_ids, program_ids_mapped, unshare};
+use super::seccomp::Walls;
+use super::{LAUNCHER_ARG, Limits, Mode, Setup, other_user, proc_view};
 
 /// The user id the program has inside its namespaces: an ordinary user, not root.
 const INSIDE_UID: u32 = 1000;
@@ -42,6 +49,7 @@ const INSIDE_UID: u32 = 1000;
 pub fn command(setup: &Setup, program: &Path, limits: &Limits) -> Option<Command> {
     let exe = std::env::current_exe().ok()?;
     let stage = match setup.mode {
+        Mode::Namespaces if program_ids_mapped() => "outer-root",
         Mode::Namespaces => "outer",
         Mode::OtherUser => "user",
         Mode::Unsandboxed => return None,
@@ -74,7 +82,8 @@ pub fn main(args: Vec<OsString>) -> ! {
         .unwrap_or_else(|e| fail(&format!("bad limits: {e}")));
     let (scratch, program) = (PathBuf::from(scratch), PathBuf::from(program));
     match stage.to_str() {
-        Some("outer") => outer(&scratch, &limits, &program, rest),
+        Some("outer") => outer(&scratch, &limits, &program, rest, false),
+        Some("outer-root") => outer(&scratch, &limits, &program, rest, true),
         Some("user") => other_user::run(&scratch, &limits, &program, rest),
         _ => wrong(),
     }
@@ -86,11 +95,36 @@ pub(super) fn fail(message: &str) -> ! {
     std::process::exit(125)
 }
 
-fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString]) -> ! {
+/// What the view is made of, opened before the new root is mounted over /tmp (where the
+/// scratch folder usually is).
+struct Sources {
+    scratch: File,
+    program: File,
+    /// The program's real path (a check may start it through a link, to choose its
+    /// argv[0], and the link, in the scratch folder, must find it).
+    real: PathBuf,
+}
+
+fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString], root: bool) -> ! {
+    if root {
+        become_programs_user(scratch);
+    }
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
-    unshare(UnshareFlags::NEWUSER | UnshareFlags::NEWNS | UnshareFlags::NEWPID)
-        .unwrap_or_else(|e| fail(&format!("could not make the namespaces: {e}")));
+    unshare(
+        UnshareFlags::NEWUSER | UnshareFlags::NEWNS | UnshareFlags::NEWPID | UnshareFlags::NEWIPC,
+    )
+    .unwrap_or_else(|e| fail(&format!("could not make the namespaces: {e}")));
+    // Opened in the new mount namespace (a bind from another's is refused), as the
+    // program's user: what it cannot reach is not in its view.
+    let sources = (|| -> io::Result<Sources> {
+        Ok(Sources {
+            scratch: File::open(scratch)?,
+            program: File::open(program)?,
+            real: fs::canonicalize(program)?,
+        })
+    })()
+    .unwrap_or_else(|e| fail(&format!("could not open what the view is made of: {e}")));
     map_ids(0, uid, 0, gid).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
     let (ending_read, ending_write) =
         rustix::pipe::pipe().unwrap_or_else(|e| fail(&format!("pipe: {e}")));
@@ -107,7 +141,14 @@ fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString]) -> 
         )),
         0 => {
             drop(ending_read);
-            inner(File::from(ending_write), scratch, limits, program, args)
+            inner(
+                File::from(ending_write),
+                sources,
+                scratch,
+                limits,
+                program,
+                args,
+            )
         }
         _ => {}
     }
@@ -121,6 +162,26 @@ fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString]) -> 
         // inner itself was killed (the check's deadline): the same.
         _ => exit_as(status),
     }
+}
+
+/// As root: become a host user id of its own (the one the other-user mode would give this
+/// launcher), in the group of the harness's programs, which may use its scratch folder.
+fn become_programs_user(scratch: &Path) {
+    use rustix::process::{Gid, Uid};
+    let user = other_user::user_of(std::process::id());
+    let group = other_user::group_of(std::os::unix::process::parent_id());
+    other_user::let_group_in(scratch, group)
+        .unwrap_or_else(|e| fail(&format!("could not share the scratch folder: {e}")));
+    let (uid, gid) = (Uid::from_raw(user), Gid::from_raw(group));
+    rustix::thread::set_thread_groups(&[])
+        .and_then(|()| rustix::thread::set_thread_res_gid(gid, gid, gid))
+        .and_then(|()| rustix::thread::set_thread_res_uid(uid, uid, uid))
+        // A change of user makes the process undumpable, its /proc files root's: it could
+        // not write its own uid_map next.
+        .and_then(|()| {
+            rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable)
+        })
+        .unwrap_or_else(|e| fail(&format!("could not become the program's user: {e}")));
 }
 
 /// Wait for the child `pid` to end.
@@ -162,14 +223,17 @@ fn die_of(signal: i32) -> ! {
 
 fn inner(
     mut ending: File,
+    sources: Sources,
     scratch: &Path,
     limits: &Limits,
     program: &Path,
     args: &[OsString],
 ) -> ! {
     let cwd = std::env::current_dir().ok();
-    build_view(scratch, program)
+    build_view(scratch, &sources)
         .unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
+    drop(sources);
+    let walls = Walls::new().unwrap_or_else(|e| fail(&e.to_string()));
     // Where it was started, if that is inside the view (a check's folder); else the scratch.
     let cwd = cwd
         .filter(|dir| dir.starts_with(scratch))
@@ -181,7 +245,18 @@ fn inner(
     unshare(UnshareFlags::NEWUSER).unwrap_or_else(|e| fail(&format!("could not drop root: {e}")));
     map_ids(INSIDE_UID, 0, INSIDE_UID, 0)
         .unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
-    let status = match Command::new(program).args(args).status() {
+    let mut command = Command::new(program);
+    command.args(args);
+    {
+        use std::os::unix::process::CommandExt;
+        #[allow(unsafe_code)]
+        // SAFETY: `enter` makes system calls only, no allocation or lock: sound between
+        // fork and exec.
+        unsafe {
+            command.pre_exec(move || walls.enter());
+        }
+    }
+    let status = match command.status() {
         Ok(status) => status,
         Err(error) => {
             // The words a shell would use.
@@ -215,15 +290,11 @@ const ETC_SECRETS: &[&str] = &[
     "etc/ssh",
     "etc/ssl/private",
 ];
-const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+/// No /dev/tty: a program under test has no terminal (and no session that has one).
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
-fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
-    // Opened now: the new root is mounted over /tmp, where the scratch usually is.
-    let scratch_fd = File::open(scratch)?;
-    let program_fd = File::open(program)?;
-    // At its real path: a check may start it through a link (to choose its argv[0]), and
-    // the link, in the scratch folder, must find it.
-    let real = fs::canonicalize(program)?;
+fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
+    let (scratch_fd, program_fd, real) = (&sources.scratch, &sources.program, &sources.real);
     let fd_path = |file: &File| format!("/proc/self/fd/{}", file.as_raw_fd());
 
     // Nothing mounted from here on is seen outside these namespaces.
@@ -248,7 +319,7 @@ fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
             Ok(meta) if meta.is_dir() => {
                 fs::create_dir(&inside)?;
                 mount_bind_recursive(&host, &inside)?;
-                read_only(&inside, &host)?;
+                rebind(&inside, &rustix::fs::statvfs(&host)?, MountFlags::RDONLY)?;
             }
             _ => {}
         }
@@ -266,11 +337,13 @@ fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
     }
     let dev = root.join("dev");
     fs::create_dir(&dev)?;
+    let dev_flags = rustix::fs::statvfs("/dev")?;
     for name in DEVICES {
         let host = Path::new("/dev").join(name);
         if host.exists() {
             File::create(dev.join(name))?;
             mount_bind(&host, dev.join(name))?;
+            rebind(&dev.join(name), &dev_flags, MountFlags::NOEXEC)?;
         }
     }
     for (name, target) in [
@@ -291,19 +364,26 @@ fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
         MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
         None,
     )?;
+    proc_view::wall_off(&root.join("proc"))?;
 
     let scratch_inside = root.join(scratch.strip_prefix("/").unwrap_or(scratch));
     fs::create_dir_all(&scratch_inside)?;
-    mount_bind(fd_path(&scratch_fd), &scratch_inside)?;
+    mount_bind(fd_path(scratch_fd), &scratch_inside)?;
+    // No setuid file or device node planted there works.
+    rebind(
+        &scratch_inside,
+        &rustix::fs::fstatvfs(scratch_fd)?,
+        MountFlags::NODEV,
+    )?;
 
-    let program_inside = root.join(real.strip_prefix("/").unwrap_or(&real));
+    let program_inside = root.join(real.strip_prefix("/").unwrap_or(real));
     if let Some(parent) = program_inside.parent() {
         fs::create_dir_all(parent)?;
     }
     if !program_inside.exists() {
         File::create(&program_inside)?;
     }
-    mount_bind(fd_path(&program_fd), &program_inside)?;
+    mount_bind(fd_path(program_fd), &program_inside)?;
     mount_remount(
         &program_inside,
         MountFlags::BIND | MountFlags::RDONLY | MountFlags::NOSUID,
@@ -322,11 +402,16 @@ fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Make the bind mount at `inside` read-only, keeping the flags the host's mount has
-/// (nosuid, nodev, noexec): a user namespace may not clear them.
-fn read_only(inside: &Path, host: &Path) -> io::Result<()> {
-    let host_flags = rustix::fs::statvfs(host)?.f_flag;
-    let mut flags = MountFlags::BIND | MountFlags::RDONLY | MountFlags::NOSUID;
+/// Remount the bind mount at `inside` nosuid with `extra` (read-only, nodev...), keeping
+/// the flags the host's mount has (`host`: nosuid, nodev, noexec): a user namespace may
+/// not clear them.
+pub(super) fn rebind(
+    inside: &Path,
+    host: &rustix::fs::StatVfs,
+    extra: MountFlags,
+) -> io::Result<()> {
+    let host_flags = host.f_flag;
+    let mut flags = MountFlags::BIND | MountFlags::NOSUID | extra;
     for (statvfs_flag, mount_flag) in [
         (rustix::fs::StatVfsMountFlags::NODEV, MountFlags::NODEV),
         (rustix::fs::StatVfsMountFlags::NOEXEC, MountFlags::NOEXEC),

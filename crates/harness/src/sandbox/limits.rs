@@ -4,7 +4,8 @@
 
 use crate::process::Output;
 
-/// Changes the limits: `memory=1G,file-size=256M,processes=256,open-files=256,cpu=60`.
+/// Changes the limits: `memory=1G,file-size=256M,processes=256,open-files=256,cpu=60,
+/// disk=2G`.
 pub const VAR: &str = "NETLAB_LIMITS";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +20,9 @@ pub struct Limits {
     pub open_files: u64,
     /// Seconds of CPU time (RLIMIT_CPU).
     pub cpu_seconds: u64,
+    /// Bytes in the scratch folder altogether, per check runner (a tmpfs of that size over
+    /// it, where a mount namespace can be had: `scratch.rs`).
+    pub disk: u64,
 }
 
 const KIB: u64 = 1024;
@@ -34,6 +38,7 @@ impl Limits {
         processes: 256,
         open_files: 256,
         cpu_seconds: 60,
+        disk: 2 * GIB,
     };
 
     /// The limits `NETLAB_LIMITS` asks for, over the defaults.
@@ -62,9 +67,10 @@ impl Limits {
                 "processes" => limits.processes = value,
                 "open-files" => limits.open_files = value,
                 "cpu" => limits.cpu_seconds = value,
+                "disk" => limits.disk = value,
                 other => {
                     return Err(format!(
-                        "no limit {other:?}: memory, file-size, processes, open-files, cpu"
+                        "no limit {other:?}: memory, file-size, processes, open-files, cpu, disk"
                     ));
                 }
             }
@@ -75,8 +81,13 @@ impl Limits {
     /// The same limits as [`Limits::parse`] reads them.
     pub fn to_arg(&self) -> String {
         format!(
-            "memory={},file-size={},processes={},open-files={},cpu={}",
-            self.memory, self.file_size, self.processes, self.open_files, self.cpu_seconds
+            "memory={},file-size={},processes={},open-files={},cpu={},disk={}",
+            self.memory,
+            self.file_size,
+            self.processes,
+            self.open_files,
+            self.cpu_seconds,
+            self.disk
         )
     }
 

@@ -1,11 +1,31 @@
 //! Linux namespaces for the sandbox, entered without root: a user namespace makes this
 //! process the owner of the namespaces it creates next (a network namespace per check, and
 //! the launcher's PID and mount namespaces), which is all the privilege they need.
+//!
+//! As root, the user namespace also maps the host's unused ids programs run as (never 0:
+//! uid 0 owns every root-owned file and escapes the process limit), which only a process
+//! left outside can write: a helper forked before the unshare.
 
 use std::io;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::thread::{UnshareFlags, unshare_unsafe};
+
+/// The host user ids a root harness's programs run as (`other_user::user_of`: 2e9 plus a
+/// launcher's pid) and the groups (`other_user::group_of`: 3e9 plus a harness's pid):
+/// owned by nobody, one per pid the kernel can give (pid_max is at most 2^22).
+const PROGRAM_UIDS: u32 = 2_000_000_000;
+const PROGRAM_GIDS: u32 = 3_000_000_000;
+const PIDS: u32 = 1 << 22;
+
+static PROGRAM_IDS_MAPPED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process's user namespace maps the programs' ids (root): the launcher then
+/// runs each program as one of them.
+pub fn program_ids_mapped() -> bool {
+    PROGRAM_IDS_MAPPED.load(Ordering::Relaxed)
+}
 
 /// Enter a new user namespace, keeping this process's user and group ids (mapped to
 /// themselves), so files stay as accessible as they were. Only possible while the process
@@ -13,10 +33,79 @@ use rustix::thread::{UnshareFlags, unshare_unsafe};
 pub fn enter_user_namespace() -> Result<(), String> {
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
+    if uid == 0 {
+        // Root sees files as root does (DAC capabilities kept: root's programs write files
+        // it must read and remove), and the programs' ids are mapped too.
+        return enter_as_root(gid);
+    }
     unshare(UnshareFlags::NEWUSER)
         .map_err(|e| format!("user namespaces are not available here ({e})"))?;
     map_ids(uid, uid, gid, gid).map_err(|e| format!("could not map this user's id ({e})"))?;
     see_files_as_the_user().map_err(|e| format!("could not give up capabilities ({e})"))
+}
+
+/// Root's user namespace: 0 is 0, and the programs' ids are themselves, written by a
+/// helper that stays outside (a process may only map its own id in a namespace it just
+/// entered). Where the helper cannot (root of a container that lacks those ids), only 0
+/// is mapped, as for an ordinary user, and programs run as that.
+fn enter_as_root(gid: u32) -> Result<(), String> {
+    let (go_read, go_write) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let parent = std::process::id();
+    #[allow(unsafe_code)]
+    // SAFETY: init runs while this process has one thread: the child may do anything.
+    let helper = unsafe { libc::fork() };
+    if helper < 0 {
+        return Err(format!("fork: {}", io::Error::last_os_error()));
+    }
+    if helper == 0 {
+        drop(go_write);
+        let mut byte = [0u8; 1];
+        // The parent says go once it unshared; end of file means it gave up.
+        let ok = matches!(rustix::io::read(&go_read, &mut byte), Ok(1))
+            && write_program_maps(parent).is_ok();
+        #[allow(unsafe_code)]
+        // SAFETY: _exit ends this forked helper without running the parent's atexit
+        // handlers or flushing its buffers twice.
+        unsafe {
+            libc::_exit(if ok { 0 } else { 1 })
+        }
+    }
+    drop(go_read);
+    let unshared = unshare(UnshareFlags::NEWUSER);
+    let _ = rustix::io::write(&go_write, b"g");
+    drop(go_write);
+    let helped = wait_child(helper);
+    unshared.map_err(|e| format!("user namespaces are not available here ({e})"))?;
+    if helped {
+        PROGRAM_IDS_MAPPED.store(true, Ordering::Relaxed);
+        return Ok(());
+    }
+    map_ids(0, 0, gid, gid).map_err(|e| format!("could not map this user's id ({e})"))
+}
+
+fn write_program_maps(pid: u32) -> io::Result<()> {
+    std::fs::write(
+        format!("/proc/{pid}/uid_map"),
+        format!("0 0 1\n{PROGRAM_UIDS} {PROGRAM_UIDS} {PIDS}\n"),
+    )?;
+    std::fs::write(
+        format!("/proc/{pid}/gid_map"),
+        format!("0 0 1\n{PROGRAM_GIDS} {PROGRAM_GIDS} {PIDS}\n"),
+    )
+}
+
+/// Wait for the helper; true if it mapped the ids.
+fn wait_child(pid: libc::pid_t) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return false;
+    };
+    loop {
+        match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
+            Err(rustix::io::Errno::INTR) => continue,
+            Ok(Some((_, status))) => return status.exit_status() == Some(0),
+            _ => return false,
+        }
+    }
 }
 
 /// In a user namespace of its own this process holds every capability over the user's

@@ -1,21 +1,31 @@
 //! The walls around a program under test. Submissions are code written by strangers who
 //! want a good score; the harness runs it, so nothing it runs may outlive its check, see
-//! the reference programs or the user's files, reach beyond loopback, or touch a report.
+//! the reference programs or the user's files, reach beyond loopback, reach the user's
+//! terminal, be the host's root, or touch a report.
 //!
 //! Three modes, chosen once per process by [`init`] (or forced with `NETLAB_SANDBOX`):
 //! - [`Mode::Namespaces`] (Linux, unprivileged user namespaces, no root needed): each check
 //!   runs in a network namespace of its own (loopback only, shared by the check's peers,
 //!   the reference programs and the program under test); each program under test runs in
-//!   PID, mount and user namespaces of its own, sees only the system folders (read-only),
-//!   its own binary and the check's scratch folder, and is held to [`Limits`]. When it
-//!   ends, or is killed, everything it started dies with it (the kernel ends a PID
-//!   namespace with its first process).
+//!   PID, mount, IPC and user namespaces of its own, sees only the system folders
+//!   (read-only), a walled /proc (`proc_view.rs`), its own binary and the check's scratch
+//!   folder (nosuid, nodev), and is held to [`Limits`]. When it ends, or is killed,
+//!   everything it started dies with it (the kernel ends a PID namespace with its first
+//!   process). As root, each program runs as a host user id of its own, never 0
+//!   (`linux.rs` maps those ids, the launcher becomes one).
 //! - [`Mode::OtherUser`] (root without user namespaces, as in some containers): the program
 //!   runs as a user id of its own with the limits, and everything that user id runs is
 //!   killed when the check ends.
 //! - [`Mode::Unsandboxed`]: deadlines and process groups only. Fine for a student's own
 //!   code; grade refuses other people's submissions in this mode unless told
 //!   `--unsandboxed`.
+//!
+//! In both sandboxed modes the program starts in a session of its own (no controlling
+//! terminal), with a fresh empty session keyring, behind a seccomp filter (`seccomp.rs`:
+//! no new namespaces or mounts, no memory the limits do not count, no io_uring, bpf,
+//! ptrace...). A grade worker's scratch folder is a tmpfs of a fixed size where it can
+//! make a mount namespace (`scratch.rs`); a scratch folder left by a harness that was
+//! killed is swept at the next start.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -30,11 +40,21 @@ mod limits;
 mod linux;
 #[cfg(target_os = "linux")]
 mod other_user;
+#[cfg(target_os = "linux")]
+mod proc_view;
+#[cfg(target_os = "linux")]
+mod scratch;
+#[cfg(target_os = "linux")]
+mod seccomp;
 
 pub use limits::{Limits, VAR as LIMITS_VAR};
 
 /// Forces a mode: `namespaces`, `user` or `off`.
 pub const VAR: &str = "NETLAB_SANDBOX";
+/// Set (to anything) by grade for its workers: their scratch folder gets a total size
+/// (`Limits::disk`, `scratch.rs`). Not for `cargo test -p`, whose messages show folder
+/// sizes as the student's file system has them.
+pub const SCRATCH_TOTAL_VAR: &str = "NETLAB_SCRATCH_TOTAL";
 /// The first argument that makes a check runner act as the sandbox's launcher.
 pub const LAUNCHER_ARG: &str = "--netlab-sandbox";
 
@@ -85,7 +105,7 @@ pub fn init() -> &'static Setup {
         let scratch = if mode == Mode::Unsandboxed {
             None
         } else {
-            Some(make_scratch(mode))
+            Some(make_scratch(mode, &limits))
         };
         Setup {
             mode,
@@ -163,19 +183,35 @@ fn is_root() -> bool {
 
 /// A fresh folder for this process's temporary files, made the process's `TMPDIR` so that
 /// every check's `tempfile::tempdir()` lands in it.
-fn make_scratch(mode: Mode) -> PathBuf {
+fn make_scratch(mode: Mode, limits: &Limits) -> PathBuf {
+    #[cfg(target_os = "linux")]
+    scratch::sweep(&std::env::temp_dir());
+    #[cfg(target_os = "linux")]
+    let prefix = format!("{}{}-", scratch::PREFIX, std::process::id());
+    #[cfg(not(target_os = "linux"))]
+    let prefix = "netlab-";
     let dir = tempfile::Builder::new()
-        .prefix("netlab-")
+        .prefix(&prefix)
         .tempdir()
         .map(tempfile::TempDir::keep)
         .unwrap_or_else(|e| fail(&format!("could not make a scratch folder: {e}")));
+    // A total for everything written there, gone with this process however it ends; where
+    // no mount namespace can be had, the per-file limit and the next start's sweep only.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os(SCRATCH_TOTAL_VAR).is_some() {
+        let _ = scratch::limit_total(&dir, limits.disk);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = limits;
     // Nobody else may list it; as another user, a program still has to pass through it to
     // reach the scratch folder of a grade worker inside.
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
-        if mode == Mode::OtherUser {
+        // Programs run as other users in these two: as root in namespaces, each as a host
+        // user id of its own (never root), in this process's group.
+        if mode == Mode::OtherUser || (mode == Mode::Namespaces && linux::program_ids_mapped()) {
             other_user::share(&dir);
         }
     }
@@ -194,6 +230,11 @@ fn make_scratch(mode: Mode) -> PathBuf {
 pub fn clean_up() {
     if let Some(dir) = SETUP.get().and_then(|s| s.scratch.as_ref()) {
         let _ = std::fs::remove_dir_all(dir);
+        // The tmpfs over it (scratch.rs) keeps the folder until it is unmounted.
+        #[cfg(target_os = "linux")]
+        if rustix::mount::unmount(dir, rustix::mount::UnmountFlags::DETACH).is_ok() {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 

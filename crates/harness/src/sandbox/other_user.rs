@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::launcher::{fail, set_limits};
+use super::seccomp::Walls;
 use super::{LAUNCHER_ARG, Limits};
 
 /// The user id a launcher's program runs as: unique while the launcher lives, as its pid is.
@@ -37,7 +38,8 @@ pub fn share(scratch: &Path) {
 }
 
 /// The `user` stage: let the group into the scratch folder, set the limits, run the
-/// program as its own user, and exit as it did.
+/// program as its own user (in a session of its own, behind the seccomp filter), and exit
+/// as it did.
 pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::OsString]) -> ! {
     let group = group_of(std::os::unix::process::parent_id());
     let user = user_of(std::process::id());
@@ -51,18 +53,23 @@ pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::Os
         .ok()
         .filter(|dir| dir.starts_with(scratch));
     let cwd = cwd.unwrap_or(scratch.to_path_buf());
-    let status = Command::new(program)
-        .current_dir(cwd)
-        .args(args)
-        .uid(user)
-        .gid(group)
+    let walls = Walls::new().unwrap_or_else(|e| fail(&e.to_string()));
+    let mut command = Command::new(program);
+    command.current_dir(cwd).args(args).uid(user).gid(group);
+    #[allow(unsafe_code)]
+    // SAFETY: `enter` makes system calls only, no allocation or lock: sound between fork
+    // and exec (where std runs it after setuid).
+    unsafe {
+        command.pre_exec(move || walls.enter());
+    }
+    let status = command
         .status()
         .unwrap_or_else(|e| fail(&format!("could not run {}: {e}", program.display())));
     super::launcher::exit_as(status)
 }
 
 /// Group `group`, with read and write (and search, for folders), on everything in `dir`.
-fn let_group_in(dir: &Path, group: u32) -> io::Result<()> {
+pub fn let_group_in(dir: &Path, group: u32) -> io::Result<()> {
     match grant(dir, group) {
         // Other checks make and remove their folders meanwhile: what is gone needs nothing.
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

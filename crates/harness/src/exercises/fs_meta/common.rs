@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::path::Path;
 use std::time::Duration;
 
 use fastrand::Rng;
@@ -12,12 +13,30 @@ use crate::check::{Ctx, Failure};
 use crate::draw;
 use crate::process::Output;
 
-/// A temporary folder to run fs_meta in, with files made by the check.
-pub(super) fn folder() -> Result<TempDir, Failure> {
-    Ok(tempfile::tempdir()?)
+/// A temporary folder to run fs_meta in, with files made by the check, alone in a folder
+/// of its own: `..` is stable while the program and the check each look at it (where the
+/// scratch folder is a tmpfs, a folder's size follows its entries, which other checks
+/// make and remove).
+pub(super) struct Folder {
+    dir: TempDir,
+    _parent: TempDir,
 }
 
-pub(super) fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> Result<(), Failure> {
+impl Folder {
+    pub(super) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+pub(super) fn folder() -> Result<Folder, Failure> {
+    let parent = tempfile::tempdir()?;
+    Ok(Folder {
+        dir: tempfile::tempdir_in(parent.path())?,
+        _parent: parent,
+    })
+}
+
+pub(super) fn write(dir: &Folder, name: &str, bytes: &[u8]) -> Result<(), Failure> {
     let path = dir.path().join(name);
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
@@ -60,12 +79,12 @@ pub(super) fn file_names(rng: &mut Rng, n: usize) -> Vec<String> {
 pub(super) const RUN_LIMIT: Duration = Duration::from_secs(2);
 
 /// fs_meta, to run in `dir`.
-pub(super) fn fs_meta(ctx: &Ctx, dir: &TempDir) -> crate::process::Cmd {
+pub(super) fn fs_meta(ctx: &Ctx, dir: &Folder) -> crate::process::Cmd {
     ctx.student("fs_meta").cwd(dir.path()).timeout(RUN_LIMIT)
 }
 
 /// Run fs_meta in `dir` with `args`.
-pub(super) fn run(ctx: &Ctx, dir: &TempDir, args: &[&str]) -> Result<Output, Failure> {
+pub(super) fn run(ctx: &Ctx, dir: &Folder, args: &[&str]) -> Result<Output, Failure> {
     Ok(fs_meta(ctx, dir).args(args).run()?)
 }
 
@@ -138,7 +157,7 @@ pub(super) fn expect_block_count(output: &Output, n: usize, why: &str) -> Result
 }
 
 /// The size `fs::metadata` (or `symlink_metadata`) gives for `path` in `dir`, as text.
-pub(super) fn size_of(dir: &TempDir, path: &str, follow: bool) -> Result<String, Failure> {
+pub(super) fn size_of(dir: &Folder, path: &str, follow: bool) -> Result<String, Failure> {
     let path = dir.path().join(path);
     let meta = match follow {
         true => fs::metadata(path)?,

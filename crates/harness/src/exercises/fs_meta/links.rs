@@ -3,15 +3,13 @@
 
 use std::fs;
 
-use tempfile::TempDir;
-
 use crate::check::{Ctx, Failure};
 use crate::expect;
 
 use super::common::*;
 
 /// Make `link` in `dir` point at `target` (which need not exist).
-pub(super) fn symlink(dir: &TempDir, target: &str, link: &str) -> Result<(), Failure> {
+pub(super) fn symlink(dir: &Folder, target: &str, link: &str) -> Result<(), Failure> {
     let link = dir.path().join(link);
     #[cfg(unix)]
     let made = std::os::unix::fs::symlink(target, &link);
@@ -30,7 +28,7 @@ pub(super) fn symlink(dir: &TempDir, target: &str, link: &str) -> Result<(), Fai
 
 /// A folder holding a file of drawn size, a folder, and a link to each:
 /// `(dir, [file, folder, link to file, link to folder], file size)`.
-pub(super) fn with_symlinks(ctx: &Ctx) -> Result<(TempDir, [String; 4], usize), Failure> {
+pub(super) fn with_symlinks(ctx: &Ctx) -> Result<(Folder, [String; 4], usize), Failure> {
     let (names, size) = {
         let mut rng = ctx.rng();
         let names = file_names(&mut rng, 4);
@@ -104,7 +102,7 @@ pub(super) fn no_follow_reports_symlink(ctx: &Ctx) -> Result<(), Failure> {
 
 /// A folder with two files and a link to a name that does not exist:
 /// `(dir, [file, dangling link, file], the link's target)`.
-pub(super) fn with_dangling_link(ctx: &Ctx) -> Result<(TempDir, [String; 3], String), Failure> {
+pub(super) fn with_dangling_link(ctx: &Ctx) -> Result<(Folder, [String; 3], String), Failure> {
     let names = file_names(&mut ctx.rng(), 4);
     let dir = folder()?;
     write(&dir, &names[0], b"a")?;

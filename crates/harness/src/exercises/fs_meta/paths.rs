@@ -4,8 +4,6 @@
 
 use std::fs;
 
-use tempfile::TempDir;
-
 use crate::check::{Ctx, Failure};
 use crate::draw;
 use crate::expect;
@@ -165,7 +163,7 @@ pub(super) fn missing_path_reported_others_still_print(ctx: &Ctx) -> Result<(), 
 
 /// The lines of the block fs_meta prints for `path` in `dir` (named `name`).
 pub(super) fn block_lines(
-    dir: &TempDir,
+    dir: &Folder,
     path: &str,
     name: &str,
     kind: &str,
