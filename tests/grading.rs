@@ -292,8 +292,11 @@ fn normalise(text: &str) -> String {
         .map(|(pattern, to)| (Regex::new(pattern).expect("a valid pattern"), to))
         .collect()
     });
+    // A target folder set elsewhere (CARGO_TARGET_DIR) reads as the checkout's own.
+    let target = workspace().target_dir().to_string_lossy().into_owned();
+    let mut text = text.replace(&target, "<root>/target");
     let root = workspace().root().to_string_lossy().into_owned();
-    let mut text = text.replace(&root, "<root>");
+    text = text.replace(&root, "<root>");
     // Whose home it is (root's, a user's): the hostile fixtures aim links at it.
     if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
         text = text.replace(&*home.to_string_lossy(), "<home>");

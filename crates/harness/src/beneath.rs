@@ -34,9 +34,15 @@ pub enum Kind {
 #[derive(Debug)]
 pub enum Refused {
     /// A component was a symbolic link (to the target shown, escaped).
-    Link { path: String, target: String },
+    Link {
+        path: String,
+        target: String,
+    },
     /// It is there but not a file (a folder, a FIFO, a socket).
-    NotAFile { path: String, kind: Kind },
+    NotAFile {
+        path: String,
+        kind: Kind,
+    },
     Io(io::Error),
 }
 

@@ -168,7 +168,8 @@ fn inner(
     args: &[OsString],
 ) -> ! {
     let cwd = std::env::current_dir().ok();
-    build_view(scratch, program)
+    let folders = super::check_folders::named(scratch, cwd.as_deref(), program, args);
+    build_view(scratch, &folders, program)
         .unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
     // Where it was started, if that is inside the view (a check's folder); else the scratch.
     let cwd = cwd
@@ -217,9 +218,23 @@ const ETC_SECRETS: &[&str] = &[
 ];
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 
-fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
-    // Opened now: the new root is mounted over /tmp, where the scratch usually is.
-    let scratch_fd = File::open(scratch)?;
+fn build_view(scratch: &Path, folders: &[PathBuf], program: &Path) -> io::Result<()> {
+    // Opened now: the new root is mounted over /tmp, where the scratch usually is. Not
+    // through a link: another program may have put one in a check folder's place.
+    let folder_fds = folders
+        .iter()
+        .map(|folder| {
+            let fd = rustix::fs::open(
+                folder,
+                rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::NOFOLLOW
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )?;
+            Ok((folder, File::from(fd)))
+        })
+        .collect::<io::Result<Vec<_>>>()?;
     let program_fd = File::open(program)?;
     // At its real path: a check may start it through a link (to choose its argv[0]), and
     // the link, in the scratch folder, must find it.
@@ -292,9 +307,23 @@ fn build_view(scratch: &Path, program: &Path) -> io::Result<()> {
         None,
     )?;
 
+    // The scratch folder holds only the check folders the command names, not those of
+    // the checks running beside it: a small folder of the program's own (its TMPDIR, and
+    // its current folder when the check gave none), with those folders bound in.
     let scratch_inside = root.join(scratch.strip_prefix("/").unwrap_or(scratch));
     fs::create_dir_all(&scratch_inside)?;
-    mount_bind(fd_path(&scratch_fd), &scratch_inside)?;
+    mount(
+        "tmpfs",
+        &scratch_inside,
+        "tmpfs",
+        MountFlags::NOSUID | MountFlags::NODEV,
+        c"size=16m,nr_inodes=1024,mode=0777",
+    )?;
+    for (folder, fd) in &folder_fds {
+        let inside = root.join(folder.strip_prefix("/").unwrap_or(folder));
+        fs::create_dir_all(&inside)?;
+        mount_bind(fd_path(fd), &inside)?;
+    }
 
     let program_inside = root.join(real.strip_prefix("/").unwrap_or(&real));
     if let Some(parent) = program_inside.parent() {

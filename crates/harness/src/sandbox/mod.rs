@@ -24,6 +24,8 @@ use std::sync::OnceLock;
 use crate::process::Output;
 
 #[cfg(target_os = "linux")]
+mod check_folders;
+#[cfg(target_os = "linux")]
 mod launcher;
 mod limits;
 #[cfg(target_os = "linux")]

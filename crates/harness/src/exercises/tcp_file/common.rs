@@ -73,8 +73,19 @@ impl Folder {
     /// that ran here before cannot redirect it with a link.
     pub(super) fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Failure> {
         let mut made = String::new();
-        for folder in rel.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
-            made = if made.is_empty() { folder.to_string() } else { format!("{made}/{folder}") };
+        for folder in rel
+            .split('/')
+            .rev()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            made = if made.is_empty() {
+                folder.to_string()
+            } else {
+                format!("{made}/{folder}")
+            };
             match self.files.create_dir(&made) {
                 Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e.into()),
                 _ => {}

@@ -192,7 +192,9 @@ pub(super) fn recv_eight_senders_at_once(ctx: &Ctx) -> Result<(), Failure> {
         }
         for (name, data) in &files {
             saved_line(server, name, data.len())?;
-            same_file(&folder, &name,
+            same_file(
+                &folder,
+                &name,
                 data,
                 &format!("{name}, one of eight sent at once"),
             )?;

@@ -102,9 +102,9 @@ fn reset_after(ctx: &Ctx, sent: std::ops::RangeInclusive<usize>) -> Result<(), F
 fn holds_bytes(folder: &Folder, len: usize, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
-        let full = entries(folder).iter().any(|name| {
-            folder.files().file_len(&format!("inbox/{name}")) == Some(len as u64)
-        });
+        let full = entries(folder)
+            .iter()
+            .any(|name| folder.files().file_len(&format!("inbox/{name}")) == Some(len as u64));
         if full || Instant::now() >= deadline {
             return full;
         }

@@ -169,7 +169,9 @@ pub(super) fn recv_keeps_existing_file(ctx: &Ctx) -> Result<(), Failure> {
                 quoted(&reply),
             ));
         }
-        same_file(&folder, &name,
+        same_file(
+            &folder,
+            &name,
             &original,
             &format!("the existing {name}, untouched"),
         )?;
