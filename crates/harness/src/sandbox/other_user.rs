@@ -30,15 +30,13 @@ pub fn group_of(harness_pid: u32) -> u32 {
 
 /// Make what this harness process writes in `scratch` from now on usable by its
 /// programs, which run as other users in its group: the folder belongs to the group and
-/// passes it on (setgid), and files are made group-writable and closed to everyone else
-/// (umask 007: the programs of other submissions, in other groups, read nothing here even
-/// when a command line gives a path away). A check that makes a folder while the program
-/// runs (DIR made again) needs no grant.
+/// passes it on (setgid), and files are made group-writable (umask 002). A check that
+/// makes a folder while the program runs (DIR made again) needs no grant.
 pub fn share(scratch: &Path) {
     let group = group_of(std::process::id());
     let _ = lchown(scratch, None, Some(group));
     let _ = fs::set_permissions(scratch, fs::Permissions::from_mode(0o2771));
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o007));
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o002));
 }
 
 /// The `user` stage: let the group into the scratch folder, set the limits, run the
@@ -50,6 +48,10 @@ pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::Os
     let_group_in(scratch, group)
         .unwrap_or_else(|e| fail(&format!("could not share the scratch folder: {e}")));
     set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set the limits: {e}")));
+    // What the program makes is its group's (the check's other programs) and nobody
+    // else's: the programs of other submissions, in other groups, read none of it even
+    // when a command line gives its path away.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o007));
     // Where it was started if that is a check's folder; else the scratch folder, the one
     // place it may write.
     let cwd = std::env::current_dir()
@@ -63,7 +65,18 @@ pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::Os
         .unwrap_or_else(|e| fail(&format!("could not open {}: {e}", program.display())));
     rustix::io::fcntl_setfd(&binary, rustix::io::FdFlags::empty())
         .unwrap_or_else(|e| fail(&format!("could not pass on the program: {e}")));
-    let status = Command::new(format!("/proc/self/fd/{}", binary.as_raw_fd()))
+    let mut command = Command::new(format!("/proc/self/fd/{}", binary.as_raw_fd()));
+    #[allow(unsafe_code)]
+    // SAFETY: prctl(2) is a single system call, safe between fork and exec.
+    unsafe {
+        // Run after the uid changed, which made /proc/self root's (not dumpable): the
+        // program's own descriptor must be reachable again; exec resets it anyway.
+        command.pre_exec(|| {
+            rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable)
+                .map_err(io::Error::from)
+        });
+    }
+    let status = command
         .arg0(program)
         .current_dir(cwd)
         .args(args)
@@ -74,7 +87,8 @@ pub fn run(scratch: &Path, limits: &Limits, program: &Path, args: &[std::ffi::Os
     super::launcher::exit_as(status)
 }
 
-/// Group `group`, with read and write (and search, for folders), on everything in `dir`.
+/// Group `group`, with read and write (and search, for folders), on everything in `dir`,
+/// and nothing for anyone else (other submissions' programs run in other groups).
 /// Root does this while other checks' programs run and may plant links in the scratch
 /// folder: everything is opened without following links and changed through the opened
 /// descriptor, never by path (a chmod by path follows a link swapped in meanwhile).
@@ -115,13 +129,14 @@ fn grant(fd: OwnedFd, group: u32) -> io::Result<()> {
         )?;
     }
     let mode = stat.st_mode & 0o7777;
-    let wanted = mode
+    let wanted = (mode
         | 0o060
         | if kind == FileType::Directory || mode & 0o100 != 0 {
             0o010
         } else {
             0
-        };
+        })
+        & !0o007;
     if wanted != mode {
         // chmod has no "this descriptor" form for O_PATH; its /proc/self/fd entry names
         // exactly the opened file, whatever is at the path now.
