@@ -133,7 +133,7 @@ fn run(options: Options) -> Result<ExitCode> {
             .with_context(|| format!("{}: not a usable folder", dir.display()))?,
         None => workspace.target_dir().join("netlab").join("grade"),
     };
-    close_to_others(&scratch, sandbox.mode)?;
+    close_to_others(&scratch)?;
     let plan = Plan {
         exercises,
         jobs: options.jobs,
@@ -288,12 +288,14 @@ fn write_report(options: &Options, report: &Report) -> Result<()> {
     Ok(())
 }
 
-/// As another user (no namespaces to hide files), a program could read every build in the
-/// scratch folder: its classmates' sources and binaries, the reference's. The folder is
-/// the grader's alone; the launcher runs each program through a descriptor it opened.
-fn close_to_others(scratch: &std::path::Path, mode: harness::sandbox::Mode) -> Result<()> {
+/// The scratch folder holds every submission's sources and build and the reference's:
+/// the grader's alone, whatever the mode. As another user (no namespaces to hide files) a
+/// program could otherwise read them all (the launcher runs each program through a
+/// descriptor it opened, so it needs no way in); in any mode, other people on the machine
+/// have no business reading a class's code.
+fn close_to_others(scratch: &std::path::Path) -> Result<()> {
     #[cfg(unix)]
-    if mode == harness::sandbox::Mode::OtherUser {
+    {
         use std::os::unix::fs::PermissionsExt;
         std::fs::create_dir_all(scratch)
             .and_then(|()| {
@@ -302,6 +304,6 @@ fn close_to_others(scratch: &std::path::Path, mode: harness::sandbox::Mode) -> R
             .with_context(|| format!("{}: could not close it to others", scratch.display()))?;
     }
     #[cfg(not(unix))]
-    let _ = (scratch, mode);
+    let _ = scratch;
     Ok(())
 }

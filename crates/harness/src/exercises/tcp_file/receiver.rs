@@ -140,7 +140,7 @@ pub(super) fn recv_two_files_in_a_row(ctx: &Ctx) -> Result<(), Failure> {
             saved_line(server, name, data.len())?;
         }
         for (name, data) in &files {
-            same_file(&folder, &name, data, name)?;
+            same_file(&folder, name, data, name)?;
         }
         Ok(())
     })
@@ -194,7 +194,7 @@ pub(super) fn recv_eight_senders_at_once(ctx: &Ctx) -> Result<(), Failure> {
             saved_line(server, name, data.len())?;
             same_file(
                 &folder,
-                &name,
+                name,
                 data,
                 &format!("{name}, one of eight sent at once"),
             )?;

@@ -127,7 +127,7 @@ pub(super) fn recv_accepts_unusual_names(ctx: &Ctx) -> Result<(), Failure> {
             };
             peer_send(ctx, addr, name, data).map_err(legal)?;
             saved_line(server, name, data.len()).map_err(legal)?;
-            same_file(&folder, &name, data, name).map_err(legal)?;
+            same_file(&folder, name, data, name).map_err(legal)?;
         }
         let wanted: BTreeSet<String> = files.iter().map(|(name, ..)| name.clone()).collect();
         let got = entries(&folder);
