@@ -6,8 +6,9 @@
 //!    it and exits the way the program did.
 //! 2. `inner` builds the program's view of the files on an empty file system: the system
 //!    folders read-only, a fresh /proc, a few devices, the program's own binary and the
-//!    scratch folder (the only place it may write), and nothing else (no home, no checkout,
-//!    no reference programs); it sets the limits, gives up its privileges by entering one
+//!    check folders its command names in a small scratch of its own (the only places it
+//!    may write), and nothing else (no home, no checkout, no reference programs, no other
+//!    check's folders); it sets the limits, gives up its privileges by entering one
 //!    more user namespace as an ordinary user, starts the program and waits for it. When
 //!    it exits, the kernel kills every other process of the PID namespace: nothing the
 //!    program started (a new session, a double fork) outlives it. The program is not PID 1

@@ -2,8 +2,14 @@
 //! Gradescope's or GitHub Actions'): the program runs as a user id of its own, which owns
 //! nothing on the machine, in a group that may use this harness's scratch folder, with the
 //! limits. When its check ends, every process of that user id is killed, wherever it went.
-//! Weaker than namespaces: it sees every world-readable file and the machine's loopback,
-//! and may write where anyone may (/tmp); the instructors' chapter says so.
+//! Closed to it: other submissions' check folders (its harness's group only, umask 007),
+//! grade's builds (mode 700: it runs through a descriptor), the reference's folders.
+//! Weaker than namespaces, and no mount namespace to change that: it sees every
+//! world-readable file (a checkout or a target/ outside a private folder included), every
+//! process's command line in /proc (hidepid needs a /proc of its own), the machine's
+//! loopback (other submissions' servers too) and IPC, the folders of the checks running
+//! beside it (one group per harness process), and may write where anyone may (/tmp,
+//! /dev/shm); the instructors' chapter says so.
 
 use std::fs;
 use std::io;
