@@ -36,12 +36,14 @@ pub fn group_of(harness_pid: u32) -> u32 {
 
 /// Make what this harness process writes in `scratch` from now on usable by its
 /// programs, which run as other users in its group: the folder belongs to the group and
-/// passes it on (setgid), and files are made group-writable (umask 002). A check that
-/// makes a folder while the program runs (DIR made again) needs no grant.
+/// passes it on (setgid), and files are made group-writable (umask 002). Sticky: a
+/// program may add files, but not rename or remove the check folders the harness made
+/// (to put a link in one's place). A check that makes a folder while the program runs
+/// (DIR made again) needs no grant.
 pub fn share(scratch: &Path) {
     let group = group_of(std::process::id());
     let _ = lchown(scratch, None, Some(group));
-    let _ = fs::set_permissions(scratch, fs::Permissions::from_mode(0o2771));
+    let _ = fs::set_permissions(scratch, fs::Permissions::from_mode(0o3771));
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o002));
 }
 
