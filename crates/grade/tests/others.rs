@@ -35,6 +35,8 @@ impl Home {
             .unwrap();
         let canary = format!("netlab-secret-{}-links", std::process::id());
         fs::write(dir.path().join("netlab-secret.txt"), &canary).unwrap();
+        // Where sandbox-send-swaps-inbox points the receiver's DIR.
+        fs::create_dir(dir.path().join("netlab-inbox")).unwrap();
         Home { dir, canary }
     }
 
@@ -65,13 +67,20 @@ impl Home {
                 "the canary reached the {format} report:\n{report}"
             );
         }
-        let names: BTreeSet<String> = fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let names = |dir: &Path| -> BTreeSet<String> {
+            fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
         assert_eq!(
-            names,
-            BTreeSet::from(["netlab-secret.txt".to_string()]),
+            names(self.dir.path()),
+            BTreeSet::from(["netlab-secret.txt".to_string(), "netlab-inbox".to_string()]),
+            "something was written in the grader's home"
+        );
+        assert_eq!(
+            names(&self.dir.path().join("netlab-inbox")),
+            BTreeSet::new(),
             "something was written in the grader's home"
         );
     }
