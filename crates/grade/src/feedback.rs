@@ -32,6 +32,8 @@ pub fn apply_uploads(report: &mut Report, submissions: &[Submission], not_graded
                 continue;
             }
             if let Some(why) = found.missing.get(&ex.name) {
+                // It names the upload's files: on one line, whatever their names hold.
+                let why = harness::bytes::printable_line(why);
                 for check in &mut ex.checks {
                     check.message = format!("not submitted: {why}");
                 }

@@ -40,9 +40,9 @@ fn raw_controls(report: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Grade `submission` in every format; each report holds no raw control and shows
-/// `escaped` (text only the escaping writes).
-fn every_format_escapes(submission: &Path, out: &Path, escaped: &str) {
+/// Grade `submission` in every format; each report holds no raw control, shows
+/// `escaped` (text only the escaping writes), and starts no line with `forged`.
+fn every_format_escapes(submission: &Path, out: &Path, escaped: &str, forged: &str) {
     let mut wrong = Vec::new();
     for format in FORMATS {
         let output = grade(&[
@@ -62,7 +62,16 @@ fn every_format_escapes(submission: &Path, out: &Path, escaped: &str) {
                 "{format}: a raw control reached the report: {found}"
             ));
         }
-        if !String::from_utf8_lossy(&output.stdout).contains(escaped) {
+        let text = String::from_utf8_lossy(&output.stdout);
+        if text
+            .lines()
+            .any(|line| line.trim_start().starts_with(forged))
+        {
+            wrong.push(format!(
+                "{format}: a line of the report starts with {forged:?}:\n{text}"
+            ));
+        }
+        if !text.contains(escaped) {
             wrong.push(format!(
                 "{format}: the escaped form {escaped:?} is not in the report:\n{}",
                 output.stdout_text()
@@ -77,7 +86,12 @@ fn a_panic_cannot_steer_the_terminal_or_draw_a_row() {
     let class = scratch("forged-panic-class");
     let _ = fs::remove_dir_all(&class);
     let submission = fixture_submission("sandbox-forged-panic", &class.join("s"));
-    every_format_escapes(&submission, &scratch("forged"), "u{1b}");
+    every_format_escapes(
+        &submission,
+        &scratch("forged"),
+        "u{1b}",
+        "| sandbox-forged-panic",
+    );
 }
 
 #[test]
@@ -87,11 +101,13 @@ fn an_uploads_names_cannot_steer_the_terminal_or_start_a_row() {
     // The upload's folder is the submission's name; two candidates for os_args.rs, one in
     // a folder whose name holds a title-setting sequence and a newline, make the upload
     // notes name both.
-    let upload: PathBuf = class.join("evil\x1b[2J\x1b[H\r\n| x | 134/134 |\u{202e}");
+    let upload: PathBuf = class.join("evil\x1b[2J\x1b[H\r\n| x | 134 of 134 |\u{202e}");
     write(&upload.join("os_args.rs"), solution("os_args", "os_args"));
     write(
-        &upload.join("a\x1b]0;pwned\x07\nb").join("os_args.rs"),
+        &upload
+            .join("a\x1b]0;pwned\x07\n| forged | 9/9 |")
+            .join("os_args.rs"),
         solution("os_args", "os_args"),
     );
-    every_format_escapes(&upload, &scratch("forged"), "u{1b}");
+    every_format_escapes(&upload, &scratch("forged"), "u{1b}", "| forged");
 }
