@@ -294,13 +294,15 @@ fn normalise(text: &str) -> String {
         .map(|(pattern, to)| (Regex::new(pattern).expect("a valid pattern"), to))
         .collect()
     });
-    // The fixtures are built under the target folder, which CARGO_TARGET_DIR may put
-    // anywhere: shown as where it is by default.
+    // A target folder set elsewhere (CARGO_TARGET_DIR) reads as the checkout's own.
     let target = workspace().target_dir().to_string_lossy().into_owned();
+    let mut text = text.replace(&target, "<root>/target");
     let root = workspace().root().to_string_lossy().into_owned();
-    let mut text = text
-        .replace(&target, "<root>/target")
-        .replace(&root, "<root>");
+    text = text.replace(&root, "<root>");
+    // Whose home it is (root's, a user's): the hostile fixtures aim links at it.
+    if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+        text = text.replace(&*home.to_string_lossy(), "<home>");
+    }
     for (pattern, to) in rules {
         text = pattern.replace_all(&text, *to).into_owned();
     }

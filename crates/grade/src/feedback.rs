@@ -32,6 +32,8 @@ pub fn apply_uploads(report: &mut Report, submissions: &[Submission], not_graded
                 continue;
             }
             if let Some(why) = found.missing.get(&ex.name) {
+                // It names the upload's files: on one line, whatever their names hold.
+                let why = harness::bytes::printable_line(why);
                 for check in &mut ex.checks {
                     check.message = format!("not submitted: {why}");
                 }
@@ -69,6 +71,39 @@ pub fn hide_paths(report: &mut Report, hide: &[(&Path, &str)]) {
     }
 }
 
+/// Every text in the report that a submission could have chosen (its name and path, what
+/// was found in its upload, compile errors, the checks' messages with the programs' output
+/// and panics) made printable the one way every format shows it
+/// ([`harness::bytes::printable`]): controls and invisible reordering characters escaped,
+/// names on one line. Called once, before any format is written.
+pub fn make_printable(report: &mut Report) {
+    use harness::bytes::{printable, printable_line};
+    let line = |text: &mut String| *text = printable_line(text);
+    let block = |text: &mut String| *text = printable(text);
+    for sub in &mut report.submissions {
+        line(&mut sub.name);
+        line(&mut sub.path);
+        for note in &mut sub.upload {
+            line(&mut note.exercise);
+            line(&mut note.note);
+        }
+        for ex in &mut sub.exercises {
+            if let Some(error) = &mut ex.build_error {
+                block(error);
+            }
+            ex.not_compiled.iter_mut().for_each(line);
+            for check in &mut ex.checks {
+                block(&mut check.message);
+                check.not_compiled.iter_mut().for_each(line);
+            }
+        }
+    }
+    for skipped in &mut report.not_graded {
+        line(&mut skipped.path);
+        line(&mut skipped.reason);
+    }
+}
+
 /// `book/src/tcp_file.md#the-protocol` as a page of the book published at `url`:
 /// `URL/tcp_file.html#the-protocol`. Anything else is left as it is.
 pub fn book_link(read: &str, url: &str) -> String {
@@ -97,7 +132,8 @@ pub fn apply_book_url(report: &mut Report, url: &str) {
 /// Gradescope's results.json when grade could not grade the upload: score 0 and why, with
 /// the paths of this machine (the upload's, the checkout's) replaced by words.
 pub fn gradescope_fallback(error: &str, hide: &[(&Path, &str)]) -> Result<String> {
-    let mut reason = error.to_string();
+    // The error may quote an upload's file names.
+    let mut reason = harness::bytes::printable(error);
     for (path, word) in hide {
         let path = path.to_string_lossy();
         if path.len() > 1 {

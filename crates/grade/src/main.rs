@@ -133,6 +133,7 @@ fn run(options: Options) -> Result<ExitCode> {
             .with_context(|| format!("{}: not a usable folder", dir.display()))?,
         None => workspace.target_dir().join("netlab").join("grade"),
     };
+    close_to_others(&scratch)?;
     let plan = Plan {
         exercises,
         jobs: options.jobs,
@@ -190,6 +191,7 @@ fn run(options: Options) -> Result<ExitCode> {
     // A Ctrl-C cut the grading short: checks it killed are no results, and the signal's
     // thread is exiting with its own message.
     harness::signals::halt_if_interrupted();
+    feedback::make_printable(&mut report);
     write_report(&options, &report)?;
     // The report is written either way: a CI job that fails still has it to show.
     let shortfalls = verdict::shortfalls(&report, options.reference, options.fail_under);
@@ -283,5 +285,25 @@ fn write_report(options: &Options, report: &Report) -> Result<()> {
         .write_all(to_terminal.as_bytes())
         .and_then(|()| stdout.flush())
         .context("could not write the report")?;
+    Ok(())
+}
+
+/// The scratch folder holds every submission's sources and build and the reference's:
+/// the grader's alone, whatever the mode. As another user (no namespaces to hide files) a
+/// program could otherwise read them all (the launcher runs each program through a
+/// descriptor it opened, so it needs no way in); in any mode, other people on the machine
+/// have no business reading a class's code.
+fn close_to_others(scratch: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(scratch)
+            .and_then(|()| {
+                std::fs::set_permissions(scratch, std::fs::Permissions::from_mode(0o700))
+            })
+            .with_context(|| format!("{}: could not close it to others", scratch.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = scratch;
     Ok(())
 }

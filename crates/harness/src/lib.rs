@@ -29,6 +29,7 @@
 //! Builds of code other than the workspace's own (a submission, a fixture) are in
 //! [`build`] and [`fixture`]; the starters as shipped in `starters` (with the `grading` feature).
 
+pub mod beneath;
 pub mod build;
 pub mod bytes;
 #[cfg(feature = "grading")]

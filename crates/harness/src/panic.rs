@@ -26,9 +26,10 @@ impl Panic {
         let message: Vec<&str> = std::iter::once(first)
             .chain(lines.take_while(|line| line.starts_with([' ', '\t'])))
             .collect();
+        // What a program printed: it may hold escape sequences meant for a terminal.
         Some(Panic {
-            location,
-            message: message.join("\n"),
+            location: crate::bytes::printable_line(&location),
+            message: crate::bytes::printable(&message.join("\n")),
         })
     }
 

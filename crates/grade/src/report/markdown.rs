@@ -5,13 +5,24 @@ use std::fmt::Write as _;
 
 use super::{CheckReport, ExerciseReport, Report, Status, programs, uploads};
 
-/// A cell of a Markdown table: no pipes, no HTML, one line.
+/// A cell of a Markdown table: no pipes, no HTML (entities included), no links or code
+/// spans of a submission's making, one line.
 pub(super) fn md_cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
+    let mut cell = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '[' | ']' | '`' => {
+                cell.push('\\');
+                cell.push(c);
+            }
+            '&' => cell.push_str("&amp;"),
+            '<' => cell.push_str("&lt;"),
+            '>' => cell.push_str("&gt;"),
+            '\n' | '\r' => cell.push(' '),
+            c => cell.push(c),
+        }
+    }
+    cell
 }
 
 /// A table for a pull-request comment, failing checks folded under it.

@@ -10,14 +10,14 @@
 //! 2. `inner` builds the program's view of the files on an empty file system: the system
 //!    folders read-only, a fresh /proc (its /proc/sys read-only, the kernel's knobs and
 //!    secrets masked), a few devices (no /dev/tty), the program's own binary and the
-//!    scratch folder (nosuid, nodev: the only place it may write), and nothing else (no
-//!    home, no checkout, no reference programs); it sets the limits, gives up its
-//!    privileges by entering one more user namespace as an ordinary user, starts the
-//!    program (in a session of its own, behind the seccomp filter: `seccomp.rs`) and
-//!    waits for it. When it exits, the kernel kills every other process of the PID
-//!    namespace: nothing the program started (a new session, a double fork) outlives it.
-//!    The program is not PID 1 itself because the kernel spares PID 1 the signals of the
-//!    limits (SIGXFSZ, SIGXCPU).
+//!    check folders its command names in a small scratch of its own (nosuid, nodev: the
+//!    only places it may write), and nothing else (no home, no checkout, no reference
+//!    programs, no other check's folders); it sets the limits, gives up its privileges by
+//!    entering one more user namespace as an ordinary user, starts the program (in a
+//!    session of its own, behind the seccomp filter: `seccomp.rs`) and waits for it. When
+//!    it exits, the kernel kills every other process of the PID namespace: nothing the
+//!    program started (a new session, a double fork) outlives it. The program is not PID 1
+//!    itself because the kernel spares PID 1 the signals of the limits (SIGXFSZ, SIGXCPU).
 //!
 //! `inner` tells `outer` how the program ended through a pipe, so that "killed by signal
 //! 25" reaches the check as such, not as an exit code of the launcher.
@@ -98,7 +98,9 @@ pub(super) fn fail(message: &str) -> ! {
 /// What the view is made of, opened before the new root is mounted over /tmp (where the
 /// scratch folder usually is).
 struct Sources {
-    scratch: File,
+    /// The check folders the command names (`check_folders`), each opened without
+    /// following a link: another program may have put one in a check folder's place.
+    folders: Vec<(PathBuf, File)>,
     program: File,
     /// The program's real path (a check may start it through a link, to choose its
     /// argv[0], and the link, in the scratch folder, must find it).
@@ -118,8 +120,23 @@ fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString], roo
     // Opened in the new mount namespace (a bind from another's is refused), as the
     // program's user: what it cannot reach is not in its view.
     let sources = (|| -> io::Result<Sources> {
+        let cwd = std::env::current_dir().ok();
+        let folders = super::check_folders::named(scratch, cwd.as_deref(), program, args)
+            .into_iter()
+            .map(|folder| {
+                let fd = rustix::fs::open(
+                    &folder,
+                    rustix::fs::OFlags::RDONLY
+                        | rustix::fs::OFlags::DIRECTORY
+                        | rustix::fs::OFlags::NOFOLLOW
+                        | rustix::fs::OFlags::CLOEXEC,
+                    rustix::fs::Mode::empty(),
+                )?;
+                Ok((folder, File::from(fd)))
+            })
+            .collect::<io::Result<Vec<_>>>()?;
         Ok(Sources {
-            scratch: File::open(scratch)?,
+            folders,
             program: File::open(program)?,
             real: fs::canonicalize(program)?,
         })
@@ -294,7 +311,7 @@ const ETC_SECRETS: &[&str] = &[
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
 fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
-    let (scratch_fd, program_fd, real) = (&sources.scratch, &sources.program, &sources.real);
+    let (program_fd, real) = (&sources.program, &sources.real);
     let fd_path = |file: &File| format!("/proc/self/fd/{}", file.as_raw_fd());
 
     // Nothing mounted from here on is seen outside these namespaces.
@@ -366,15 +383,25 @@ fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
     )?;
     proc_view::wall_off(&root.join("proc"))?;
 
+    // The scratch folder holds only the check folders the command names, not those of
+    // the checks running beside it: a small folder of the program's own (its TMPDIR, and
+    // its current folder when the check gave none), with those folders bound in.
     let scratch_inside = root.join(scratch.strip_prefix("/").unwrap_or(scratch));
     fs::create_dir_all(&scratch_inside)?;
-    mount_bind(fd_path(scratch_fd), &scratch_inside)?;
-    // No setuid file or device node planted there works.
-    rebind(
+    mount(
+        "tmpfs",
         &scratch_inside,
-        &rustix::fs::fstatvfs(scratch_fd)?,
-        MountFlags::NODEV,
+        "tmpfs",
+        MountFlags::NOSUID | MountFlags::NODEV,
+        c"size=16m,nr_inodes=1024,mode=0777",
     )?;
+    for (folder, fd) in &sources.folders {
+        let inside = root.join(folder.strip_prefix("/").unwrap_or(folder));
+        fs::create_dir_all(&inside)?;
+        mount_bind(fd_path(fd), &inside)?;
+        // No setuid file or device node planted there works.
+        rebind(&inside, &rustix::fs::fstatvfs(fd)?, MountFlags::NODEV)?;
+    }
 
     let program_inside = root.join(real.strip_prefix("/").unwrap_or(real));
     if let Some(parent) = program_inside.parent() {

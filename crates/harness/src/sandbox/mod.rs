@@ -8,14 +8,15 @@
 //!   runs in a network namespace of its own (loopback only, shared by the check's peers,
 //!   the reference programs and the program under test); each program under test runs in
 //!   PID, mount, IPC and user namespaces of its own, sees only the system folders
-//!   (read-only), a walled /proc (`proc_view.rs`), its own binary and the check's scratch
-//!   folder (nosuid, nodev), and is held to [`Limits`]. When it ends, or is killed,
-//!   everything it started dies with it (the kernel ends a PID namespace with its first
-//!   process). As root, each program runs as a host user id of its own, never 0
-//!   (`linux.rs` maps those ids, the launcher becomes one).
+//!   (read-only), a walled /proc (`proc_view.rs`), its own binary and the check folders
+//!   its command names (`check_folders.rs`; nosuid, nodev), and is held to [`Limits`].
+//!   When it ends, or is killed, everything it started dies with it (the kernel ends a PID
+//!   namespace with its first process). As root, each program runs as a host user id of
+//!   its own, never 0 (`linux.rs` maps those ids, the launcher becomes one).
 //! - [`Mode::OtherUser`] (root without user namespaces, as in some containers): the program
 //!   runs as a user id of its own with the limits, and everything that user id runs is
-//!   killed when the check ends.
+//!   killed when the check ends. It sees what every user may see (other_user.rs says what
+//!   that leaves open).
 //! - [`Mode::Unsandboxed`]: deadlines and process groups only. Fine for a student's own
 //!   code; grade refuses other people's submissions in this mode unless told
 //!   `--unsandboxed`.
@@ -33,6 +34,8 @@ use std::sync::OnceLock;
 
 use crate::process::Output;
 
+#[cfg(target_os = "linux")]
+mod check_folders;
 #[cfg(target_os = "linux")]
 mod launcher;
 mod limits;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use fastrand::Rng;
 use tempfile::TempDir;
 
+use crate::bytes;
 use crate::check::{Ctx, Failure};
 use crate::draw;
 use crate::process::Output;
@@ -157,7 +158,27 @@ pub(super) fn expect_block_count(output: &Output, n: usize, why: &str) -> Result
 }
 
 /// The size `fs::metadata` (or `symlink_metadata`) gives for `path` in `dir`, as text.
+/// Asked once the program ran in `dir`: a link it put in place of what the check made is
+/// refused, not followed (its target's size would tell the program about a grader's file).
 pub(super) fn size_of(dir: &Folder, path: &str, follow: bool) -> Result<String, Failure> {
+    let mut walked = dir.path().to_path_buf();
+    // The check never asks through a link it made: every link on the way is the program's.
+    for part in std::path::Path::new(path).components() {
+        let std::path::Component::Normal(name) = part else {
+            break;
+        };
+        walked.push(name);
+        if fs::symlink_metadata(&walked).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Failure::new(format!(
+                "`{path}` in the check's folder is now a symbolic link (to {}): the program \
+                 replaced what the check made; fs_meta only reads the paths it is given",
+                fs::read_link(&walked).map_or("somewhere".to_string(), |t| format!(
+                    "\"{}\"",
+                    bytes::escape(t.as_os_str().as_encoded_bytes())
+                ))
+            )));
+        }
+    }
     let path = dir.path().join(path);
     let meta = match follow {
         true => fs::metadata(path)?,

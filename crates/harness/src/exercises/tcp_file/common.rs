@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use fastrand::Rng;
 use tempfile::TempDir;
 
+use crate::beneath::{self, Beneath};
 use crate::bytes;
 use crate::check::{self, Ctx, Failure};
 use crate::draw;
@@ -31,16 +32,33 @@ pub(super) const MEMORY_LIMIT: u64 = 32 << 20;
 pub(super) const IDLE_MS: u64 = 300;
 
 /// A temporary folder with an empty `inbox/` inside, the receiver's DIR: whatever lands
-/// beside `inbox/` came from a name that climbed out of it.
+/// beside `inbox/` came from a name that climbed out of it. Opened once when made: what
+/// the check reads back after a program ran there is read below it, links refused
+/// ([`Beneath`]).
 pub(super) struct Folder {
     root: TempDir,
+    files: Beneath,
 }
 
 impl Folder {
     pub(super) fn new() -> Result<Folder, Failure> {
-        let root = tempfile::tempdir()?;
+        Folder::in_dir(tempfile::tempdir()?)
+    }
+
+    /// A folder no program under test can see or change, for the reference receiver.
+    pub(super) fn private() -> Result<Folder, Failure> {
+        Folder::in_dir(beneath::private_folder()?)
+    }
+
+    fn in_dir(root: TempDir) -> Result<Folder, Failure> {
         fs::create_dir(root.path().join("inbox"))?;
-        Ok(Folder { root })
+        let files = Beneath::open(root.path())?;
+        Ok(Folder { root, files })
+    }
+
+    /// The check's folder, opened: read and write below it through this.
+    pub(super) fn files(&self) -> &Beneath {
+        &self.files
     }
 
     pub(super) fn root(&self) -> &Path {
@@ -51,31 +69,42 @@ impl Folder {
         self.root().join("inbox")
     }
 
-    /// Write a file under the root (for a sender to send), folders included.
+    /// Write a file under the root (for a sender to send), folders included; a program
+    /// that ran here before cannot redirect it with a link.
     pub(super) fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Failure> {
-        let path = self.root().join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
+        let mut made = String::new();
+        for folder in rel
+            .split('/')
+            .rev()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            made = if made.is_empty() {
+                folder.to_string()
+            } else {
+                format!("{made}/{folder}")
+            };
+            match self.files.create_dir(&made) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e.into()),
+                _ => {}
+            }
         }
-        Ok(fs::write(path, bytes)?)
+        Ok(self.files.write(rel, bytes)?)
     }
 }
 
-/// The names in a folder, sorted.
-pub(super) fn entries(dir: &Path) -> BTreeSet<String> {
-    fs::read_dir(dir)
-        .map(|list| {
-            list.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The names in the folder's inbox, sorted (none if a link stands in its place).
+pub(super) fn entries(folder: &Folder) -> BTreeSet<String> {
+    folder.files.names("inbox")
 }
 
-/// Wait until `dir` has an entry, at most `timeout`; returns what it holds then.
-pub(super) fn wait_for_entry(dir: &Path, timeout: Duration) -> BTreeSet<String> {
+/// Wait until the inbox has an entry, at most `timeout`; returns what it holds then.
+pub(super) fn wait_for_entry(folder: &Folder, timeout: Duration) -> BTreeSet<String> {
     let deadline = Instant::now() + timeout;
     loop {
-        let found = entries(dir);
+        let found = entries(folder);
         if !found.is_empty() || Instant::now() >= deadline {
             return found;
         }
@@ -227,14 +256,15 @@ pub(super) fn saved_line(server: &Running, name: &str, bytes: usize) -> Result<(
     ))
 }
 
-/// `path` holds exactly `wanted`.
-pub(super) fn same_file(path: &Path, wanted: &[u8], what: &str) -> Result<(), Failure> {
-    let got = fs::read(path).map_err(|e| {
-        Failure::expected(
-            format!("{what} saved as {}", path.display()),
-            format!("it cannot be read: {e}"),
-        )
-    })?;
+/// The file `name` in the folder's inbox holds exactly `wanted`; a link there is refused,
+/// never followed.
+pub(super) fn same_file(
+    folder: &Folder,
+    name: &str,
+    wanted: &[u8],
+    what: &str,
+) -> Result<(), Failure> {
+    let got = beneath::received(&folder.files, &format!("inbox/{name}"), what)?;
     bytes::same(what, wanted, &got)
 }
 

@@ -66,7 +66,7 @@ pub(super) fn recv_saves_text_file(ctx: &Ctx) -> Result<(), Failure> {
     with_receiver(ctx, &[], &inbox, |server, addr| {
         peer_send(ctx, addr, &name, &text)?;
         saved_line(server, &name, text.len())?;
-        same_file(&inbox.join(&name), &text, &name)
+        same_file(&folder, &name, &text, &name)
     })
 }
 
@@ -77,7 +77,7 @@ pub(super) fn recv_empty_file(ctx: &Ctx) -> Result<(), Failure> {
     with_receiver(ctx, &[], &inbox, |server, addr| {
         peer_send(ctx, addr, &name, b"")?;
         saved_line(server, &name, 0)?;
-        same_file(&inbox.join(&name), b"", "an empty file")
+        same_file(&folder, &name, b"", "an empty file")
     })
 }
 
@@ -91,7 +91,7 @@ pub(super) fn recv_big_file_flat_memory(ctx: &Ctx) -> Result<(), Failure> {
     with_receiver(ctx, &[], &inbox, |server, addr| {
         peer_send(ctx, addr, &name, data)?;
         saved_line(server, &name, data.len())?;
-        same_file(&inbox.join(&name), data, "a big random file")?;
+        same_file(&folder, &name, data, "a big random file")?;
         memory::peak_under(
             memory::peak_rss(server.id()),
             MEMORY_LIMIT,
@@ -140,7 +140,7 @@ pub(super) fn recv_two_files_in_a_row(ctx: &Ctx) -> Result<(), Failure> {
             saved_line(server, name, data.len())?;
         }
         for (name, data) in &files {
-            same_file(&inbox.join(name), data, name)?;
+            same_file(&folder, name, data, name)?;
         }
         Ok(())
     })
@@ -193,7 +193,8 @@ pub(super) fn recv_eight_senders_at_once(ctx: &Ctx) -> Result<(), Failure> {
         for (name, data) in &files {
             saved_line(server, name, data.len())?;
             same_file(
-                &inbox.join(name),
+                &folder,
+                name,
                 data,
                 &format!("{name}, one of eight sent at once"),
             )?;
@@ -244,8 +245,8 @@ pub(super) fn recv_slow_sender_does_not_block_others(ctx: &Ctx) -> Result<(), Fa
             Failure::expected(format!("the receiver closes after {slow_name:?}"), e)
         })?;
         saved_line(server, &slow_name, slow_text.len())?;
-        same_file(&inbox.join(&slow_name), &slow_text, &slow_name)?;
-        same_file(&inbox.join(&fast_name), &fast, &fast_name)
+        same_file(&folder, &slow_name, &slow_text, &slow_name)?;
+        same_file(&folder, &fast_name, &fast, &fast_name)
     })
 }
 
@@ -274,7 +275,7 @@ pub(super) fn recv_works_with_reference_sender(ctx: &Ctx) -> Result<(), Failure>
             "the reference sender got `ok` and saw your receiver close",
         )?;
         saved_line(server, &name, data.len())?;
-        same_file(&inbox.join(&name), &data, &name)
+        same_file(&folder, &name, &data, &name)
     })
 }
 

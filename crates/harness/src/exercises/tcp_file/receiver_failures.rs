@@ -3,11 +3,11 @@
 //! are dropped, two senders of one new name do not clobber each other, and a DIR that
 //! vanishes fails the transfer without stopping the receiver.
 
-use std::fs;
 use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::beneath::{self, Kind};
 use crate::check::{Ctx, Failure};
 use crate::peers::tcp_file::{IO_TIMEOUT, Sender};
 use crate::process::Running;
@@ -31,7 +31,7 @@ pub(super) fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Fai
         ctx.step(format!("peer sender streamed {half} bytes and paused"));
         // Half the file is out; the sender pauses. Whatever the receiver has put in DIR
         // by now must not carry the final name.
-        let seen = wait_for_entry(&inbox, Duration::from_millis(500));
+        let seen = wait_for_entry(&folder, Duration::from_millis(500));
         if seen.contains(&name) {
             return Err(Failure::expected(
                 format!(
@@ -50,7 +50,7 @@ pub(super) fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Fai
             .finish(IO_TIMEOUT)
             .map_err(|e| Failure::expected(format!("the receiver closes after {name:?}"), e))?;
         saved_line(server, &name, data.len())?;
-        same_file(&inbox.join(&name), &data, &name)
+        same_file(&folder, &name, &data, &name)
     })
 }
 
@@ -83,13 +83,13 @@ fn reset_after(ctx: &Ctx, sent: std::ops::RangeInclusive<usize>) -> Result<(), F
         // Let the receiver take in what was sent (a file in DIR of that size: then the
         // reset finds nothing unread, and what a wrong receiver saves is the same every
         // run), then pull the plug.
-        let had_file = holds_bytes(&inbox, data.len(), Duration::from_millis(500));
+        let had_file = holds_bytes(&folder, data.len(), Duration::from_millis(500));
         sender.abort().map_err(could_not_talk)?;
         ctx.step(format!(
             "peer sender streamed {} bytes, then reset the connection",
             data.len()
         ));
-        nothing_left(server, &inbox, &name, had_file)?;
+        nothing_left(server, &folder, &name, had_file)?;
         // And the receiver still serves.
         peer_send(ctx, addr, &after_name, &after)?;
         saved_line(server, &after_name, after.len())
@@ -99,14 +99,12 @@ fn reset_after(ctx: &Ctx, sent: std::ops::RangeInclusive<usize>) -> Result<(), F
 /// Wait until a file in `dir` has `len` bytes (or, for `len` 0, any file is there);
 /// false if none has by `timeout`.
 #[cfg(unix)]
-fn holds_bytes(dir: &std::path::Path, len: usize, timeout: Duration) -> bool {
+fn holds_bytes(folder: &Folder, len: usize, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
-        let full = fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|entry| entry.metadata().is_ok_and(|meta| meta.len() == len as u64));
+        let full = entries(folder)
+            .iter()
+            .any(|name| folder.files().file_len(&format!("inbox/{name}")) == Some(len as u64));
         if full || Instant::now() >= deadline {
             return full;
         }
@@ -119,7 +117,7 @@ fn holds_bytes(dir: &std::path::Path, len: usize, timeout: Duration) -> bool {
 #[cfg(unix)]
 fn nothing_left(
     server: &Running,
-    inbox: &std::path::Path,
+    folder: &Folder,
     name: &str,
     had_file: bool,
 ) -> Result<(), Failure> {
@@ -131,7 +129,7 @@ fn nothing_left(
         Duration::from_millis(200)
     };
     loop {
-        let left = entries(inbox);
+        let left = entries(folder);
         let now = Instant::now();
         if left.is_empty() {
             let since = *empty_since.get_or_insert(now);
@@ -253,8 +251,13 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
         server.wait_for_line(Duration::from_millis(300), |l| l == first_saved);
         let stdout = server.stdout_so_far();
         let saved: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&prefix)).collect();
-        let path = inbox.join(&name);
-        let held = fs::read(&path).ok();
+        // A link in the name's place is refused, never followed.
+        let rel = format!("inbox/{name}");
+        let held = match beneath::received(folder.files(), &rel, &name) {
+            Ok(bytes) => Some(bytes),
+            Err(link) if folder.files().kind(&rel) == Some(Kind::Symlink) => return Err(link),
+            Err(_) => None,
+        };
         let whole_one = held
             .as_deref()
             .is_some_and(|bytes| bytes == first.as_slice() || bytes == second.as_slice());
@@ -339,7 +342,7 @@ pub(super) fn recv_folder_vanishes(ctx: &Ctx) -> Result<(), Failure> {
     let folder = Folder::new()?;
     let inbox = folder.inbox();
     with_receiver(ctx, &[], &inbox, |server, addr| {
-        fs::remove_dir(&inbox)?;
+        folder.files().remove_dir("inbox")?;
         ctx.step("the check removed DIR after the receiver started");
         let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
         sender.send_name(lost.as_bytes()).map_err(could_not_talk)?;
@@ -388,7 +391,7 @@ pub(super) fn recv_folder_vanishes(ctx: &Ctx) -> Result<(), Failure> {
                 format!("{line:?}"),
             ));
         }
-        fs::create_dir(&inbox)?;
+        folder.files().create_dir("inbox")?;
         ctx.step("the check made DIR again");
         peer_send(ctx, addr, &name, &data).map_err(|failure| {
             Failure::new(format!(
@@ -397,6 +400,6 @@ pub(super) fn recv_folder_vanishes(ctx: &Ctx) -> Result<(), Failure> {
             ))
         })?;
         saved_line(server, &name, data.len())?;
-        same_file(&inbox.join(&name), &data, &name)
+        same_file(&folder, &name, &data, &name)
     })
 }

@@ -93,7 +93,7 @@ pub(super) fn recv_out_of_files_backs_off(ctx: &Ctx) -> Result<(), Failure> {
                 thread::sleep(Duration::from_millis(100));
             }
             server.wait_for_line(SAVE, |line| line.starts_with("saved "));
-            same_file(&inbox.join(&name), &data, &name)
+            same_file(&folder, &name, &data, &name)
         },
     )
 }

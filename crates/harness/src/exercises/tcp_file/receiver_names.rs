@@ -37,11 +37,13 @@ pub(super) fn recv_refuses_hostile_names(ctx: &Ctx) -> Result<(), Failure> {
 
 /// Nothing in DIR, nothing beside it, none of the places the hostile names point to.
 fn nothing_created(folder: &Folder, cases: &[Hostile], shown: &str) -> Result<(), Failure> {
-    let outside: BTreeSet<String> = entries(folder.root())
+    let outside: BTreeSet<String> = folder
+        .files()
+        .names("")
         .into_iter()
         .filter(|e| e != "inbox")
         .collect();
-    let inside = entries(&folder.inbox());
+    let inside = entries(folder);
     let escaped: Vec<String> = cases
         .iter()
         .filter_map(|c| c.escape.as_ref())
@@ -125,10 +127,10 @@ pub(super) fn recv_accepts_unusual_names(ctx: &Ctx) -> Result<(), Failure> {
             };
             peer_send(ctx, addr, name, data).map_err(legal)?;
             saved_line(server, name, data.len()).map_err(legal)?;
-            same_file(&inbox.join(name), data, name).map_err(legal)?;
+            same_file(&folder, name, data, name).map_err(legal)?;
         }
         let wanted: BTreeSet<String> = files.iter().map(|(name, ..)| name.clone()).collect();
-        let got = entries(&inbox);
+        let got = entries(&folder);
         if got != wanted {
             return Err(Failure::expected(
                 format!("DIR holding exactly {wanted:?}"),
@@ -146,7 +148,7 @@ pub(super) fn recv_keeps_existing_file(ctx: &Ctx) -> Result<(), Failure> {
     };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
-    fs::write(inbox.join(&name), &original)?;
+    folder.files().write(&format!("inbox/{name}"), &original)?;
     ctx.step(format!("DIR holds {name:?} before the receiver starts"));
     with_receiver(ctx, &[], &inbox, |_, addr| {
         let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
@@ -168,11 +170,12 @@ pub(super) fn recv_keeps_existing_file(ctx: &Ctx) -> Result<(), Failure> {
             ));
         }
         same_file(
-            &inbox.join(&name),
+            &folder,
+            &name,
             &original,
             &format!("the existing {name}, untouched"),
         )?;
-        let left = entries(&inbox);
+        let left = entries(&folder);
         if left.len() != 1 {
             return Err(Failure::expected(
                 format!("only {name:?} in DIR"),

@@ -415,12 +415,14 @@ pub(super) fn send_works_with_reference_receiver(ctx: &Ctx) -> Result<(), Failur
         (file_name(&mut rng), data(&mut rng, 200_000..=400_000))
     };
     let folder = Folder::new()?;
-    let inbox = folder.inbox();
     folder.write(&name, &data)?;
+    // The reference runs unsandboxed, as the grader: its DIR is where the sender cannot
+    // reach (swapped for a link, it would write wherever the link points).
+    let reference_folder = Folder::private()?;
     let cmd = ctx
         .reference("tcp_recv")
         .arg("127.0.0.1:0")
-        .arg(&inbox)
+        .arg(reference_folder.inbox())
         .timeout(Duration::from_secs(60));
     let (server, addr) = check::start_server(cmd, START)?;
     ctx.step(format!(
@@ -431,7 +433,7 @@ pub(super) fn send_works_with_reference_receiver(ctx: &Ctx) -> Result<(), Failur
     sent_ok(&output, &name, data.len())?;
     saved_line(&server, &name, data.len())
         .map_err(|f| Failure::new(format!("the reference receiver: {f}")).with_run(&output))?;
-    same_file(&inbox.join(&name), &data, &name).map_err(|f| f.with_run(&output))
+    same_file(&reference_folder, &name, &data, &name).map_err(|f| f.with_run(&output))
 }
 
 pub(super) fn pair_send_to_recv(ctx: &Ctx) -> Result<(), Failure> {
@@ -450,6 +452,6 @@ pub(super) fn pair_send_to_recv(ctx: &Ctx) -> Result<(), Failure> {
         let output = sender_cmd(ctx, folder.root(), &name, addr).run()?;
         sent_ok(&output, &name, data.len())?;
         saved_line(server, &name, data.len()).map_err(|f| f.with_run(&output))?;
-        same_file(&inbox.join(&name), &data, &name)
+        same_file(&folder, &name, &data, &name)
     })
 }
