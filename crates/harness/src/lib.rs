@@ -30,6 +30,8 @@
 //! [`build`] and [`fixture`]; the starters as shipped in `starters` (with the `grading` feature).
 
 pub mod build;
+#[cfg(feature = "grading")]
+pub mod build_walls;
 pub mod bytes;
 #[cfg(feature = "grading")]
 pub mod cargo_messages;

@@ -24,12 +24,16 @@ use std::sync::OnceLock;
 use crate::process::Output;
 
 #[cfg(target_os = "linux")]
+mod builder;
+#[cfg(target_os = "linux")]
 mod launcher;
 mod limits;
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
 mod other_user;
+#[cfg(target_os = "linux")]
+mod root_map;
 
 pub use limits::{Limits, VAR as LIMITS_VAR};
 

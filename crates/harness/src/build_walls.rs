@@ -1,0 +1,263 @@
+//! What a submission's build needs from outside its walls (`sandbox/builder.rs` puts them
+//! up): the real toolchain (not the rustup proxy, which would read the grader's rustup
+//! settings), the registry of the crates the exercises may use, the limits a build runs
+//! under and the words for one a limit stopped, and compiler errors cut to what the
+//! student's own files say.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::process::{Cmd, Output};
+use crate::sandbox::Limits;
+
+/// Where a walled build sees its workspace (see sandbox/builder.rs).
+pub const WORKSPACE_INSIDE: &str = "/build";
+
+/// What one rustc (or linker, or cargo) of a submission's build may use. The reference
+/// solutions build with a peak of about 300 MiB and 3 s of CPU per rustc on this machine
+/// (the libc crate is the largest); a const-eval hog reaches 2 GiB in a few seconds and
+/// is stopped there, a const loop after 20 s of CPU rather than at the 600 s timeout.
+pub const BUILD_LIMITS: Limits = Limits {
+    memory: 2 * 1024 * 1024 * 1024,
+    file_size: 512 * 1024 * 1024,
+    processes: 256,
+    open_files: 1024,
+    cpu_seconds: 20,
+};
+
+/// The most of a compiler error a report quotes.
+pub const ERROR_CAP: usize = 4 * 1024;
+
+/// The real toolchain and the registry, found once per process.
+#[derive(Debug)]
+pub struct Toolchain {
+    /// `rustc --print sysroot`: holds bin/cargo, bin/rustc and the standard library.
+    pub sysroot: PathBuf,
+    /// `$CARGO_HOME/registry`, when there is one.
+    pub registry: Option<PathBuf>,
+}
+
+/// The toolchain this checkout builds with, asked from its root (where a
+/// rust-toolchain.toml of the checkout, never of an upload, is read).
+pub fn toolchain(root: &Path) -> Result<&'static Toolchain, String> {
+    static FOUND: OnceLock<Result<Toolchain, String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| find_toolchain(root))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn find_toolchain(root: &Path) -> Result<Toolchain, String> {
+    let output = Cmd::new("rustc")
+        .args(["--print", "sysroot"])
+        .cwd(root)
+        .timeout(Duration::from_secs(60))
+        .run()
+        .map_err(|e| format!("could not ask rustc for its toolchain: {e}"))?;
+    let sysroot = PathBuf::from(output.stdout_text().trim());
+    if output.code() != Some(0) || !sysroot.join("bin").join("cargo").is_file() {
+        return Err(format!(
+            "rustc --print sysroot names no toolchain with cargo in it:\n{}",
+            output.report()
+        ));
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    let registry = cargo_home
+        .map(|home| home.join("registry"))
+        .filter(|dir| dir.is_dir());
+    Ok(Toolchain { sysroot, registry })
+}
+
+/// `cargo ARGS` on the scratch workspace `workspace`, inside the build's walls; None when
+/// this process has no sandbox (the build then runs as today, see build.rs).
+pub fn walled_cargo(toolchain: &Toolchain, workspace: &Path) -> Option<Cmd> {
+    let wall = match crate::sandbox::mode() {
+        crate::sandbox::Mode::Namespaces => "namespaces",
+        crate::sandbox::Mode::OtherUser => "user",
+        crate::sandbox::Mode::Unsandboxed => return None,
+    };
+    let exe = std::env::current_exe().ok()?;
+    let registry = toolchain.registry.clone().unwrap_or_default();
+    Some(
+        Cmd::new(exe)
+            .args([crate::sandbox::LAUNCHER_ARG, "build", wall])
+            .arg(workspace)
+            .arg(&toolchain.sysroot)
+            .arg(registry)
+            .arg(BUILD_LIMITS.to_arg())
+            .arg("--"),
+    )
+}
+
+/// The workspace as cargo names it in its messages: inside the walls, or where it is.
+pub fn workspace_as_seen(workspace: &Path) -> PathBuf {
+    match crate::sandbox::mode() {
+        crate::sandbox::Mode::Namespaces => PathBuf::from(WORKSPACE_INSIDE),
+        _ => workspace.to_path_buf(),
+    }
+}
+
+/// When a build ended at one of [`BUILD_LIMITS`], the words for it.
+pub fn stopped_by_limit(output: &Output) -> Option<String> {
+    let log = output.stderr_text();
+    let limits = &BUILD_LIMITS;
+    let gib = |bytes: u64| bytes / (1024 * 1024 * 1024);
+    let mib = |bytes: u64| bytes / (1024 * 1024);
+    if log.contains("memory allocation of")
+        || log.contains("out of memory")
+        || output
+            .stdout_text()
+            .contains("more memory than available to compiler")
+    {
+        return Some(format!(
+            "error: the build used more than {} GiB of memory (grade's limit for a build)",
+            gib(limits.memory)
+        ));
+    }
+    if log.contains("SIGXCPU") || log.contains("signal: 24") {
+        return Some(format!(
+            "error: the build used more than {} s of CPU time in one process (grade's limit for a \
+             build)",
+            limits.cpu_seconds
+        ));
+    }
+    if log.contains("SIGXFSZ") || log.contains("signal: 25") || log.contains("File too large") {
+        return Some(format!(
+            "error: the build wrote a file larger than {} MiB (grade's limit for a build)",
+            mib(limits.file_size)
+        ));
+    }
+    if log.contains("No space left on device") {
+        return Some(
+            "error: the build filled its temporary space (grade's limit for a build)".to_string(),
+        );
+    }
+    if log.contains("Resource temporarily unavailable") {
+        return Some(format!(
+            "error: the build started more than {} processes and threads (grade's limit for a \
+             build)",
+            limits.processes
+        ));
+    }
+    None
+}
+
+/// A compiler error as a report may quote it: the snippets rustc shows from the student's
+/// own files (`exercises/<ex>/src/`, already made relative) stay; a message about any
+/// other file keeps its first line only, so that no line of a file the build could read
+/// (the standard library, a crate, anything else) is quoted; the whole capped at
+/// [`ERROR_CAP`].
+pub fn own_files_only(rendered: &str, own_src: &str) -> String {
+    let mut kept = String::new();
+    let mut lines = rendered.lines();
+    if let Some(first) = lines.next() {
+        kept.push_str(first);
+        kept.push('\n');
+    }
+    // Quoting goes on while the last `--> file` named one of the student's files. The
+    // message's own further lines (before the first `-->`) are cut: a `compile_error!`
+    // of a file read at compile time is all message.
+    let mut quoting = false;
+    let mut cut = false;
+    for line in lines {
+        let trimmed = line.trim_start();
+        if let Some(file) = trimmed
+            .strip_prefix("--> ")
+            .or_else(|| trimmed.strip_prefix("::: "))
+        {
+            quoting = file.starts_with(own_src);
+        }
+        if !quoting && !line.trim().is_empty() {
+            cut = true;
+        }
+        if quoting {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    if cut {
+        kept.push_str("(the rest quotes a file that is not yours: left out)\n");
+    }
+    cap(kept.trim_end())
+}
+
+/// `text` without any line that stands in a reference solution (`solution_lines`, trimmed,
+/// the short ones left out): whatever the build could read, no line of the reference
+/// reaches a report.
+pub fn without_solution_lines(text: &str, solution_lines: &BTreeSet<String>) -> String {
+    let mut kept = String::new();
+    for line in text.lines() {
+        let bare = line.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ' || c == '|');
+        let bare = bare.trim_start_matches("error: ").trim();
+        if bare.len() >= 12 && solution_lines.contains(bare) {
+            kept.push_str("(a line of a reference solution: left out)\n");
+        } else {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    kept.trim_end().to_string()
+}
+
+/// Every line of the reference solutions of `root`, trimmed, 12 bytes or longer.
+pub fn solution_lines(root: &Path) -> BTreeSet<String> {
+    let mut lines = BTreeSet::new();
+    let mut folders = vec![root.join("solutions")];
+    while let Some(dir) = folders.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                lines.extend(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| l.len() >= 12)
+                        .map(String::from),
+                );
+            }
+        }
+    }
+    lines
+}
+
+fn cap(text: &str) -> String {
+    if text.len() <= ERROR_CAP {
+        return text.to_string();
+    }
+    let mut end = ERROR_CAP;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n... (cut: {} more bytes)",
+        &text[..end],
+        text.len() - end
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_the_students_files_and_caps() {
+        let rendered = "error: the secret line\nmore secret\n  --> /home/prof/secret.rs:1:1\n   |\n1 | \
+                        secret\n\nerror[E0425]: x\n  --> src/bin/a.rs:2:3\n   |\n2 | mine\n";
+        let kept = own_files_only(rendered, "src/");
+        assert!(
+            !kept.contains("| secret") && !kept.contains("more"),
+            "{kept}"
+        );
+        assert!(kept.contains("error: the secret line"));
+        assert!(kept.contains("2 | mine"), "{kept}");
+        let long = format!("error: x\n  --> src/a.rs:1:1\n{}", "é".repeat(5000));
+        let capped = own_files_only(&long, "src/");
+        assert!(capped.len() < ERROR_CAP + 100 && capped.contains("cut: "));
+    }
+}
