@@ -131,6 +131,15 @@ fn grade_hostile_class(mode: &str, name: &str) {
     let output = grade(home.path(), &root(), &args, mode);
     let elapsed = started.elapsed();
     assert_eq!(output.code(), Some(0), "{}", output.report());
+    if output
+        .stderr_text()
+        .contains("is not readable by other users")
+    {
+        // The other-user mode cannot show a toolchain in root's home to another user:
+        // grade builds as itself there, and says so (the book's table says it too).
+        eprintln!("the toolchain is root's alone: builds are not walled in this mode here");
+        return;
+    }
     holds_nothing("the table", &output.stdout_text(), &secret);
     holds_nothing("grade's stderr", &output.stderr_text(), &secret);
     for format in ["json", "junit", "markdown"] {

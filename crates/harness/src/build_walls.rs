@@ -78,7 +78,21 @@ fn find_toolchain(root: &Path) -> Result<Toolchain, String> {
 pub fn walled_cargo(toolchain: &Toolchain, workspace: &Path) -> Option<Cmd> {
     let wall = match crate::sandbox::mode() {
         crate::sandbox::Mode::Namespaces => "namespaces",
-        crate::sandbox::Mode::OtherUser => "user",
+        crate::sandbox::Mode::OtherUser if others_may_use(toolchain) => "user",
+        crate::sandbox::Mode::OtherUser => {
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                eprintln!(
+                    "warning: the toolchain {} (or the registry) is not readable by other \
+                     users, so submissions are built as you, outside the walls (their \
+                     programs still run as users of their own); install Rust where others \
+                     may read it (RUSTUP_HOME and CARGO_HOME under /opt, say) to build them \
+                     as users of their own",
+                    toolchain.sysroot.display()
+                );
+            });
+            return None;
+        }
         crate::sandbox::Mode::Unsandboxed => return None,
     };
     let exe = std::env::current_exe().ok()?;
@@ -92,6 +106,19 @@ pub fn walled_cargo(toolchain: &Toolchain, workspace: &Path) -> Option<Cmd> {
             .arg(BUILD_LIMITS.to_arg())
             .arg("--"),
     )
+}
+
+/// Whether a user id of its own can reach the toolchain and the registry (every folder
+/// above them searchable by others): the other-user mode has no view to show them in.
+fn others_may_use(toolchain: &Toolchain) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let searchable = |path: &Path| {
+        path.ancestors().all(|dir| {
+            std::fs::metadata(dir).is_ok_and(|meta| meta.permissions().mode() & 0o001 != 0)
+        })
+    };
+    searchable(&toolchain.sysroot.join("lib"))
+        && toolchain.registry.as_deref().is_none_or(searchable)
 }
 
 /// The workspace as cargo names it in its messages: inside the walls, or where it is.

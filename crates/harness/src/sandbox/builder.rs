@@ -412,10 +412,22 @@ fn as_other_user(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
     let uid = build_uid(std::process::id());
     let prepare = || -> io::Result<()> {
         hand_over(paths, uid)?;
-        // The workspace stays root's (read-only for the build); its folder lets in the
-        // build's group only, so no other build (another user id) can read it.
-        lchown(&paths.workspace, None, Some(uid))?;
-        fs::set_permissions(&paths.workspace, fs::Permissions::from_mode(0o750))?;
+        // The sources stay root's (read-only for the build); their folder lets in the
+        // build's group only, so no other build (another user id) can read them. The
+        // workspace itself stays open: the checks run the binaries in its target/.
+        let sources = paths.workspace.join("exercises");
+        lchown(&sources, None, Some(uid))?;
+        fs::set_permissions(&sources, fs::Permissions::from_mode(0o750))?;
+        // grade's scratch folder (`<scratch>/submissions/<key>` is the workspace): its
+        // reference binaries and staged uploads are root's alone.
+        if let Some(scratch) = paths.workspace.parent().and_then(Path::parent) {
+            for private in ["reference", "uploads"] {
+                let dir = scratch.join(private);
+                if dir.is_dir() {
+                    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
+                }
+            }
+        }
         let home = paths.workspace.join("target").join("home");
         fs::create_dir_all(home.join(".cargo"))?;
         chown_tree(&home, uid)?;
