@@ -108,6 +108,10 @@ fn hostile_class(class: &Path, out: &Path, home: &Path) {
     let mut text = fs::read_to_string(&program).unwrap();
     text.push_str(&format!("// {CLASSMATE_CANARY}\n"));
     fs::write(&program, text).unwrap();
+    // As a class folder is kept (in the instructor's home): the other-user mode relies
+    // on it; namespaces do not.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(class, fs::Permissions::from_mode(0o700)).unwrap();
 }
 
 fn grade_hostile_class(mode: &str, name: &str) {

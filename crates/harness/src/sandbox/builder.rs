@@ -415,6 +415,7 @@ fn as_other_user(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
         // The sources stay root's (read-only for the build); their folder lets in the
         // build's group only, so no other build (another user id) can read them. The
         // workspace itself stays open: the checks run the binaries in its target/.
+        fs::set_permissions(&paths.workspace, fs::Permissions::from_mode(0o755))?;
         let sources = paths.workspace.join("exercises");
         lchown(&sources, None, Some(uid))?;
         fs::set_permissions(&sources, fs::Permissions::from_mode(0o750))?;
