@@ -79,15 +79,18 @@ pub fn walled_cargo(toolchain: &Toolchain, workspace: &Path) -> Option<Cmd> {
     let wall = match crate::sandbox::mode() {
         crate::sandbox::Mode::Namespaces => "namespaces",
         crate::sandbox::Mode::OtherUser if others_may_use(toolchain) => "user",
+        crate::sandbox::Mode::OtherUser if shared_toolchain(toolchain).is_some() => {
+            return walled_cargo(shared_toolchain(toolchain)?, workspace);
+        }
         crate::sandbox::Mode::OtherUser => {
             static SAID: std::sync::Once = std::sync::Once::new();
             SAID.call_once(|| {
                 eprintln!(
                     "warning: the toolchain {} (or the registry) is not readable by other \
-                     users, so submissions are built as you, outside the walls (their \
-                     programs still run as users of their own); install Rust where others \
-                     may read it (RUSTUP_HOME and CARGO_HOME under /opt, say) to build them \
-                     as users of their own",
+                     users and could not be shared, so submissions are built as you, \
+                     outside the walls (their programs still run as users of their own); \
+                     install Rust where others may read it (RUSTUP_HOME and CARGO_HOME \
+                     under /opt, say) to build them as users of their own",
                     toolchain.sysroot.display()
                 );
             });
@@ -108,6 +111,61 @@ pub fn walled_cargo(toolchain: &Toolchain, workspace: &Path) -> Option<Cmd> {
     )
 }
 
+/// A copy of the toolchain (its bin/cargo, bin/rustc and lib/) and the registry that other
+/// users may read, for the other-user mode where they live in root's home: hard links in
+/// this process's scratch folder (removed when grade ends), copies where links cannot be
+/// made. None if it cannot be made or is still unreadable.
+fn shared_toolchain(toolchain: &Toolchain) -> Option<&'static Toolchain> {
+    static SHARED: OnceLock<Option<Toolchain>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            let dest = std::env::temp_dir().join("netlab-toolchain");
+            let sysroot = dest.join("sysroot");
+            let made = (|| -> std::io::Result<Option<PathBuf>> {
+                for part in ["bin/cargo", "bin/rustc", "lib"] {
+                    link_tree(&toolchain.sysroot.join(part), &sysroot.join(part))?;
+                }
+                let Some(registry) = &toolchain.registry else {
+                    return Ok(None);
+                };
+                link_tree(registry, &dest.join("registry"))?;
+                Ok(Some(dest.join("registry")))
+            })();
+            let shared = Toolchain {
+                sysroot,
+                registry: made.ok()?,
+            };
+            others_may_use(&shared).then_some(shared)
+        })
+        .as_ref()
+}
+
+/// Hard-link (or copy) the tree at `from` to `to`, folders readable by everyone.
+fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(from)?;
+    if meta.file_type().is_symlink() {
+        std::os::unix::fs::symlink(std::fs::read_link(from)?, to)
+    } else if meta.is_dir() {
+        std::fs::create_dir_all(to)?;
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755))?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            link_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+            std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755))?;
+        }
+        if std::fs::hard_link(from, to).is_err() {
+            std::fs::copy(from, to)?;
+        }
+        Ok(())
+    }
+}
+
 /// Whether a user id of its own can reach the toolchain and the registry (every folder
 /// above them searchable by others): the other-user mode has no view to show them in.
 fn others_may_use(toolchain: &Toolchain) -> bool {
@@ -119,6 +177,20 @@ fn others_may_use(toolchain: &Toolchain) -> bool {
     };
     searchable(&toolchain.sysroot.join("lib"))
         && toolchain.registry.as_deref().is_none_or(searchable)
+}
+
+/// In the other-user mode, make the checkout's solutions/ the grader's alone (mode 700,
+/// as the reference binaries are): a build or a program running as another user id
+/// would otherwise read them wherever the checkout is readable by everyone. Namespaces
+/// need no such change: the checkout is not in their view.
+pub fn hide_solutions(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if crate::sandbox::mode() == crate::sandbox::Mode::OtherUser {
+        let solutions = root.join("solutions");
+        if solutions.is_dir() {
+            let _ = std::fs::set_permissions(&solutions, std::fs::Permissions::from_mode(0o700));
+        }
+    }
 }
 
 /// The workspace as cargo names it in its messages: inside the walls, or where it is.

@@ -1,7 +1,7 @@
 //! The walls round a build: cargo and rustc read whatever their user can (`include_bytes!`,
 //! `include!`, `option_env!`), so a submission is compiled where nothing of the grader can
 //! be read. grade starts itself again as
-//! `<grade> --netlab-sandbox build WORKSPACE TOOLCHAIN REGISTRY LIMITS -- CARGO-ARGS`:
+//! `<grade> --netlab-sandbox build WALL WORKSPACE TOOLCHAIN REGISTRY LIMITS -- CARGO-ARGS`:
 //!
 //! - with namespaces: new user, mount, PID, network (nothing up) and IPC namespaces; an
 //!   empty root showing the system folders, the toolchain (`/rust`) and the registry
@@ -9,9 +9,10 @@
 //!   read-only but for its `target/` and `Cargo.lock`, an empty home and /tmp; the
 //!   environment cleared; limits; cargo as an ordinary user without capabilities. As
 //!   root, the build's user is an unused user id, not the host's root.
-//! - as another user (root without namespaces): cargo runs as an unused user id that may
-//!   enter this submission's scratch workspace alone, with the same limits and
-//!   environment.
+//! - as another user (root without namespaces): cargo runs as an unused user id whose
+//!   group alone may enter this submission's sources, with the same limits and
+//!   environment; the reference binaries and staged uploads are root's alone. It still
+//!   reads what every user may (a world-readable checkout's solutions/, /tmp).
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -113,6 +114,9 @@ fn open(paths: &Paths) -> io::Result<Opened> {
 }
 
 fn in_namespaces(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
+    // grade killed (SIGKILL, a test's deadline) takes its builds with it: this process,
+    // then its child, the PID namespace's first process, and with it everything in it.
+    die_with_parent();
     // As root, the build runs as an unused user id (grade's user namespace maps the range,
     // see root_map.rs), owning its target folder alone, not every root-owned file; it
     // becomes that user once the view is built, so the view's mounts stay root's.
@@ -142,6 +146,7 @@ fn in_namespaces(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
     match child {
         -1 => fail(&format!("could not fork: {}", io::Error::last_os_error())),
         0 => {
+            die_with_parent();
             drop(ending_read);
             let mut ending = File::from(ending_write);
             // Opened here, in this mount namespace: a bind mount takes only its own.
@@ -178,6 +183,10 @@ fn in_namespaces(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
         Some(("signal", signal)) => die_of(signal.trim().parse().unwrap_or(9)),
         _ => exit_as(status),
     }
+}
+
+fn die_with_parent() {
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
 }
 
 /// cargo with nothing of the grader's environment: its home an empty folder, its
