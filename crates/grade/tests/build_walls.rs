@@ -280,3 +280,87 @@ fn an_uploads_cargo_configuration_is_never_read() {
     );
     assert_eq!(report["score"], report["max_score"], "{report}");
 }
+
+/// What a build sees and may write, asked from inside by a build script (no submission
+/// has one: only `src/` is taken; this probe is a crate of the test's own, built by the
+/// real build launcher): every file of the view is read-only but target/ and /tmp, the
+/// grader's folders are not there, no network, a cleared environment, and never uid 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_build_writes_only_its_target_folder() {
+    let probe = scratch("build-probe");
+    let _ = fs::remove_dir_all(&probe);
+    common::write(
+        &probe.join("Cargo.toml"),
+        "[package]\nname = \"probe\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    common::write(&probe.join("Cargo.lock"), "");
+    common::write(&probe.join("src/main.rs"), "fn main() {}\n");
+    common::write(&probe.join("build.rs"), PROBE);
+    fs::create_dir_all(probe.join("target")).unwrap();
+    let sysroot = Cmd::new("rustc")
+        .args(["--print", "sysroot"])
+        .cwd(root())
+        .run()
+        .unwrap()
+        .stdout_text()
+        .trim()
+        .to_string();
+    let output = Cmd::new(env!("CARGO_BIN_EXE_grade"))
+        .args([harness::sandbox::LAUNCHER_ARG, "build", "namespaces"])
+        .arg(&probe)
+        .arg(sysroot)
+        .arg("")
+        .arg(harness::build_walls::BUILD_LIMITS.to_arg())
+        .args(["--", "build", "--manifest-path", "/build/Cargo.toml"])
+        .args(["--target-dir", "/build/target"])
+        .env("NETLAB_BUILD_CANARY", ENV_CANARY)
+        .timeout(Duration::from_secs(300))
+        .run()
+        .unwrap();
+    let log = output.stderr_text();
+    assert!(log.contains("probe: /build/target/x: written"), "{log}");
+    assert!(log.contains("probe: /tmp/x: written"), "{log}");
+    for line in log.lines().filter(|l| l.contains("probe: ")) {
+        if line.contains("/build/target/x") || line.contains("/tmp/x") {
+            continue;
+        }
+        assert!(
+            !line.contains("written") && !line.contains("listed"),
+            "{line}\n{log}"
+        );
+    }
+    assert!(log.contains("probe: uid "), "{log}");
+    assert!(
+        !log.contains("probe: uid 0 "),
+        "the build ran as root:\n{log}"
+    );
+    assert!(!log.contains(ENV_CANARY), "{log}");
+}
+
+const PROBE: &str = r#"
+use std::fs::OpenOptions;
+fn main() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap_or("");
+    let mut out = format!("probe: uid {} \n", uid.split_whitespace().nth(1).unwrap_or("?"));
+    for path in [
+        "/rust/bin/rustc", "/build/Cargo.toml", "/build/src/main.rs", "/etc/passwd",
+        "/proc/sys/kernel/core_pattern", "/usr/bin/x", "/build/target/x", "/tmp/x",
+    ] {
+        let opened = OpenOptions::new().write(true).create(true).open(path);
+        let what = if opened.is_ok() { "written" } else { "refused" };
+        out += &format!("probe: {path}: {what}\n");
+    }
+    for path in ["/root", "/home/cloudsdk", "/work"] {
+        let what = if std::fs::read_dir(path).is_ok() { "listed" } else { "absent" };
+        out += &format!("probe: {path}: {what}\n");
+    }
+    let net = std::net::TcpStream::connect("1.1.1.1:80").is_ok();
+    out += &format!("probe: network: {}\n", if net { "written" } else { "refused" });
+    for (key, value) in std::env::vars() {
+        out += &format!("probe: env {key}={value}\n");
+    }
+    panic!("\n{out}");
+}
+"#;

@@ -43,13 +43,21 @@ const INSIDE_UID: u32 = 1000;
 /// The devices a build may need (rustc reads none; the linker and cargo may open null).
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
-/// The first user id of the range grade maps for builds when it runs as root, and its
-/// length (one per possible process id, as the other-user sandbox uses).
+/// The first user id and group id of the ranges grade maps when it runs as root, and
+/// their length (one per possible process id): the ranges the other-user sandbox's
+/// programs use (`other_user::user_of`, `group_of`); a build takes the pair of its
+/// launcher's pid, unique while it lives.
 pub const BUILD_UIDS: (u32, u32) = (2_000_000_000, 1 << 22);
+pub const BUILD_GIDS: u32 = 3_000_000_000;
 
 /// The user id a build launched by process `pid` runs as, when grade runs as root.
 pub fn build_uid(pid: u32) -> u32 {
     BUILD_UIDS.0 + pid % BUILD_UIDS.1
+}
+
+/// Its group.
+pub fn build_gid(pid: u32) -> u32 {
+    BUILD_GIDS + pid % BUILD_UIDS.1
 }
 
 /// `build WALL WORKSPACE TOOLCHAIN REGISTRY LIMITS -- CARGO-ARGS...` (REGISTRY may be
@@ -124,8 +132,9 @@ fn in_namespaces(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
     let build_user = build_uid(std::process::id());
+    let build_group = build_gid(std::process::id());
     if root {
-        hand_over(paths, build_user)
+        hand_over(paths, build_user, build_group)
             .unwrap_or_else(|e| fail(&format!("could not hand the target folder over: {e}")));
     }
     let mut namespaces =
@@ -156,7 +165,7 @@ fn in_namespaces(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
             set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set limits: {e}")));
             // No capability left once cargo execs: it cannot undo the view.
             let dropped = if root {
-                become_user(build_user, build_user)
+                become_user(build_user, build_group)
             } else {
                 unshare(UnshareFlags::NEWUSER).and_then(|()| map_ids(INSIDE_UID, 0, INSIDE_UID, 0))
             };
@@ -212,20 +221,20 @@ fn cargo_command(cargo: &Path, toolchain: &Path, cargo_args: &[OsString]) -> Com
 }
 
 /// As root, before becoming `uid`: the build's target folder and lock file are its own.
-fn hand_over(paths: &Paths, uid: u32) -> io::Result<()> {
-    lchown(paths.workspace.join("Cargo.lock"), Some(uid), Some(uid))?;
-    chown_tree(&paths.workspace.join("target"), uid)
+fn hand_over(paths: &Paths, uid: u32, gid: u32) -> io::Result<()> {
+    lchown(paths.workspace.join("Cargo.lock"), Some(uid), Some(gid))?;
+    chown_tree(&paths.workspace.join("target"), uid, gid)
 }
 
 /// lchown everything under `dir` (links themselves, never what they point at).
-fn chown_tree(dir: &Path, uid: u32) -> io::Result<()> {
-    lchown(dir, Some(uid), Some(uid))?;
+fn chown_tree(dir: &Path, uid: u32, gid: u32) -> io::Result<()> {
+    lchown(dir, Some(uid), Some(gid))?;
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         if entry.file_type()?.is_dir() {
-            chown_tree(&entry.path(), uid)?;
+            chown_tree(&entry.path(), uid, gid)?;
         } else {
-            lchown(entry.path(), Some(uid), Some(uid))?;
+            lchown(entry.path(), Some(uid), Some(gid))?;
         }
     }
     Ok(())
@@ -419,14 +428,15 @@ fn set_limits(limits: &Limits) -> io::Result<()> {
 /// enter this submission's scratch workspace (`hide_for_user_build` closed the rest).
 fn as_other_user(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
     let uid = build_uid(std::process::id());
+    let gid = build_gid(std::process::id());
     let prepare = || -> io::Result<()> {
-        hand_over(paths, uid)?;
+        hand_over(paths, uid, gid)?;
         // The sources stay root's (read-only for the build); their folder lets in the
         // build's group only, so no other build (another user id) can read them. The
         // workspace itself stays open: the checks run the binaries in its target/.
         fs::set_permissions(&paths.workspace, fs::Permissions::from_mode(0o755))?;
         let sources = paths.workspace.join("exercises");
-        lchown(&sources, None, Some(uid))?;
+        lchown(&sources, None, Some(gid))?;
         fs::set_permissions(&sources, fs::Permissions::from_mode(0o750))?;
         // grade's scratch folder (`<scratch>/submissions/<key>` is the workspace): its
         // reference binaries and staged uploads are root's alone.
@@ -440,7 +450,7 @@ fn as_other_user(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
         }
         let home = paths.workspace.join("target").join("home");
         fs::create_dir_all(home.join(".cargo"))?;
-        chown_tree(&home, uid)?;
+        chown_tree(&home, uid, gid)?;
         if let Some(registry) = &paths.registry {
             let link = home.join(".cargo").join("registry");
             if fs::symlink_metadata(&link).is_err() {
@@ -459,7 +469,7 @@ fn as_other_user(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
         .env("TMPDIR", paths.workspace.join("target"))
         .current_dir(&paths.workspace)
         .uid(uid)
-        .gid(uid)
+        .gid(gid)
         .status()
         .unwrap_or_else(|e| fail(&format!("could not run cargo: {e}")));
     exit_as(status)

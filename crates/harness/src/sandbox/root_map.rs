@@ -1,6 +1,6 @@
 //! grade run as root enters its user namespace with more than its own id mapped: the
-//! range of user ids builds run as ([`super::builder::BUILD_UIDS`]), so that a build is
-//! none of the host's users. Only a process outside the new namespace, with CAP_SETUID
+//! ranges of user and group ids builds run as ([`super::builder::BUILD_UIDS`], the ranges
+//! of the other-user sandbox's programs), so that a build is none of the host's users. Only a process outside the new namespace, with CAP_SETUID
 //! there, may write such a map: a child forked before the unshare writes it.
 
 use std::fs::File;
@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 
 use rustix::thread::UnshareFlags;
 
-use super::builder::BUILD_UIDS;
+use super::builder::{BUILD_GIDS, BUILD_UIDS};
 use super::linux::unshare;
 
 /// Enter a new user namespace mapping root to itself and the builds' range to itself.
@@ -55,7 +55,8 @@ pub fn enter_user_namespace_as_root() -> Result<(), String> {
 /// From outside: map 0 and the builds' range in `pid`'s new user namespace.
 fn write_maps(pid: u32) -> bool {
     let (first, count) = BUILD_UIDS;
-    let map = format!("0 0 1\n{first} {first} {count}\n");
-    std::fs::write(format!("/proc/{pid}/uid_map"), &map).is_ok()
-        && std::fs::write(format!("/proc/{pid}/gid_map"), &map).is_ok()
+    let uids = format!("0 0 1\n{first} {first} {count}\n");
+    let gids = format!("0 0 1\n{BUILD_GIDS} {BUILD_GIDS} {count}\n");
+    std::fs::write(format!("/proc/{pid}/uid_map"), uids).is_ok()
+        && std::fs::write(format!("/proc/{pid}/gid_map"), gids).is_ok()
 }
