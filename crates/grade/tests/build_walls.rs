@@ -364,3 +364,43 @@ fn main() {
     panic!("\n{out}");
 }
 "#;
+
+/// Even where the build can read a solution (no sandbox, `--unsandboxed`), the compile
+/// error a report quotes holds no line of it: `compile_error!(include_str!(...))` makes
+/// the whole file the message, and reports keep only its first line, minus any line of a
+/// reference solution.
+#[test]
+fn a_solution_read_at_compile_time_is_never_quoted() {
+    let (home, secret) = fake_home();
+    let class = scratch("quotes-solution-class");
+    let _ = fs::remove_dir_all(&class);
+    let dest = fixture_submission("sandbox-build-quotes-solution", &class.join("s"));
+    let program = dest.join("os_args/src/bin/os_args.rs");
+    let text = fs::read_to_string(&program).unwrap();
+    fs::write(
+        &program,
+        text.replace("@ROOT@", &root().display().to_string()),
+    )
+    .unwrap();
+    let out = scratch("quotes-solution");
+    let output = grade(
+        home.path(),
+        &root(),
+        &[
+            dest.into(),
+            "--exercise=os_args".into(),
+            "--format=json".into(),
+            "--unsandboxed".into(),
+            "--scratch".into(),
+            out.into(),
+        ],
+        "off",
+    );
+    let report = json_of(&output);
+    let error = report["submissions"][0]["exercises"][0]["build_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(error.contains("error"), "{report}");
+    holds_nothing("json", &output.stdout_text(), &secret);
+}

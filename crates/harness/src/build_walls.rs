@@ -281,7 +281,7 @@ pub fn own_files_only(rendered: &str, own_src: &str) -> String {
         }
     }
     if cut {
-        kept.push_str("(the rest quotes a file that is not yours: left out)\n");
+        kept.push_str("(lines that are not from your own files: left out)\n");
     }
     cap(kept.trim_end())
 }
