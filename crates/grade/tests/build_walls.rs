@@ -251,6 +251,9 @@ fn an_uploads_cargo_configuration_is_never_read() {
     let hostile = root().join("tests/fixtures/sandbox-build-cargo-config/upload");
     fs::create_dir_all(upload.join(".cargo")).unwrap();
     fs::copy(hostile.join("hook.sh"), upload.join("hook.sh")).unwrap();
+    // Runnable, as an upload can ship it (the checkout's copy may not keep the mode).
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(upload.join("hook.sh"), fs::Permissions::from_mode(0o755)).unwrap();
     fs::copy(
         hostile.join(".cargo/config.toml"),
         upload.join(".cargo/config.toml"),
