@@ -162,12 +162,20 @@ impl Workspace {
         let scratch_err = |e| BuildError::io("could not prepare the scratch folder", e);
         let mut files = BTreeMap::new();
         for exercise in exercises {
+            // The exercise's manifest and its starters only: no solutions/, no checks.
             let ex = Path::new("exercises").join(exercise.name);
-            collect(&self.root.join(&ex), &ex, &mut files).map_err(scratch_err)?;
-            let sol = Path::new("solutions").join(exercise.name);
-            if self.has_reference() {
-                collect(&self.root.join(&sol), &sol, &mut files).map_err(scratch_err)?;
-            }
+            collect(
+                &self.root.join(&ex).join("src"),
+                &ex.join("src"),
+                &mut files,
+            )
+            .map_err(scratch_err)?;
+            let manifest =
+                fs::read_to_string(self.root.join(&ex).join("Cargo.toml")).map_err(scratch_err)?;
+            files.insert(
+                ex.join("Cargo.toml"),
+                students_manifest(&manifest).into_bytes(),
+            );
             let overlay_src = submission.join(exercise.name).join("src");
             if overlay_src.is_dir() {
                 collect(&overlay_src, &ex.join("src"), &mut files)
@@ -191,7 +199,8 @@ impl Workspace {
                 args.extend(["--bin".into(), (*bin).into()]);
             }
         }
-        let output = cargo_output(&scratch.join("Cargo.toml"), &target_dir, args, "json")?;
+        let output = self.walled_cargo(scratch, args)?;
+        let limit = crate::build_walls::stopped_by_limit(&output);
         let messages = crate::cargo_messages::Messages::parse(&output.stdout_text());
         let mut failed = BTreeMap::new();
         for exercise in exercises {
@@ -202,8 +211,12 @@ impl Workspace {
                     continue;
                 }
                 let error = match messages.error_for(exercise.name, bin) {
+                    _ if limit.is_some() && !output.timed_out => BuildError {
+                        first_error: limit.clone().unwrap_or_default(),
+                        log: output.stderr_text(),
+                    },
                     Some(rendered) if !output.timed_out => {
-                        let first_error = self.relative_paths(rendered, exercise, scratch);
+                        let first_error = self.quotable(rendered, exercise, scratch);
                         BuildError {
                             log: first_error.clone(),
                             first_error,
@@ -211,7 +224,11 @@ impl Workspace {
                     }
                     // Not the compiler's verdict on this program (a timeout, a broken
                     // checkout): cargo's own words.
-                    _ => build_error(&output),
+                    _ => {
+                        let mut error = build_error(&output);
+                        error.first_error = self.quotable(&error.first_error, exercise, scratch);
+                        error
+                    }
                 };
                 failed.insert(bin.to_string(), error);
             }
@@ -219,15 +236,58 @@ impl Workspace {
         Ok(SubmissionBuild { bin_dir, failed })
     }
 
-    /// A compiler message with paths as a student knows them: relative to the exercise
-    /// (`src/bin/udp_server.rs:3:5`), never the scratch folder or the checkout.
+    /// A compiler message as a report may quote it: paths as a student knows them,
+    /// relative to the exercise (`src/bin/udp_server.rs:3:5`), never the scratch folder
+    /// or the checkout; snippets of the student's own files only, no line of a reference
+    /// solution, capped (see build_walls).
     #[cfg(feature = "grading")]
-    fn relative_paths(&self, rendered: &str, exercise: &Exercise, scratch: &Path) -> String {
+    fn quotable(&self, rendered: &str, exercise: &Exercise, scratch: &Path) -> String {
+        use crate::build_walls::{own_files_only, solution_lines, without_solution_lines};
         let mut text = rendered.to_string();
-        for base in [scratch, &self.root] {
+        let inside = crate::build_walls::workspace_as_seen(scratch);
+        for base in [inside.as_path(), scratch, &self.root] {
             text = text.replace(&format!("{}/", base.display()), "");
         }
-        text.replace(&format!("exercises/{}/", exercise.name), "")
+        let text = text.replace(&format!("exercises/{}/", exercise.name), "");
+        let own = own_files_only(&text, "src/");
+        static SOLUTIONS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
+            std::sync::OnceLock::new();
+        without_solution_lines(&own, SOLUTIONS.get_or_init(|| solution_lines(&self.root)))
+    }
+
+    /// `cargo build ARGS` of the scratch workspace `scratch`, inside the build's walls
+    /// where this process has a sandbox (build_walls, sandbox/builder.rs); as it always
+    /// was where it has none (grade then refuses other people's code unless told
+    /// `--unsandboxed`).
+    #[cfg(feature = "grading")]
+    fn walled_cargo(
+        &self,
+        scratch: &Path,
+        args: Vec<OsString>,
+    ) -> Result<crate::process::Output, BuildError> {
+        let toolchain = crate::build_walls::toolchain(&self.root)
+            .map_err(|e| BuildError::io("could not find the toolchain", io::Error::other(e)))?;
+        crate::build_walls::hide_solutions(&self.root);
+        let Some(cmd) = crate::build_walls::walled_cargo(toolchain, scratch) else {
+            return cargo_output(
+                &scratch.join("Cargo.toml"),
+                &scratch.join("target"),
+                args,
+                "json",
+            );
+        };
+        let inside = crate::build_walls::workspace_as_seen(scratch);
+        fs::create_dir_all(scratch.join("target"))
+            .map_err(|e| BuildError::io("could not prepare the scratch folder", e))?;
+        cmd.args(args)
+            .arg("--manifest-path")
+            .arg(inside.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(inside.join("target"))
+            .args(["--message-format", "json", "--quiet"])
+            .timeout(BUILD_TIMEOUT)
+            .run()
+            .map_err(|e| BuildError::io("could not run cargo", e))
     }
 
     /// Build only the reference binaries (`<bin>_sol`) of `exercises` from the checkout
@@ -266,7 +326,7 @@ impl Workspace {
     }
 
     /// The scratch workspace's manifest: the root one with only these exercises as
-    /// members, and path dependencies pointing back into the checkout.
+    /// members, and none of the checkout's own crates.
     #[cfg(feature = "grading")]
     fn scratch_manifest(&self, exercises: &[&Exercise]) -> io::Result<Vec<u8>> {
         let root_manifest = fs::read_to_string(self.root.join("Cargo.toml"))?;
@@ -290,12 +350,12 @@ impl Workspace {
             if table == "[workspace]" {
                 continue;
             }
+            // The workspace's own crates (harness) are no student program's dependency:
+            // the scratch workspace needs nothing of the checkout.
             if table == "[workspace.dependencies]" && line.contains("path = \"") {
-                let absolute = format!("path = \"{}/", self.root.display());
-                manifest.push_str(&line.replacen("path = \"", &absolute, 1));
-            } else {
-                manifest.push_str(line);
+                continue;
             }
+            manifest.push_str(line);
             manifest.push('\n');
         }
         Ok(manifest.into_bytes())
@@ -355,7 +415,10 @@ fn cargo_output(
     format: &str,
 ) -> Result<crate::process::Output, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // Started in the manifest's folder, never where grade was started (an upload's
+    // folder, whose .cargo/config.toml cargo would read).
     Cmd::new(cargo)
+        .cwd(manifest.parent().unwrap_or(Path::new("/")))
         .args(args)
         .arg("--manifest-path")
         .arg(manifest)
@@ -425,6 +488,10 @@ fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
             if let Some(parent) = full.parent() {
                 fs::create_dir_all(parent)?;
             }
+            // A new file, not the old one rewritten: a walled build owns the Cargo.lock
+            // it trimmed, which grade (without its capabilities over others' files) may
+            // replace but not write.
+            let _ = fs::remove_file(&full);
             fs::write(&full, bytes)?;
         }
     }
@@ -450,4 +517,37 @@ fn remove_extra(dir: &Path, rel: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> i
         }
     }
     Ok(())
+}
+
+/// An exercise's manifest with only what the student's programs need: the reference's
+/// `<bin>_sol` binaries (which point into solutions/), the checks (`[[test]]`) and their
+/// `[dev-dependencies]` (the harness) taken out.
+#[cfg(feature = "grading")]
+fn students_manifest(manifest: &str) -> String {
+    let mut kept = String::new();
+    let mut section = String::new();
+    let flush = |section: &mut String, kept: &mut String| {
+        let header = section
+            .lines()
+            .find(|l| l.trim().starts_with('['))
+            .unwrap_or("");
+        let header = header.trim();
+        let drop = header == "[[test]]"
+            || header.ends_with("dev-dependencies]")
+            || (header == "[[bin]]"
+                && (section.contains("_sol\"") || section.contains("solutions/")));
+        if !drop {
+            kept.push_str(section);
+        }
+        section.clear();
+    };
+    for line in manifest.lines() {
+        if line.trim_start().starts_with('[') {
+            flush(&mut section, &mut kept);
+        }
+        section.push_str(line);
+        section.push('\n');
+    }
+    flush(&mut section, &mut kept);
+    kept
 }

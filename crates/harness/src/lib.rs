@@ -31,6 +31,8 @@
 
 pub mod beneath;
 pub mod build;
+#[cfg(feature = "grading")]
+pub mod build_walls;
 pub mod bytes;
 #[cfg(feature = "grading")]
 pub mod cargo_messages;

@@ -72,6 +72,9 @@ pub fn main(args: Vec<OsString>) -> ! {
     if args.first().is_some_and(|a| a == "kill-user") {
         other_user::kill_user();
     }
+    if args.first().is_some_and(|a| a == "build") {
+        super::builder::main(&args[1..]);
+    }
     let [stage, scratch, limits, dashes, program, rest @ ..] = &args[..] else {
         wrong()
     };
@@ -202,7 +205,7 @@ fn become_programs_user(scratch: &Path) {
 }
 
 /// Wait for the child `pid` to end.
-fn wait_for(pid: libc::pid_t) -> std::process::ExitStatus {
+pub(super) fn wait_for(pid: libc::pid_t) -> std::process::ExitStatus {
     let pid =
         rustix::process::Pid::from_raw(pid).unwrap_or_else(|| fail("fork gave no process id"));
     loop {
@@ -225,7 +228,7 @@ pub(super) fn exit_as(status: std::process::ExitStatus) -> ! {
 }
 
 /// Die of `signal`, as the program did, so the check sees "killed by signal 25".
-fn die_of(signal: i32) -> ! {
+pub(super) fn die_of(signal: i32) -> ! {
     if let Some(signal) = rustix::process::Signal::from_named_raw(signal) {
         #[allow(unsafe_code)]
         // SAFETY: putting a signal's default action back is always sound; the process is
@@ -294,10 +297,10 @@ fn inner(
 
 /// The folders a program needs to run, read-only; symbolic links where the system has
 /// them (/bin -> usr/bin).
-const SYSTEM: &[&str] = &[
+pub(super) const SYSTEM: &[&str] = &[
     "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
 ];
-const ETC_SECRETS: &[&str] = &[
+pub(super) const ETC_SECRETS: &[&str] = &[
     "etc/shadow",
     "etc/shadow-",
     "etc/gshadow",
@@ -427,6 +430,12 @@ fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
     std::env::set_current_dir("/")?;
     unmount("/.old", UnmountFlags::DETACH)?;
     Ok(())
+}
+
+/// Make the bind mount at `inside` read-only (and nosuid), keeping the flags the host's
+/// mount has.
+pub(super) fn read_only(inside: &Path, host: &Path) -> io::Result<()> {
+    rebind(inside, &rustix::fs::statvfs(host)?, MountFlags::RDONLY)
 }
 
 /// Remount the bind mount at `inside` nosuid with `extra` (read-only, nodev...), keeping

@@ -35,6 +35,8 @@ use std::sync::OnceLock;
 use crate::process::Output;
 
 #[cfg(target_os = "linux")]
+mod builder;
+#[cfg(target_os = "linux")]
 mod check_folders;
 #[cfg(target_os = "linux")]
 mod launcher;
