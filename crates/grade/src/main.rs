@@ -288,18 +288,19 @@ fn write_report(options: &Options, report: &Report) -> Result<()> {
     Ok(())
 }
 
-/// The scratch folder holds every submission's sources and build and the reference's:
-/// the grader's alone, whatever the mode. As another user (no namespaces to hide files) a
-/// program could otherwise read them all (the launcher runs each program through a
-/// descriptor it opened, so it needs no way in); in any mode, other people on the machine
-/// have no business reading a class's code.
+/// The scratch folder holds every submission's sources and build and the reference's: no
+/// one else may list it, whatever the mode (other people on the machine have no business
+/// reading a class's code). It stays passable (711): as root, a launcher opens its
+/// program's binary as the program's own user (sandbox/launcher.rs), and a build in the
+/// other-user mode runs as a user of its own; what lies inside is closed by its own
+/// modes (sources to the build's group, the reference and the uploads to the grader).
 fn close_to_others(scratch: &std::path::Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::create_dir_all(scratch)
             .and_then(|()| {
-                std::fs::set_permissions(scratch, std::fs::Permissions::from_mode(0o700))
+                std::fs::set_permissions(scratch, std::fs::Permissions::from_mode(0o711))
             })
             .with_context(|| format!("{}: could not close it to others", scratch.display()))?;
     }
