@@ -292,16 +292,35 @@ fn write_report(options: &Options, report: &Report) -> Result<()> {
 /// the grader's alone, whatever the mode. As another user (no namespaces to hide files) a
 /// program could otherwise read them all (the launcher runs each program through a
 /// descriptor it opened, so it needs no way in); in any mode, other people on the machine
-/// have no business reading a class's code.
+/// have no business reading a class's code. The folders grade makes in it are closed, and
+/// the scratch folder itself when grade makes it (`--scratch` may name a folder shared
+/// with others, such as /tmp, whose mode is not grade's to change).
 fn close_to_others(scratch: &std::path::Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::create_dir_all(scratch)
-            .and_then(|()| {
-                std::fs::set_permissions(scratch, std::fs::Permissions::from_mode(0o700))
-            })
-            .with_context(|| format!("{}: could not close it to others", scratch.display()))?;
+        let close = |dir: &std::path::Path| {
+            std::fs::create_dir(dir)
+                .and_then(|()| {
+                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                })
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Ok(()),
+                    _ => Err(e),
+                })
+                .with_context(|| format!("{}: could not make it", dir.display()))
+        };
+        if let Some(parent) = scratch.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("{}: could not make it", parent.display()))?;
+        }
+        close(scratch)?;
+        for inside in ["submissions", "reference", "uploads"] {
+            let dir = scratch.join(inside);
+            close(&dir)?;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("{}: could not close it to others", dir.display()))?;
+        }
     }
     #[cfg(not(unix))]
     let _ = scratch;
