@@ -290,19 +290,40 @@ fn write_report(options: &Options, report: &Report) -> Result<()> {
 
 /// The scratch folder holds every submission's sources and build and the reference's: no
 /// one else may list it, whatever the mode (other people on the machine have no business
-/// reading a class's code). It stays passable (711): as root, a launcher opens its
-/// program's binary as the program's own user (sandbox/launcher.rs), and a build in the
-/// other-user mode runs as a user of its own; what lies inside is closed by its own
-/// modes (sources to the build's group, the reference and the uploads to the grader).
+/// reading a class's code). It and its `submissions/` stay passable (711): as root, a
+/// launcher opens its program's binary as the program's own user (sandbox/launcher.rs),
+/// and a build in the other-user mode runs as a user of its own, whose sources are closed
+/// to all but its group; the reference and the staged uploads are the grader's alone
+/// (700). The scratch folder's own mode is set only when grade makes it (`--scratch` may
+/// name a folder shared with others, such as /tmp, whose mode is not grade's to change).
 fn close_to_others(scratch: &std::path::Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::create_dir_all(scratch)
-            .and_then(|()| {
-                std::fs::set_permissions(scratch, std::fs::Permissions::from_mode(0o711))
-            })
-            .with_context(|| format!("{}: could not close it to others", scratch.display()))?;
+        let close = |dir: &std::path::Path, mode: u32| {
+            std::fs::create_dir(dir)
+                .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)))
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Ok(()),
+                    _ => Err(e),
+                })
+                .with_context(|| format!("{}: could not make it", dir.display()))
+        };
+        if let Some(parent) = scratch.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("{}: could not make it", parent.display()))?;
+        }
+        close(scratch, 0o711)?;
+        for (inside, mode) in [
+            ("submissions", 0o711),
+            ("reference", 0o700),
+            ("uploads", 0o700),
+        ] {
+            let dir = scratch.join(inside);
+            close(&dir, mode)?;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode))
+                .with_context(|| format!("{}: could not close it to others", dir.display()))?;
+        }
     }
     #[cfg(not(unix))]
     let _ = scratch;
