@@ -167,7 +167,8 @@ mod tests {
         assert_eq!(limits.file_size, Limits::DEFAULT.file_size);
         assert_eq!(Limits::parse(&limits.to_arg()).unwrap(), limits);
         assert!(Limits::parse("memory=lots").is_err());
-        assert!(Limits::parse("disk=1G").is_err());
+        assert!(Limits::parse("swap=1G").is_err());
+        assert_eq!(Limits::parse("disk=512M").unwrap().disk, 512 * MIB);
         assert!(Limits::parse("cpu=0").is_err());
         assert_eq!(size(GIB), "1 GiB");
     }
