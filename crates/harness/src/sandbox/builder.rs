@@ -452,8 +452,11 @@ fn as_other_user(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
         fs::create_dir_all(home.join(".cargo"))?;
         chown_tree(&home, uid, gid)?;
         if let Some(registry) = &paths.registry {
+            // Made again each time: a build of the same scratch by an earlier grade left a
+            // link to that grade's copy of the registry, gone with it.
             let link = home.join(".cargo").join("registry");
-            if fs::symlink_metadata(&link).is_err() {
+            if fs::read_link(&link).ok().as_deref() != Some(registry.as_path()) {
+                let _ = fs::remove_file(&link);
                 symlink(registry, &link)?;
             }
         }
