@@ -200,7 +200,6 @@ impl Workspace {
             }
         }
         let output = self.walled_cargo(scratch, args)?;
-        let limit = crate::build_walls::stopped_by_limit(&output);
         let messages = crate::cargo_messages::Messages::parse(&output.stdout_text());
         let mut failed = BTreeMap::new();
         for exercise in exercises {
@@ -210,9 +209,11 @@ impl Workspace {
                 if !output.timed_out && messages.executables.contains_key(*bin) {
                     continue;
                 }
+                let own = messages.own_error(exercise.name, bin);
+                let limit = crate::build_walls::stopped_by_limit(&output, bin, own);
                 let error = match messages.error_for(exercise.name, bin) {
                     _ if limit.is_some() && !output.timed_out => BuildError {
-                        first_error: limit.clone().unwrap_or_default(),
+                        first_error: limit.unwrap_or_default(),
                         log: output.stderr_text(),
                     },
                     Some(rendered) if !output.timed_out => {

@@ -205,45 +205,50 @@ pub fn workspace_as_seen(workspace: &Path) -> PathBuf {
     }
 }
 
-/// When a build ended at one of [`BUILD_LIMITS`], the words for it.
-pub fn stopped_by_limit(output: &Output) -> Option<String> {
+/// When the build of binary `bin` ended at one of [`BUILD_LIMITS`], the words for it.
+/// `own_error` is the compiler's error for `bin`, if it gave one: a limit that killed its
+/// rustc shows in cargo's log, on the line naming the crate (`--crate-name bin`); one
+/// that made an allocation fail, in rustc's own error.
+pub fn stopped_by_limit(output: &Output, bin: &str, own_error: Option<&str>) -> Option<String> {
     let log = output.stderr_text();
     let limits = &BUILD_LIMITS;
-    let gib = |bytes: u64| bytes / (1024 * 1024 * 1024);
-    let mib = |bytes: u64| bytes / (1024 * 1024);
-    if log.contains("memory allocation of")
-        || log.contains("out of memory")
-        || output
-            .stdout_text()
-            .contains("more memory than available to compiler")
-    {
+    let crate_name = format!("--crate-name {bin} ");
+    let its_line = log
+        .lines()
+        .find(|line| line.contains("didn't exit successfully") && line.contains(&crate_name));
+    let killed_by = |names: &[&str]| its_line.is_some_and(|l| names.iter().any(|n| l.contains(n)));
+    let allocation_failed = own_error.is_some_and(|e| {
+        e.contains("more memory than available to compiler") || e.contains(": out of memory")
+    }) || (killed_by(&["SIGABRT", "SIGSEGV", "signal: 6", "signal: 11"])
+        && log.contains("memory allocation of"));
+    if allocation_failed {
         return Some(format!(
             "error: the build used more than {} GiB of memory (grade's limit for a build)",
-            gib(limits.memory)
+            limits.memory / (1024 * 1024 * 1024)
         ));
     }
-    if log.contains("SIGXCPU") || log.contains("signal: 24") {
+    if killed_by(&["SIGXCPU", "signal: 24"]) {
         return Some(format!(
-            "error: the build used more than {} s of CPU time in one process (grade's limit for a \
-             build)",
+            "error: the build used more than {} s of CPU time in one process (grade's limit \
+             for a build)",
             limits.cpu_seconds
         ));
     }
-    if log.contains("SIGXFSZ") || log.contains("signal: 25") || log.contains("File too large") {
+    if killed_by(&["SIGXFSZ", "signal: 25"]) {
         return Some(format!(
             "error: the build wrote a file larger than {} MiB (grade's limit for a build)",
-            mib(limits.file_size)
+            limits.file_size / (1024 * 1024)
         ));
     }
-    if log.contains("No space left on device") {
+    if own_error.is_none() && log.contains("No space left on device") {
         return Some(
             "error: the build filled its temporary space (grade's limit for a build)".to_string(),
         );
     }
-    if log.contains("Resource temporarily unavailable") {
+    if own_error.is_none() && log.contains("Resource temporarily unavailable") {
         return Some(format!(
-            "error: the build started more than {} processes and threads (grade's limit for a \
-             build)",
+            "error: the build started more than {} processes and threads (grade's limit for \
+             a build)",
             limits.processes
         ));
     }

@@ -75,6 +75,16 @@ impl Messages {
         messages
     }
 
+    /// The compiler's first error about binary `bin` of package `package` itself, if it
+    /// gave one (none when its rustc was killed).
+    pub fn own_error(&self, package: &str, bin: &str) -> Option<&str> {
+        self.failed_order
+            .iter()
+            .find(|t| package_name(&t.package_id) == Some(package) && t.name == bin)
+            .and_then(|t| self.first_errors.get(t))
+            .map(String::as_str)
+    }
+
     /// The compiler's first error that explains why binary `bin` of package `package`
     /// (cargo's package name) was not built: its own, else the first of its package (a
     /// library it uses), else the first of the build.
