@@ -310,8 +310,10 @@ fn close_to_others(scratch: &std::path::Path) -> Result<()> {
                 .with_context(|| format!("{}: could not make it", dir.display()))
         };
         if let Some(parent) = scratch.parent() {
+            // Named as the scratch folder, which is what the user asked for (and what a
+            // report hides as `<scratch>`).
             std::fs::create_dir_all(parent)
-                .with_context(|| format!("{}: could not make it", parent.display()))?;
+                .with_context(|| format!("{}: could not make it", scratch.display()))?;
         }
         close(scratch, 0o711)?;
         for (inside, mode) in [
