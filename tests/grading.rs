@@ -281,6 +281,11 @@ fn normalise(text: &str) -> String {
             // A drawn path under the scratch folder, whose name differs in length with
             // the sandbox (TMPDIR) and without.
             (r"\d+ bytes \x22<tmp>", "N bytes \x22<tmp>"),
+            // A reply quoting such a path: its length too.
+            (
+                r"\b\d+ bytes starting (\x22.{0,20}?<tmp>)",
+                "N bytes starting $1",
+            ),
             (r"\bport [1-9]\d{3,4}\b", "port N"),
             // tcp_states's live checks pass the port the OS gave their listener.
             (r"(?m)^(\s*ran: tcp_states) [1-9]\d{3,4}$", "$1 PORT"),
