@@ -281,6 +281,11 @@ fn normalise(text: &str) -> String {
             // A drawn path under the scratch folder, whose name differs in length with
             // the sandbox (TMPDIR) and without.
             (r"\d+ bytes \x22<tmp>", "N bytes \x22<tmp>"),
+            // A name that is such a path is shown whole or cut, as its length falls.
+            (
+                r"\b\d+ bytes starting \x22<tmp>\x22\.\.\.",
+                "N bytes \x22<tmp>\x22",
+            ),
             // A reply quoting such a path: its length too.
             (
                 r"\b\d+ bytes starting (\x22.{0,20}?<tmp>)",

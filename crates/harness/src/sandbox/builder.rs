@@ -225,8 +225,10 @@ fn hand_over(paths: &Paths, uid: u32, gid: u32) -> io::Result<()> {
     // An earlier build of this scratch workspace in the other-user mode closed the sources
     // to its own group: readable again (an other-user build closes them anew after this).
     let sources = paths.workspace.join("exercises");
-    lchown(&sources, None, Some(0))?;
-    fs::set_permissions(&sources, fs::Permissions::from_mode(0o755))?;
+    if sources.is_dir() {
+        lchown(&sources, None, Some(0))?;
+        fs::set_permissions(&sources, fs::Permissions::from_mode(0o755))?;
+    }
     lchown(paths.workspace.join("Cargo.lock"), Some(uid), Some(gid))?;
     chown_tree(&paths.workspace.join("target"), uid, gid)
 }
