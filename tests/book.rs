@@ -85,7 +85,7 @@ fn every_include_resolves() {
 #[test]
 fn every_exercise_has_a_chapter_with_listings() {
     let src = workspace().root().join("book").join("src");
-    for exercise in harness::exercises() {
+    for exercise in grading::exercises() {
         let chapter = src.join(exercise.chapter);
         let text =
             fs::read_to_string(&chapter).unwrap_or_else(|e| panic!("{}: {e}", chapter.display()));
@@ -144,7 +144,7 @@ fn heading_ids(text: &str) -> Vec<String> {
 fn every_check_points_at_a_real_section() {
     let src = workspace().root().join("book").join("src");
     let mut missing = Vec::new();
-    for exercise in harness::exercises() {
+    for exercise in grading::exercises() {
         let text = fs::read_to_string(src.join(exercise.chapter)).unwrap_or_default();
         let ids = heading_ids(&text);
         for check in exercise.checks() {

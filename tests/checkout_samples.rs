@@ -160,7 +160,7 @@ fn marked_blocks(text: &str) -> Result<Vec<Block>, String> {
 }
 
 /// Make `checkout` a copy of this checkout with the starters as committed and `solved`
-/// laid over them (see `harness::starters::mirror_checkout`).
+/// laid over them (see `grading::starters::mirror_checkout`).
 fn prepare(checkout: &Path, solved: &[String]) {
     let mut overlay = BTreeMap::new();
     for exercise in solved {
@@ -174,7 +174,7 @@ fn prepare(checkout: &Path, solved: &[String]) {
             );
         }
     }
-    harness::starters::mirror_checkout(workspace(), checkout, overlay)
+    grading::starters::mirror_checkout(workspace(), checkout, overlay)
         .expect("the checkout can be copied");
 }
 

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         }
     };
     let mut trials = Vec::new();
-    for &exercise in harness::exercises() {
+    for &exercise in grading::exercises() {
         for check in exercise.checks() {
             let reference = Binaries::reference_as_student(exercise, &bins);
             trials.push(Trial::test(
@@ -114,9 +114,9 @@ fn fixtures() -> Vec<PathBuf> {
 /// `no check fails` (for hostile programs whose harm is not in their output, such as
 /// processes left behind: the grade CLI tests catch those).
 fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
-    let expect = harness::fixture::expectation(fixture)
+    let expect = grading::fixture::expectation(fixture)
         .map_err(|e| format!("{}: no expect.txt: {e}", fixture.display()))?;
-    let Some(exercise) = harness::fixture::exercise_of(fixture) else {
+    let Some(exercise) = grading::fixture::exercise_of(fixture) else {
         return Err("a fixture holds exactly one exercise folder".into());
     };
     let checks = exercise.checks();
@@ -125,7 +125,7 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
     // The reference solution with the mistake made in it, built as grade builds a
     // submission.
     let submission = tempfile::tempdir().map_err(|e| e.to_string())?;
-    harness::fixture::submission(
+    grading::fixture::submission(
         workspace(),
         exercise,
         fixture,

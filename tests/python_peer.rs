@@ -7,7 +7,7 @@
 use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use harness::Cmd;
 use harness::check::start_server;
@@ -182,12 +182,17 @@ fn python_http_server(python: &str, dir: &Path) -> (harness::Running, SocketAddr
             .timeout(Duration::from_secs(60))
             .spawn()
             .expect("python3 runs");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline && !server.has_exited() {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return (server, addr);
+        // http.server announces nothing on stdout we could wait for: try to connect.
+        let up = harness::wait::until(Duration::from_secs(10), || {
+            if server.has_exited() {
+                return Some(false);
             }
-            std::thread::sleep(Duration::from_millis(20));
+            TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                .is_ok()
+                .then_some(true)
+        });
+        if up == Ok(true) {
+            return (server, addr);
         }
         eprintln!(
             "note: http.server did not start on {addr}:\n{}",

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use harness::build::{BuildError, Workspace};
+use grading::build::{BuildError, Workspace};
 
 pub fn workspace() -> &'static Workspace {
     static WORKSPACE: OnceLock<Workspace> = OnceLock::new();
@@ -21,7 +21,7 @@ pub fn scratch(name: &str) -> PathBuf {
 /// The folder holding every exercise's reference binaries (`<bin>_sol`), built once.
 pub fn reference_bins() -> Result<&'static Path, &'static BuildError> {
     static BINS: OnceLock<Result<PathBuf, BuildError>> = OnceLock::new();
-    BINS.get_or_init(|| workspace().build_reference(harness::exercises(), &scratch("workspace")))
+    BINS.get_or_init(|| workspace().build_reference(grading::exercises(), &scratch("workspace")))
         .as_ref()
         .map(PathBuf::as_path)
 }
@@ -33,10 +33,10 @@ pub fn starter_bins() -> Result<&'static Path, &'static BuildError> {
     static BINS: OnceLock<Result<PathBuf, BuildError>> = OnceLock::new();
     BINS.get_or_init(|| {
         let sources = scratch("starters-as-committed");
-        harness::starters::write_committed(workspace(), &sources)
+        grading::starters::write_committed(workspace(), &sources)
             .map_err(|e| BuildError::io("could not read the committed starters", e))?;
         let built =
-            workspace().build_submission(harness::exercises(), &sources, &scratch("starters"))?;
+            workspace().build_submission(grading::exercises(), &sources, &scratch("starters"))?;
         match built.failed.into_iter().next() {
             Some((program, error)) => Err(BuildError {
                 first_error: format!("the starter {program}: {}", error.first_error),

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use grading::build::Workspace;
 use harness::Cmd;
-use harness::build::Workspace;
 
 use crate::Options;
 use crate::table::Report;
@@ -57,7 +57,7 @@ pub fn run(
         unsandboxed,
     ));
     let one = class.path().join("student01");
-    for exercise in harness::exercises() {
+    for exercise in grading::exercises() {
         // The first run builds; the second is the warm figure a student sees.
         let cmd = Cmd::new(&grade)
             .args(["--exercise", exercise.name])
@@ -86,7 +86,7 @@ fn time(cmd: Cmd) -> Result<f64> {
 
 /// A submission folder shaped like exercises/: every exercise's reference solution.
 fn copy_reference_as_submission(workspace: &Workspace, submission: &Path) -> Result<()> {
-    for exercise in harness::exercises() {
+    for exercise in grading::exercises() {
         workspace
             .write_reference_submission(exercise, &submission.join(exercise.name))
             .with_context(|| format!("copying the {} solution", exercise.name))?;

@@ -102,7 +102,7 @@ fn main() -> ExitCode {
 }
 
 fn run(options: &Options) -> Result<()> {
-    let workspace = harness::build::Workspace::locate().context("finding the checkout")?;
+    let workspace = ::grading::build::Workspace::locate().context("finding the checkout")?;
     let bins = build_release(workspace.root())?;
     let wanted = |what: &str| options.only.as_deref().is_none_or(|only| only == what);
     let mut report = table::Report::new(options);

@@ -62,7 +62,7 @@ impl PeakMemory {
                 if stopped.load(Ordering::Relaxed) {
                     return peak;
                 }
-                thread::sleep(Duration::from_millis(2));
+                harness::wait::on_purpose(Duration::from_millis(2), "a sample every 2 ms");
             }
         });
         PeakMemory { stop, sampler }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use grading::build::Workspace;
 use harness::Exercise;
-use harness::build::Workspace;
 use harness::process::Cmd;
 use indicatif::{ProgressBar, ProgressStyle};
 

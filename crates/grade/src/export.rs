@@ -10,13 +10,19 @@ use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use harness::build::Workspace;
+use grading::build::Workspace;
 use harness::process::Cmd;
 
 /// The folders of the checkout the class edition carries (tests/, the bench and contrib/
 /// are the maintainers' and the instructor's, and tests/fixtures are edits of the
 /// reference). crates/grade/tests grades those fixtures, so it stays out too.
-const EXPORTED: &[&str] = &["crates/harness", "crates/grade", "exercises", "book"];
+const EXPORTED: &[&str] = &[
+    "crates/harness",
+    "crates/grading",
+    "crates/grade",
+    "exercises",
+    "book",
+];
 /// book/book is mdbook's output: built in the checkout, it quotes every solution.
 const LEFT_OUT: &[&str] = &["crates/grade/tests", "book/book"];
 
@@ -253,10 +259,14 @@ fn workspace_manifest(manifest: &str) -> Result<String> {
     let (mut members, mut defaults) = (false, false);
     for line in manifest.lines() {
         if line.starts_with("members") {
-            out.push_str("members = [\"crates/harness\", \"crates/grade\", \"exercises/*\"]\n");
+            out.push_str(
+                "members = [\"crates/harness\", \"crates/grading\", \"crates/grade\", \"exercises/*\", \"exercises/*/checks\"]\n",
+            );
             members = true;
         } else if line.starts_with("default-members") {
-            out.push_str("default-members = [\"crates/harness\", \"crates/grade\"]\n");
+            out.push_str(
+                "default-members = [\"crates/harness\", \"crates/grading\", \"crates/grade\"]\n",
+            );
             defaults = true;
         } else {
             out.push_str(line);
@@ -338,7 +348,7 @@ pub fn triples(text: &str) -> impl Iterator<Item = [String; 3]> {
 
 fn readme() -> String {
     let mut exercises = String::new();
-    for exercise in harness::exercises() {
+    for exercise in grading::exercises() {
         exercises.push_str(&format!(
             "| `{}` | `{}` | `book/src/{}` |\n",
             exercise.name,

@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use grading::build::Workspace;
 use harness::Exercise;
-use harness::build::Workspace;
 use harness::sandbox::Mode;
 
 use args::{Format, Options};
@@ -96,7 +96,7 @@ fn run(options: Options) -> Result<ExitCode> {
     let exercises = match select_exercises(&options.exercises) {
         Ok(exercises) => exercises,
         Err(unknown) => {
-            let names: Vec<&str> = harness::exercises().iter().map(|e| e.name).collect();
+            let names: Vec<&str> = grading::exercises().iter().map(|e| e.name).collect();
             eprintln!(
                 "error: no exercise named {unknown:?}: choose from {}\n\n{}",
                 names.join(", "),
@@ -207,10 +207,10 @@ fn run(options: Options) -> Result<ExitCode> {
 /// The exercises to grade, in the book's order (all when none is named); Err(name) for
 /// the first name that is no exercise.
 fn select_exercises(names: &[String]) -> Result<Vec<&'static Exercise>, &str> {
-    if let Some(unknown) = names.iter().find(|n| harness::exercise(n).is_none()) {
+    if let Some(unknown) = names.iter().find(|n| grading::exercise(n).is_none()) {
         return Err(unknown);
     }
-    Ok(harness::exercises()
+    Ok(grading::exercises()
         .iter()
         .copied()
         .filter(|e| names.is_empty() || names.iter().any(|n| n == e.name))

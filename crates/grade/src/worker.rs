@@ -31,7 +31,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         eprintln!("error: grade --worker EXERCISE STUDENT_DIR REFERENCE_DIR TIMEOUT_MS");
         return ExitCode::from(2);
     };
-    let exercise = name.to_str().and_then(harness::exercise);
+    let exercise = name.to_str().and_then(grading::exercise);
     let timeout = timeout.to_str().and_then(|t| t.parse::<u64>().ok());
     let (Some(exercise), Some(timeout)) = (exercise, timeout) else {
         eprintln!("error: grade --worker: bad exercise name or timeout");

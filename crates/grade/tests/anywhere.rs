@@ -8,8 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use grading::build::Workspace;
 use harness::Cmd;
-use harness::build::Workspace;
 use serde_json::Value;
 
 mod common;
@@ -19,7 +19,7 @@ use common::{grade_exe, grade_in, root, scratch};
 /// the starter when `starter`.
 fn os_args_repository(dest: &Path, starter: bool) -> PathBuf {
     let workspace = Workspace::locate().unwrap();
-    let exercise = harness::exercise("os_args").unwrap();
+    let exercise = grading::exercise("os_args").unwrap();
     let folder = dest.join("exercises").join("os_args");
     if starter {
         let bin = folder.join("src").join("bin");
@@ -185,13 +185,13 @@ fn the_classroom_workflow_grades_once_into_every_report() {
         assert_eq!(classroom["version"], 1);
         assert_eq!(classroom["status"], "fail");
         let tests = classroom["tests"].as_array().unwrap();
-        let total: u64 = harness::exercises()
+        let total: u64 = grading::exercises()
             .iter()
             .flat_map(|e| e.checks())
             .map(|c| u64::from(c.points))
             .sum();
         assert_eq!(classroom["max_score"], total);
-        let checks: usize = harness::exercises().iter().map(|e| e.checks().len()).sum();
+        let checks: usize = grading::exercises().iter().map(|e| e.checks().len()).sum();
         assert_eq!(tests.len(), checks);
         let scored: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
         let passed = tests.iter().filter(|t| t["status"] == "pass").count() as u64;
@@ -200,7 +200,7 @@ fn the_classroom_workflow_grades_once_into_every_report() {
             .iter()
             .filter(|t| t["name"].as_str().unwrap().starts_with("os_args: "))
             .collect();
-        let os_args_checks = harness::exercise("os_args").unwrap().checks().len();
+        let os_args_checks = grading::exercise("os_args").unwrap().checks().len();
         assert_eq!(os_args.len(), os_args_checks);
         let wanted = if starter { 0 } else { os_args_checks };
         assert_eq!(

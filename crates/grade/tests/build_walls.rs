@@ -168,7 +168,7 @@ fn grade_hostile_class(mode: &str, name: &str) {
     for name in FIXTURES {
         let exercise = exercise(name);
         let expect =
-            harness::fixture::expectation(&root().join("tests/fixtures").join(name)).unwrap();
+            grading::fixture::expectation(&root().join("tests/fixtures").join(name)).unwrap();
         if expect.build_fails {
             assert_eq!(exercise["status"], "does_not_compile", "{name}: {exercise}");
             assert_eq!(exercise["score"], 0, "{name}: {exercise}");
@@ -314,7 +314,7 @@ fn a_build_writes_only_its_target_folder() {
         .arg(&probe)
         .arg(sysroot)
         .arg("")
-        .arg(harness::build_walls::BUILD_LIMITS.to_arg())
+        .arg(grading::build_walls::BUILD_LIMITS.to_arg())
         .args(["--", "build", "--manifest-path", "/build/Cargo.toml"])
         .args(["--target-dir", "/build/target"])
         .env("NETLAB_BUILD_CANARY", ENV_CANARY)

@@ -35,7 +35,7 @@ fn reference_gets_full_marks() {
     };
     assert_eq!(
         sub["exercises"].as_array().unwrap().len(),
-        harness::exercises().len()
+        grading::exercises().len()
     );
     for exercise in sub["exercises"].as_array().unwrap() {
         for check in checks(exercise) {
@@ -51,8 +51,8 @@ fn untouched_starters_score_zero() {
     let out = scratch("starters");
     // The starters as committed, not this checkout's exercises/ (a student's work).
     let starters = tempfile::tempdir().unwrap();
-    let workspace = harness::build::Workspace::locate().unwrap();
-    harness::starters::write_committed(&workspace, starters.path()).unwrap();
+    let workspace = grading::build::Workspace::locate().unwrap();
+    grading::starters::write_committed(&workspace, starters.path()).unwrap();
     let output = grade(&[
         OsStr::new("--scratch"),
         out.as_os_str(),
@@ -112,7 +112,7 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
     // exercise here would list every submission's checks of it, not submitted.)
     fixtures.retain(|f| {
         let name = f.file_name().unwrap().to_string_lossy();
-        let quick = harness::fixture::exercise_of(f)
+        let quick = grading::fixture::exercise_of(f)
             .is_some_and(|e| e.name == "os_args" || e.name == "fs_meta");
         name.starts_with("os_args-")
             || name.starts_with("fs_meta-")
@@ -123,7 +123,7 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
     fixtures.sort();
     // Only the exercises some fixture is about: the others would all be "not submitted".
     let exercise_of = |fixture: &Path| {
-        harness::fixture::exercise_of(fixture)
+        grading::fixture::exercise_of(fixture)
             .unwrap_or_else(|| panic!("{} holds no exercise", fixture.display()))
     };
     let wanted: BTreeSet<&str> = fixtures.iter().map(|f| exercise_of(f).name).collect();
@@ -131,11 +131,11 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
     // tests/grading.rs does, and the lot graded as one class.
     let class = scratch("fixture-class");
     let _ = fs::remove_dir_all(&class);
-    let workspace = harness::build::Workspace::locate().unwrap();
+    let workspace = grading::build::Workspace::locate().unwrap();
     for fixture in &fixtures {
         let exercise = exercise_of(fixture);
         let submission = class.join(fixture.file_name().unwrap()).join(exercise.name);
-        harness::fixture::submission(&workspace, exercise, fixture, &submission).unwrap();
+        grading::fixture::submission(&workspace, exercise, fixture, &submission).unwrap();
     }
     let out = scratch("fixtures");
     let mut args = vec![
@@ -185,7 +185,7 @@ fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_noth
             .iter()
             .find(|e| e["name"] == exercise_name)
             .unwrap();
-        let expect = harness::fixture::expectation(fixture).expect("expect.txt");
+        let expect = grading::fixture::expectation(fixture).expect("expect.txt");
         if expect.build_fails {
             if exercise["status"] != "does_not_compile"
                 || !exercise["build_error"].as_str().unwrap().contains("error")
@@ -422,7 +422,7 @@ fn as_root_without_namespaces_programs_run_as_a_user_of_their_own() {
             .find(|sub| sub["name"] == name)
             .unwrap_or_else(|| panic!("{name} is not in the report"));
         let expect =
-            harness::fixture::expectation(&root().join("tests/fixtures").join(name)).unwrap();
+            grading::fixture::expectation(&root().join("tests/fixtures").join(name)).unwrap();
         let failed: BTreeSet<String> = checks(&sub["exercises"][0])
             .iter()
             .filter(|c| c["passed"] == false)
@@ -503,14 +503,10 @@ fn ctrl_c_mid_grading_stops_everything_and_reports_nothing() {
     // The student's program running shows that checks are under way. Nothing announces
     // it, so look for it under a deadline.
     let student_bin = out.join("submissions/s/target/debug/os_args");
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while processes_mentioning(student_bin.as_os_str().as_encoded_bytes()).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the student's program never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let started = harness::wait::until(Duration::from_secs(300), || {
+        (!processes_mentioning(student_bin.as_os_str().as_encoded_bytes()).is_empty()).then_some(())
+    });
+    assert!(started.is_ok(), "the student's program never started");
     let sent = std::process::Command::new("kill")
         .args(["-INT", &grading.id().to_string()])
         .status()

@@ -300,7 +300,7 @@ fn class_edition_has_no_answers_and_grades_the_students_work() {
         "{}",
         progress.report()
     );
-    let max: u32 = harness::exercise("udp_cs").unwrap().max_points() - 2;
+    let max: u32 = grading::exercise("udp_cs").unwrap().max_points() - 2;
     assert!(table.contains(&format!("{max}/{max}")), "{table}");
 
     // ... but it grades no class: that needs the instructor's checkout, where every check

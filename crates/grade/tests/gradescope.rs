@@ -95,12 +95,12 @@ fn bare_udp_cs_files_get_full_marks() {
     let run = autograder.run("run_autograder", &options);
     assert_eq!(run.code(), Some(0), "{}", run.report());
     let results = autograder.results(&[&out]);
-    let max = harness::exercise("udp_cs").unwrap().max_points() as u64;
+    let max = grading::exercise("udp_cs").unwrap().max_points() as u64;
     assert_eq!(results["score"].as_u64(), Some(max), "{results:#}");
     let tests = results["tests"].as_array().unwrap();
     assert_eq!(
         tests.len(),
-        harness::exercise("udp_cs").unwrap().checks().len()
+        grading::exercise("udp_cs").unwrap().checks().len()
     );
     let output = results["output"].as_str().unwrap();
     assert!(
@@ -150,7 +150,7 @@ fn bare_udp_cs_files_get_full_marks() {
 #[test]
 fn every_upload_shape_gets_a_results_json_gradescope_reads() {
     let good = solution("os_args", "os_args");
-    let max = harness::exercise("os_args").unwrap().max_points() as u64;
+    let max = grading::exercise("os_args").unwrap().max_points() as u64;
     let out = scratch("shapes");
     let options = format!("--exercise os_args --scratch {}", out.display());
     let zip = |under: &str| {

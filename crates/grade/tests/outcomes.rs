@@ -54,12 +54,12 @@ fn a_server_that_does_not_compile_costs_only_the_server_checks() {
     let suites = read_junit(&xml);
     junitparser_agrees(&junit_file, &suites);
     let udp = &suites["student.udp_cs"];
-    let server_checks = harness::fixture::expectation(
+    let server_checks = grading::fixture::expectation(
         &root().join("tests/fixtures/udp_cs-server-does-not-compile"),
     )
     .unwrap()
     .must_fail;
-    let checks = harness::exercise("udp_cs").unwrap().checks();
+    let checks = grading::exercise("udp_cs").unwrap().checks();
     assert_eq!(udp.cases.len(), checks.len() + 1, "{xml}");
     assert_eq!(udp.cases["build"], "error", "{xml}");
     for check in checks {
@@ -149,13 +149,13 @@ fn fail_under_fails_the_run_naming_each_submission_below() {
     let _ = fs::remove_dir_all(&class);
     let weak = fixture_submission("os_args-skips-argv0", &class.join("weak"));
     let strong = class.join("strong");
-    let workspace = harness::build::Workspace::locate().unwrap();
-    let os_args = harness::exercise("os_args").unwrap();
+    let workspace = grading::build::Workspace::locate().unwrap();
+    let os_args = grading::exercise("os_args").unwrap();
     workspace
         .write_reference_submission(os_args, &strong.join("os_args"))
         .unwrap();
-    let checks = harness::exercise("os_args").unwrap().checks().len();
-    let failing = harness::fixture::expectation(&root().join("tests/fixtures/os_args-skips-argv0"))
+    let checks = grading::exercise("os_args").unwrap().checks().len();
+    let failing = grading::fixture::expectation(&root().join("tests/fixtures/os_args-skips-argv0"))
         .unwrap()
         .must_fail
         .len();

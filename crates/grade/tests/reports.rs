@@ -62,10 +62,10 @@ fn junit_report_parses_with_a_suite_per_submission_and_exercise() {
             "os_args-splits-words.os_args"
         ]
     );
-    let per_exercise = harness::exercise("os_args").unwrap().checks().len();
+    let per_exercise = grading::exercise("os_args").unwrap().checks().len();
     assert_eq!(cases, 2 * per_exercise);
     let must_fail = |name: &str| {
-        harness::fixture::expectation(&root().join("tests/fixtures").join(name))
+        grading::fixture::expectation(&root().join("tests/fixtures").join(name))
             .unwrap()
             .must_fail
             .len()
@@ -102,8 +102,8 @@ fn gradescope_results_for_a_submission_whose_name_is_not_utf8() {
         submission.clone().into_os_string(),
     ]);
     assert_eq!(output.code(), Some(0), "{}", output.report());
-    let checks = harness::exercise("os_args").unwrap().checks().len();
-    let failing = harness::fixture::expectation(&root().join("tests/fixtures/os_args-skips-argv0"))
+    let checks = grading::exercise("os_args").unwrap().checks().len();
+    let failing = grading::fixture::expectation(&root().join("tests/fixtures/os_args-skips-argv0"))
         .unwrap()
         .must_fail
         .len();

@@ -110,7 +110,7 @@ fn every_upload_shape_is_found_and_matched_by_name() {
         OsStr::new("--scratch"),
         out.as_os_str(),
     ]));
-    let max = harness::exercise("os_args").unwrap().max_points() as u64;
+    let max = grading::exercise("os_args").unwrap().max_points() as u64;
     for (name, found) in [
         ("bare", "found os_args.rs (at the top of the upload)"),
         ("folder", "found os_args.rs (in os_args/src/bin/)"),
@@ -255,7 +255,7 @@ fn stray_paths_are_not_graded_in_every_format_and_the_rest_is() {
         assert!(reason("locked").contains("ermission denied"), "{json:#}");
     }
     let ada = by_name(&json, "ada");
-    let max = harness::exercise("os_args").unwrap().max_points() as u64;
+    let max = grading::exercise("os_args").unwrap().max_points() as u64;
     assert_eq!(ada["score"].as_u64(), Some(max), "{json:#}");
 
     let margaret = by_name(&json, "margaret");

@@ -150,7 +150,7 @@ fn a_planted_setuid_file_is_never_setuid_root() {
                 }
             }
             // Polling the folder: the program waits for the mark, a second at most.
-            std::thread::sleep(Duration::from_millis(10));
+            harness::wait::on_purpose(Duration::from_millis(10), "a look every 10 ms");
         }
         let output = running.wait();
         full_marks(&output.stdout_text(), mode);

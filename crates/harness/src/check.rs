@@ -15,11 +15,11 @@ use crate::seed;
 /// One exercise: its package name, the binaries a student writes, its book chapter, and
 /// its checks.
 pub struct Exercise {
-    /// Package (and folder) name: `os_args`.
+    /// Package (and folder) name, e.g. `echo`.
     pub name: &'static str,
     /// The student's binaries; each has a reference twin named `<bin>_sol`.
     pub bins: &'static [&'static str],
-    /// The chapter's file in book/src: `os_args.md`.
+    /// The chapter's file in book/src, e.g. `echo.md`.
     pub chapter: &'static str,
     /// The checks, in the order they run and are reported.
     pub checks: &'static [Check],
@@ -30,7 +30,7 @@ impl Exercise {
         self.checks
     }
 
-    /// Where the book explains `check`: `book/src/os_args.md#argument-zero`.
+    /// Where the book explains `check`: `book/src/echo.md#what-echo-prints`.
     pub fn read_about(&self, check: &Check) -> String {
         format!("book/src/{}{}", self.chapter, check.section)
     }
@@ -299,7 +299,7 @@ pub struct CheckResult {
     pub awarded: u32,
     /// Empty when the check passed.
     pub message: String,
-    /// The book section to read: `book/src/os_args.md#argument-zero`.
+    /// The book section to read: `book/src/echo.md#what-echo-prints`.
     pub read: String,
     /// How to draw this check's inputs again (`seed: N (replay: NETLAB_SEED=N cargo test
     /// ...)`); empty when the check passed.

@@ -1,22 +1,19 @@
 //! The entry point of every `exercises/<ex>/tests/checks.rs`: the exercise's checks as
-//! standard test cases (one line each, filter by name: `cargo test -p fs_meta -- symlink`).
+//! standard test cases (one line each, filter by name: `cargo test -p <exercise> -- <words of a name>`).
 
 use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-use crate::check::{Binaries, run_check};
+use crate::check::{Binaries, Exercise, run_check};
 
-/// Run exercise `name`'s checks against the binaries beside `one_bin` (pass
+/// Run `exercise`'s checks against the binaries beside `one_bin` (pass
 /// `env!("CARGO_BIN_EXE_<bin>")`: cargo builds them before the test).
-pub fn run_exercise(name: &str, one_bin: &str) -> ExitCode {
+pub fn run_exercise(exercise: &'static Exercise, one_bin: &str) -> ExitCode {
     // First, while this process has one thread (and to be the launcher, if that is what
     // this process was started as).
     let sandbox = crate::sandbox::init();
-    let Some(exercise) = crate::exercise(name) else {
-        eprintln!("error: netlab has no exercise named {name:?}");
-        return ExitCode::from(2);
-    };
+    let name = exercise.name;
     // Ctrl-C reaches cargo and this process, but not the programs under test: they lead
     // process groups of their own: on_termination kills those before going.
     crate::signals::on_termination(crate::sandbox::clean_up);

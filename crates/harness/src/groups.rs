@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::io;
 use std::process::{Child, Command};
 use std::sync::{Mutex, MutexGuard};
-use std::thread;
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 struct Registry {
     live: BTreeSet<u32>,
@@ -92,10 +92,7 @@ pub fn terminate_all_groups(grace: Duration) -> usize {
     for &pgid in &lock().live {
         signal(pgid, Signal::Term);
     }
-    let until = Instant::now() + grace;
-    while live_groups() > 0 && Instant::now() < until {
-        // Bounded: the owning threads poll their children every few milliseconds.
-        thread::sleep(Duration::from_millis(10));
-    }
+    // The owning threads reap their children within a few milliseconds of their end.
+    let _ = crate::wait::until(grace, || (live_groups() == 0).then_some(()));
     kill_all_groups()
 }

@@ -30,31 +30,23 @@
 //! [`build`] and [`fixture`]; the starters as shipped in `starters` (with the `grading` feature).
 
 pub mod beneath;
-pub mod build;
-#[cfg(feature = "grading")]
-pub mod build_walls;
 pub mod bytes;
-#[cfg(feature = "grading")]
-pub mod cargo_messages;
 pub mod check;
 pub mod cli;
 pub mod cpu;
 pub mod draw;
-pub mod exercises;
 pub mod expect;
-pub mod fixture;
 pub mod groups;
 pub mod memory;
+pub mod net;
 pub mod output;
 pub mod panic;
-pub mod peers;
 pub mod process;
 pub mod sandbox;
 pub mod seed;
 pub mod signals;
-#[cfg(feature = "grading")]
-pub mod starters;
 pub mod transcript;
+pub mod wait;
 
 pub use check::{
     Binaries, Check, CheckResult, Ctx, Exercise, Failure, GRADED_BY_INSTRUCTOR, run_check,
@@ -63,13 +55,3 @@ pub use check::{
 pub use output::Output;
 pub use process::{Cmd, Running};
 pub use transcript::Transcript;
-
-/// Every exercise, in the order the book teaches them.
-pub fn exercises() -> &'static [&'static Exercise] {
-    exercises::ALL
-}
-
-/// The exercise with package name `name`.
-pub fn exercise(name: &str) -> Option<&'static Exercise> {
-    exercises().iter().copied().find(|e| e.name == name)
-}

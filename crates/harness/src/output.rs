@@ -11,7 +11,7 @@ use crate::panic::Panic;
 /// What a finished run did.
 #[derive(Clone, Debug)]
 pub struct Output {
-    /// The command as a shell would take it (`tcp_recv 127.0.0.1:0 /tmp/x`), for the
+    /// The command as a shell would take it (`echo_server 127.0.0.1:0 /tmp/x`), for the
     /// `ran:` line of a failure: a student can paste it and run their program the same way.
     pub command_line: String,
     /// None only if the process could not be reaped.

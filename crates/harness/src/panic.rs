@@ -4,7 +4,7 @@
 /// A panic message found on stderr.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Panic {
-    /// Where it happened, e.g. `src/bin/os_args.rs:20:5`.
+    /// Where it happened, e.g. `src/bin/echo.rs:20:5`.
     pub location: String,
     /// The panic message, e.g. `not yet implemented: print argc`.
     pub message: String,
@@ -46,11 +46,11 @@ mod tests {
 
     #[test]
     fn reads_a_todo() {
-        let stderr = "thread 'main' panicked at src/bin/os_args.rs:20:5:\n\
+        let stderr = "thread 'main' panicked at src/bin/echo.rs:20:5:\n\
                       not yet implemented: print argc\n\
                       note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
         let panic = Panic::find(stderr).unwrap();
-        assert_eq!(panic.location, "src/bin/os_args.rs:20:5");
+        assert_eq!(panic.location, "src/bin/echo.rs:20:5");
         assert_eq!(panic.todo_text(), Some("print argc"));
     }
 
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn keeps_an_assertion_but_not_other_threads() {
-        let stderr = "thread '<unnamed>' panicked at src/bin/tcp_recv.rs:9:5:\n\
+        let stderr = "thread '<unnamed>' panicked at src/bin/echo_server.rs:9:5:\n\
                       assertion `left == right` failed\n  left: 1\n right: 2\n\
                       error: 127.0.0.1:9: connection reset\n\
                       note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";

@@ -434,20 +434,16 @@ impl Running {
         self.finish(status, timed_out)
     }
 
-    /// The exit status, if the program exits by `until`. Bounded polling: std has no
+    /// The exit status, if the program exits by `until`. Polling: std has no
     /// wait-with-timeout.
     fn poll_exit(&mut self, until: Instant) -> Option<ExitStatus> {
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => return Some(status),
-                Ok(None) if Instant::now() < until => {
-                    thread::sleep(pause.min(until.saturating_duration_since(Instant::now())));
-                    pause = (pause * 2).min(Duration::from_millis(20));
-                }
-                Ok(None) | Err(_) => return None,
-            }
-        }
+        crate::wait::until_deadline(until, || match self.child.try_wait() {
+            Ok(Some(status)) => Some(Some(status)),
+            Ok(None) => None,
+            Err(_) => Some(None),
+        })
+        .ok()
+        .flatten()
     }
 
     /// Kill the group (even after a clean exit: children it left behind die too), reap the

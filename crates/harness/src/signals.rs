@@ -48,9 +48,9 @@ pub fn halt_if_interrupted() {
 pub fn on_termination(cleanup: impl FnOnce() + Send + 'static) {
     catch();
     thread::spawn(move || {
+        // Polling, as nothing in std waits for a signal; a look every 25 ms, for ever.
         while !received() {
-            // Bounded polling: nothing in std waits for a signal.
-            thread::sleep(Duration::from_millis(25));
+            crate::wait::on_purpose(Duration::from_millis(25), "a signal has no event in std");
         }
         cleanup();
         crate::groups::kill_all_groups();

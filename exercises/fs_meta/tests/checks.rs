@@ -2,5 +2,5 @@
 //! The checks themselves live in crates/harness, shared with the `grade` command.
 
 fn main() -> std::process::ExitCode {
-    harness::cli::run_exercise("fs_meta", env!("CARGO_BIN_EXE_fs_meta"))
+    harness::cli::run_exercise(&fs_meta_checks::EXERCISE, env!("CARGO_BIN_EXE_fs_meta"))
 }

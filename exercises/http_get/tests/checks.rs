@@ -2,5 +2,5 @@
 //! The checks themselves live in crates/harness, shared with the `grade` command.
 
 fn main() -> std::process::ExitCode {
-    harness::cli::run_exercise("http_get", env!("CARGO_BIN_EXE_http_get"))
+    harness::cli::run_exercise(&http_get_checks::EXERCISE, env!("CARGO_BIN_EXE_http_get"))
 }

@@ -2,5 +2,5 @@
 //! The checks themselves live in crates/harness, shared with the `grade` command.
 
 fn main() -> std::process::ExitCode {
-    harness::cli::run_exercise("os_args", env!("CARGO_BIN_EXE_os_args"))
+    harness::cli::run_exercise(&os_args_checks::EXERCISE, env!("CARGO_BIN_EXE_os_args"))
 }

@@ -2,5 +2,5 @@
 //! The checks themselves live in crates/harness, shared with the `grade` command.
 
 fn main() -> std::process::ExitCode {
-    harness::cli::run_exercise("tcp_file", env!("CARGO_BIN_EXE_tcp_send"))
+    harness::cli::run_exercise(&tcp_file_checks::EXERCISE, env!("CARGO_BIN_EXE_tcp_send"))
 }

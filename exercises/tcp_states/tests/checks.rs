@@ -2,5 +2,8 @@
 //! The checks themselves live in crates/harness, shared with the `grade` command.
 
 fn main() -> std::process::ExitCode {
-    harness::cli::run_exercise("tcp_states", env!("CARGO_BIN_EXE_tcp_states"))
+    harness::cli::run_exercise(
+        &tcp_states_checks::EXERCISE,
+        env!("CARGO_BIN_EXE_tcp_states"),
+    )
 }

@@ -2,5 +2,5 @@
 //! The checks themselves live in crates/harness, shared with the `grade` command.
 
 fn main() -> std::process::ExitCode {
-    harness::cli::run_exercise("udp_cs", env!("CARGO_BIN_EXE_udp_server"))
+    harness::cli::run_exercise(&udp_cs_checks::EXERCISE, env!("CARGO_BIN_EXE_udp_server"))
 }

@@ -59,7 +59,7 @@ mod tests {
     use serde_json::Value;
 
     fn graded(passed: &[bool]) -> Value {
-        let exercise = harness::exercise("os_args").unwrap();
+        let exercise = grading::exercise("os_args").unwrap();
         let checks = exercise
             .checks()
             .iter()

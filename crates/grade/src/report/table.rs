@@ -199,7 +199,7 @@ mod tests {
     use crate::report::Report;
 
     fn submission(name: &str) -> SubmissionReport {
-        let exercise = harness::exercise("os_args").unwrap();
+        let exercise = grading::exercise("os_args").unwrap();
         let checks = exercise
             .checks()
             .iter()

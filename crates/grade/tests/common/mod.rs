@@ -14,14 +14,14 @@ use harness::{Cmd, Output};
 use serde_json::Value;
 
 /// The netlab checkout the tests run grade in: a copy of this one as a fresh clone holds
-/// it (the starters as committed, see `harness::starters::mirror_checkout`), so that
+/// it (the starters as committed, see `grading::starters::mirror_checkout`), so that
 /// exercises a maintainer or student solved or broke here change no result.
 pub fn root() -> PathBuf {
     static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     ROOT.get_or_init(|| {
-        let workspace = harness::build::Workspace::locate().expect("the tests run in a checkout");
+        let workspace = grading::build::Workspace::locate().expect("the tests run in a checkout");
         let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-tests-checkout");
-        harness::starters::mirror_checkout(&workspace, &copy, Default::default())
+        grading::starters::mirror_checkout(&workspace, &copy, Default::default())
             .expect("the checkout can be copied");
         copy
     })
@@ -67,10 +67,10 @@ pub fn json_of(output: &Output) -> Value {
 /// the reference solution with the recorded mistake in it.
 pub fn fixture_submission(name: &str, dest: &Path) -> PathBuf {
     let fixture = root().join("tests/fixtures").join(name);
-    let exercise = harness::fixture::exercise_of(&fixture).expect("a fixture holds an exercise");
-    let workspace = harness::build::Workspace::locate().unwrap();
+    let exercise = grading::fixture::exercise_of(&fixture).expect("a fixture holds an exercise");
+    let workspace = grading::build::Workspace::locate().unwrap();
     let _ = fs::remove_dir_all(dest);
-    harness::fixture::submission(&workspace, exercise, &fixture, &dest.join(exercise.name))
+    grading::fixture::submission(&workspace, exercise, &fixture, &dest.join(exercise.name))
         .unwrap();
     dest.to_path_buf()
 }

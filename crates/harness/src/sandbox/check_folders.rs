@@ -58,7 +58,7 @@ mod tests {
         let found = named(
             scratch,
             Some(Path::new("/tmp/netlab-x/.tmpB")),
-            Path::new("/tmp/netlab-x/.tmpC/os_args"),
+            Path::new("/tmp/netlab-x/.tmpC/echo"),
             &args,
         );
         let want: Vec<PathBuf> = [".tmpB", ".tmpC", ".tmpA"]

@@ -1,0 +1,330 @@
+//! Checks of the response's head and status: a head written one byte at a time, a head
+//! too big to hold, interim 1xx answers, statuses without a body, error statuses, `-v`,
+//! and a server that never answers.
+
+use crate::peer::{self as http, Server, Step};
+use harness::check::{Ctx, Failure};
+use harness::draw;
+use harness::expect;
+
+use super::{HANG, RUN, body_is, fetch, not_hung, shown, target, text};
+
+/// 1 to 4 drawn headers a server might send: `X-k2x9: v0rd`.
+fn drawn_headers(ctx: &Ctx) -> Vec<(String, String)> {
+    let mut rng = ctx.rng();
+    (0..rng.usize(1..=4))
+        .map(|_| {
+            let name = format!("X-{}", draw::short_word(&mut rng));
+            (name, draw::short_word(&mut rng))
+        })
+        .collect()
+}
+
+fn refs(headers: &[(String, String)]) -> Vec<(&str, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.clone()))
+        .collect()
+}
+
+pub(super) fn head_one_byte_at_a_time(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, body) = {
+        let mut rng = ctx.rng();
+        (target(&mut rng), text(&mut rng))
+    };
+    let mut headers = drawn_headers(ctx);
+    headers.push(("Content-Length".into(), body.len().to_string()));
+    let head = http::head(200, "OK", &refs(&headers));
+    let pause = std::time::Duration::from_millis(1);
+    let server = Server::always(
+        "127.0.0.1:0",
+        vec![
+            Step::WriteSlowly(head.clone(), pause),
+            Step::Write(body.clone()),
+        ],
+    )?;
+    ctx.step(format!(
+        "the server writes the head ({} bytes) one byte per write, then the body ({})",
+        head.len(),
+        shown(&body)
+    ));
+    let fetched = fetch(ctx, server, &[], &target, RUN)?;
+    body_is(
+        &fetched.output,
+        &body,
+        "the body: a read returns whatever has arrived (here one byte), so read the head \
+         line by line up to its empty line, however it was cut",
+    )
+}
+
+/// A response with drawn `X-...` headers making its head `size` bytes or a little over,
+/// then `body` (with its Content-Length among them).
+fn big_head(ctx: &Ctx, size: usize, body: &[u8]) -> Vec<u8> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut len = 0;
+    {
+        let mut rng = ctx.rng();
+        while len < size {
+            let name = format!("X-{}", draw::short_word(&mut rng));
+            let value_len = rng
+                .usize(100..=2000)
+                .min(size.saturating_sub(len + 20).max(1));
+            let value = draw::word(&mut rng, value_len);
+            len += name.len() + value.len() + 4;
+            headers.push((name, value));
+        }
+    }
+    headers.push(("Content-Length".into(), body.len().to_string()));
+    let mut response = http::head(200, "OK", &refs(&headers));
+    response.extend_from_slice(body);
+    response
+}
+
+pub(super) fn head_over_64k(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, body, over, under) = {
+        let mut rng = ctx.rng();
+        (
+            target(&mut rng),
+            text(&mut rng),
+            64 * 1024 + rng.usize(1..=64 * 1024),
+            rng.usize(48 * 1024..=60 * 1024),
+        )
+    };
+    // Under the limit first: a big head is no error.
+    let response = big_head(ctx, under, &body);
+    let head_len = response.len() - body.len();
+    let server = Server::always("127.0.0.1:0", vec![Step::Write(response)])?;
+    ctx.step(format!(
+        "the server answers 200 with a head of {head_len} bytes, under 64 KiB, then {}",
+        shown(&body)
+    ));
+    let fetched = fetch(ctx, server, &[], &target, RUN)?;
+    body_is(
+        &fetched.output,
+        &body,
+        "the body: a head under 64 KiB is allowed, however many headers it has",
+    )?;
+    let response = big_head(ctx, over, &body);
+    let head_len = response.len() - body.len();
+    let server = Server::always("127.0.0.1:0", vec![Step::Write(response)])?;
+    ctx.step(format!(
+        "the server answers 200 with a head of {head_len} bytes, then {}",
+        shown(&body)
+    ));
+    let fetched = fetch(ctx, server, &[], &target, HANG)?;
+    not_hung(&fetched.output, "a head over 64 KiB is an error")?;
+    expect::clean_error(
+        &fetched.output,
+        "a response head over 64 KiB is refused: a server must not make a client hold a \
+         head of any size (read it through reader.take(...))",
+    )
+}
+
+pub(super) fn interim_skipped(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, body, which) = {
+        let mut rng = ctx.rng();
+        (target(&mut rng), text(&mut rng), rng.u8(..3))
+    };
+    let path = super::path(&mut ctx.rng());
+    let continue_ = http::head(100, "Continue", &[]);
+    let hints = http::head(
+        103,
+        "Early Hints",
+        &[("Link", format!("<{path}>; rel=preload"))],
+    );
+    let interim = match which {
+        0 => vec![continue_],
+        1 => vec![hints],
+        _ => vec![continue_, hints],
+    };
+    let names: Vec<&str> = [("100 Continue", 0), ("103 Early Hints", 1)]
+        .into_iter()
+        .filter(|(_, i)| which == 2 || which == *i)
+        .map(|(name, _)| name)
+        .collect();
+    let mut steps: Vec<Step> = interim.into_iter().map(Step::Write).collect();
+    steps.push(Step::Write(http::response(200, "OK", &[], &body)));
+    let server = Server::always("127.0.0.1:0", steps)?;
+    ctx.step(format!(
+        "the server answers {}, then 200 OK with {}",
+        names.join(", then "),
+        shown(&body)
+    ));
+    let fetched = fetch(ctx, server, &[], &target, RUN)?;
+    body_is(
+        &fetched.output,
+        &body,
+        "the final response's body: a 1xx answer is interim, another head follows it",
+    )
+}
+
+pub(super) fn no_body_204_304(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, tag, length) = {
+        let mut rng = ctx.rng();
+        (
+            target(&mut rng),
+            draw::short_word(&mut rng),
+            rng.usize(100..=90_000),
+        )
+    };
+    let answers = [
+        (
+            http::head(204, "No Content", &[("X-Tag", tag.clone())]),
+            "204 No Content",
+        ),
+        (
+            http::head(
+                304,
+                "Not Modified",
+                &[
+                    ("ETag", format!("\"{tag}\"")),
+                    ("Content-Length", length.to_string()),
+                ],
+            ),
+            "304 Not Modified (its Content-Length is the size of the page not sent)",
+        ),
+    ];
+    for (head, what) in answers {
+        let server = Server::always("127.0.0.1:0", vec![Step::Write(head), Step::Hold])?;
+        ctx.step(format!(
+            "the server answers {what}, then keeps the connection open"
+        ));
+        let fetched = fetch(ctx, server, &[], &target, HANG)?;
+        not_hung(
+            &fetched.output,
+            "204 and 304 never have a body, whatever their headers say: nothing to wait for",
+        )?;
+        expect::stdout_is(&fetched.output, b"", "no body")?;
+        expect::exit_code(&fetched.output, 0, "204 and 304 are no errors")?;
+    }
+    Ok(())
+}
+
+/// Error statuses with their reason phrases.
+const ERRORS: &[(u16, &str)] = &[
+    (400, "Bad Request"),
+    (403, "Forbidden"),
+    (404, "Not Found"),
+    (410, "Gone"),
+    (418, "I'm a teapot"),
+    (500, "Internal Server Error"),
+    (503, "Service Unavailable"),
+];
+
+pub(super) fn error_status(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, body, drawn) = {
+        let mut rng = ctx.rng();
+        (
+            target(&mut rng),
+            text(&mut rng),
+            ERRORS[rng.usize(1..ERRORS.len())],
+        )
+    };
+    // 400 itself (where the errors start), then another.
+    for (code, reason) in [ERRORS[0], drawn] {
+        let server = Server::always(
+            "127.0.0.1:0",
+            vec![Step::Write(http::response(code, reason, &[], &body))],
+        )?;
+        ctx.step(format!(
+            "the server answers {code} {reason} with {}",
+            shown(&body)
+        ));
+        let fetched = fetch(ctx, server, &[], &target, RUN)?;
+        let output = &fetched.output;
+        expect::stdout_is(
+            output,
+            &body,
+            "the body all the same: an error page is a page (curl and Go give it too)",
+        )?;
+        let why = format!("the status is {code}: 400 and up are errors");
+        expect::exit_code(output, 1, &why)?;
+        let line = format!("error: server answered {code} {reason}");
+        if !output.stderr_text().lines().any(|l| l == line) {
+            return Err(
+                Failure::expected(format!("the line {line:?} on stderr"), "no such line")
+                    .with_run(output),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn verbose(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, body) = {
+        let mut rng = ctx.rng();
+        (target(&mut rng), text(&mut rng))
+    };
+    let headers = drawn_headers(ctx);
+    let server = Server::always(
+        "127.0.0.1:0",
+        vec![Step::Write(http::response(
+            200,
+            "OK",
+            &refs(&headers),
+            &body,
+        ))],
+    )?;
+    let host = server.addr().to_string();
+    ctx.step(format!(
+        "the server answers 200 OK with the header `{}: {}` and {}",
+        headers[0].0,
+        headers[0].1,
+        shown(&body)
+    ));
+    let fetched = fetch(ctx, server, &["-v".into()], &target, RUN)?;
+    body_is(
+        &fetched.output,
+        &body,
+        "the body alone on stdout: with -v the heads go to stderr",
+    )?;
+    let stderr = fetched.output.stderr_text();
+    let lines: Vec<&str> = stderr.lines().map(|l| l.trim_end()).collect();
+    let wanted = [
+        format!("> GET {target} HTTP/1.1"),
+        format!("> Host: {host}"),
+        "< HTTP/1.1 200 OK".to_string(),
+        format!("< {}: {}", headers[0].0, headers[0].1),
+    ];
+    for line in wanted {
+        if !lines.contains(&line.as_str()) {
+            return Err(Failure::expected(
+                format!(
+                    "the line {line:?} on stderr: -v shows the request head as `> ` lines \
+                     and the response head as `< ` lines, as curl -v does"
+                ),
+                "no such line",
+            )
+            .with_run(&fetched.output));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn timeout_honoured(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, timeout) = {
+        let mut rng = ctx.rng();
+        (target(&mut rng), rng.u64(300..=600))
+    };
+    let server = Server::always("127.0.0.1:0", vec![Step::Hold])?;
+    ctx.step("the server accepts the connection, reads the request, and never answers");
+    let options = ["--timeout".to_string(), timeout.to_string()];
+    let fetched = fetch(ctx, server, &options, &target, HANG)?;
+    let output = &fetched.output;
+    not_hung(
+        output,
+        &format!(
+            "no answer within --timeout {timeout}: every read has the timeout \
+             (stream.set_read_timeout)"
+        ),
+    )?;
+    expect::clean_error(output, "the server never answered")?;
+    if output.elapsed.as_millis() < u128::from(timeout) {
+        return Err(Failure::expected(
+            format!("a wait of at least --timeout {timeout} ms before giving up"),
+            format!("it gave up after {} ms", output.elapsed.as_millis()),
+        )
+        .with_run(output));
+    }
+    Ok(())
+}

@@ -1,0 +1,430 @@
+//! Checks for os_args: `argc: N`, then `argv[i]: <arg>` for every argument, argv[0]
+//! included, whatever the arguments hold, and nothing else on stdout. Every argument is
+//! drawn per run (words, spaces, empty strings, wide characters, bytes that are not UTF-8,
+//! even the name the program is started by), so no answer can be copied from a failure
+//! message. Each check looks at one thing, so one mistake fails one check; only
+//! `whole_stdout_exact` compares stdout byte for byte.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use fastrand::Rng;
+
+use harness::bytes;
+use harness::check::{Check, Ctx, Exercise, Failure};
+use harness::draw;
+use harness::expect;
+use harness::process::{Cmd, Output};
+
+pub static EXERCISE: Exercise = Exercise {
+    name: "os_args",
+    bins: &["os_args"],
+    chapter: "os_args.md",
+    checks: CHECKS,
+};
+
+static CHECKS: &[Check] = &[
+    Check::new(
+        "argc_counts_every_argument",
+        "#what-argv-holds",
+        argc_counts_every_argument,
+    ),
+    Check::new(
+        "argv0_is_the_program",
+        "#argument-zero",
+        argv0_is_the_program,
+    ),
+    Check::new("arguments_in_order", "#what-argv-holds", arguments_in_order),
+    Check::new(
+        "spaces_stay_one_argument",
+        "#arguments-are-not-words",
+        spaces_stay_one_argument,
+    ),
+    Check::new("empty_argument", "#arguments-are-not-words", empty_argument),
+    Check::new(
+        "unicode_printed_exactly",
+        "#text-that-is-not-utf-8",
+        unicode_printed_exactly,
+    ),
+    Check::new(
+        "non_utf8_printed_lossily",
+        "#text-that-is-not-utf-8",
+        non_utf8_printed_lossily,
+    ),
+    Check::new(
+        "two_hundred_arguments",
+        "#what-argv-holds",
+        two_hundred_arguments,
+    ),
+    Check::new(
+        "whole_stdout_exact",
+        "#the-output-is-a-contract",
+        whole_stdout_exact,
+    ),
+];
+
+/// Printing its arguments takes a program milliseconds; this bounds one that never ends.
+const RUN_LIMIT: Duration = Duration::from_secs(2);
+
+/// Run `cmd` with `args`; it must exit 0.
+fn run_cmd(cmd: Cmd, args: &[OsString]) -> Result<Output, Failure> {
+    let output = cmd.args(args).timeout(RUN_LIMIT).run()?;
+    expect::exit_code(&output, 0, "printing arguments cannot fail")?;
+    Ok(output)
+}
+
+/// Run the student's os_args with `args`; it must exit 0.
+fn run(ctx: &Ctx, args: &[OsString]) -> Result<Output, Failure> {
+    run_cmd(ctx.student("os_args"), args)
+}
+
+/// The line the contract wants for argument `i`: `argv[i]: <arg, lossily>`. The check
+/// asks std's own lossy decoding what that is, rather than guessing how many U+FFFD a
+/// bad sequence turns into.
+fn argv_line(i: usize, arg: &OsString) -> Vec<u8> {
+    format!("argv[{i}]: {}", arg.to_string_lossy()).into_bytes()
+}
+
+/// `argv[1]: ...` and on for `args`, numbered from 1 (argv[0] is the program).
+fn argv_lines(args: &[OsString]) -> Vec<Vec<u8>> {
+    args.iter()
+        .enumerate()
+        .map(|(i, arg)| argv_line(i + 1, arg))
+        .collect()
+}
+
+/// The whole stdout the contract fixes for a program started as `argv0` with `args`.
+fn contract_lines(argv0: &OsString, args: &[OsString]) -> Vec<Vec<u8>> {
+    let mut lines = vec![format!("argc: {}", args.len() + 1).into_bytes()];
+    lines.push(argv_line(0, argv0));
+    lines.extend(argv_lines(args));
+    lines
+}
+
+/// A line as every failure message shows text: quoted, UTF-8 as it is, the rest escaped.
+fn quote(line: &[u8]) -> String {
+    format!("\"{}\"", bytes::escape(line))
+}
+
+/// Stdout split into lines at `\n`, the bytes kept (a byte that is not UTF-8 must not
+/// be mistaken for the U+FFFD that should stand in its place).
+fn stdout_lines(output: &Output) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = output.stdout.split(|&b| b == b'\n').collect();
+    if lines.last().is_some_and(|last| last.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+/// Stdout has each of `wanted`, as whole lines, in this order (other lines may come
+/// between: whether anything else is printed is `whole_stdout_exact`'s business).
+fn expect_lines(output: &Output, wanted: &[Vec<u8>], why: &str) -> Result<(), Failure> {
+    let got = stdout_lines(output);
+    let mut from = 0;
+    for (n, line) in wanted.iter().enumerate() {
+        if let Some(at) = got[from..].iter().position(|g| g == line) {
+            from += at + 1;
+            continue;
+        }
+        let text = if got.iter().any(|g| g == line) {
+            format!(
+                "{} only before {}: out of order",
+                quote(line),
+                quote(&wanted[n - 1])
+            )
+        } else {
+            // The line with the same label (`argv[3]:`) is most likely the wrong one.
+            let label_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+            let label = &line[..label_end];
+            match got.iter().find(|g| g.starts_with(label)) {
+                Some(near) => format!("the line {}", quote(near)),
+                None => format!("no line starting with {}", quote(label)),
+            }
+        };
+        return Err(
+            Failure::expected(format!("the line {} ({why})", quote(line)), text).with_run(output),
+        );
+    }
+    Ok(())
+}
+
+fn strings(args: &[String]) -> Vec<OsString> {
+    args.iter().map(OsString::from).collect()
+}
+
+/// `n` words, all different (so that order and position show).
+fn distinct_words(rng: &mut Rng, n: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    while words.len() < n {
+        let word = draw::short_word(rng);
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    words
+}
+
+fn argc_counts_every_argument(ctx: &Ctx) -> Result<(), Failure> {
+    // Two runs with different counts (none at all is one possibility), so that no
+    // printed number can be right both times by chance.
+    let (first, second) = {
+        let mut rng = ctx.rng();
+        let first = rng.usize(0..=9);
+        let second = (first + rng.usize(1..=9)) % 10;
+        (
+            distinct_words(&mut rng, first),
+            distinct_words(&mut rng, second),
+        )
+    };
+    for words in [first, second] {
+        let output = run(ctx, &strings(&words))?;
+        let wanted = format!("argc: {}", words.len() + 1);
+        let why = match words.len() {
+            1 => "one argument plus the program name, like Go's len(os.Args)".to_string(),
+            n => format!("{n} arguments plus the program name, like Go's len(os.Args)"),
+        };
+        expect::line(&output, &wanted, &why)?;
+    }
+    Ok(())
+}
+
+fn argv0_is_the_program(ctx: &Ctx) -> Result<(), Failure> {
+    let (link_name, words) = {
+        let mut rng = ctx.rng();
+        // The name the program is started by: a word, maybe with wide text after it (no
+        // space: splitting words is `spaces_stay_one_argument`'s business).
+        let mut name = draw::short_word(&mut rng);
+        if rng.bool() {
+            let chars = rng.usize(2..=5);
+            name.push_str(&draw::unicode_text(&mut rng, chars));
+        }
+        let n = rng.usize(1..=3);
+        (name, distinct_words(&mut rng, n))
+    };
+    let dir = tempfile::tempdir()?;
+    let program = started_as(ctx, &dir, &link_name)?;
+    let output = run_cmd(ctx.student_at(&program), &strings(&words))?;
+    expect_lines(
+        &output,
+        &[argv_line(0, &program.into_os_string())],
+        "argv[0] is the program exactly as it was started (here through a link), and it is \
+         printed too",
+    )
+}
+
+/// A link named `name` in `dir` to the student's program, to start it by (so argv[0] is
+/// a path no program can know in advance); where links need privileges, the program.
+fn started_as(
+    ctx: &Ctx,
+    dir: &tempfile::TempDir,
+    name: &str,
+) -> Result<std::path::PathBuf, Failure> {
+    let program = ctx.student_path("os_args").to_path_buf();
+    #[cfg(unix)]
+    {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(&program, &link)?;
+        Ok(link)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, name);
+        Ok(program)
+    }
+}
+
+fn arguments_in_order(ctx: &Ctx) -> Result<(), Failure> {
+    let words = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(3..=8);
+        distinct_words(&mut rng, n)
+    };
+    let args = strings(&words);
+    let output = run(ctx, &args)?;
+    expect_lines(
+        &output,
+        &argv_lines(&args),
+        "one line per argument, numbered from 1 after argv[0], in order",
+    )
+}
+
+fn spaces_stay_one_argument(ctx: &Ctx) -> Result<(), Failure> {
+    let args: Vec<String> = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(2..=3);
+        (0..n)
+            .map(|_| {
+                let count = rng.usize(2..=3);
+                let words = distinct_words(&mut rng, count);
+                let gap = " ".repeat(rng.usize(1..=3));
+                let mut arg = words.join(&gap);
+                if rng.bool() {
+                    arg.insert_str(0, &" ".repeat(rng.usize(1..=2)));
+                }
+                if rng.bool() {
+                    arg.push_str(&" ".repeat(rng.usize(1..=2)));
+                }
+                arg
+            })
+            .collect()
+    };
+    let args = strings(&args);
+    let output = run(ctx, &args)?;
+    expect_lines(
+        &output,
+        &argv_lines(&args),
+        "the shell already split the words: an argument with spaces is one argument, its \
+         spaces kept",
+    )?;
+    let after = format!("argv[{}]:", args.len() + 1);
+    expect::no_line_starting(
+        &output,
+        &after,
+        &format!("there were only {} arguments", args.len()),
+    )
+}
+
+fn empty_argument(ctx: &Ctx) -> Result<(), Failure> {
+    let args: Vec<String> = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(2..=5);
+        let mut args = distinct_words(&mut rng, n);
+        // One or two of them empty, anywhere (first and last included).
+        for _ in 0..rng.usize(1..=2) {
+            let at = rng.usize(..n);
+            args[at].clear();
+        }
+        args
+    };
+    let args = strings(&args);
+    let output = run(ctx, &args)?;
+    expect_lines(
+        &output,
+        &argv_lines(&args),
+        "an empty string is an argument too (`os_args '' word`), printed as `argv[i]: `",
+    )
+}
+
+fn unicode_printed_exactly(ctx: &Ctx) -> Result<(), Failure> {
+    let args: Vec<String> = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(2..=4);
+        (0..n)
+            .map(|_| {
+                let chars = rng.usize(2..=8);
+                draw::unicode_text(&mut rng, chars)
+            })
+            .collect()
+    };
+    let args = strings(&args);
+    let output = run(ctx, &args)?;
+    expect_lines(
+        &output,
+        &argv_lines(&args),
+        "UTF-8 text is printed unchanged, byte for byte",
+    )
+}
+
+fn non_utf8_printed_lossily(ctx: &Ctx) -> Result<(), Failure> {
+    let (args, bad) = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(1..=4);
+        let mut args = strings(&distinct_words(&mut rng, n));
+        let bad = not_unicode(&mut rng);
+        let at = rng.usize(..=n);
+        args.insert(at, bad.clone());
+        (args, bad)
+    };
+    let output = run(ctx, &args)?;
+    expect_lines(
+        &output,
+        &argv_lines(&args),
+        &format!(
+            "the argument {} is not valid UTF-8: it prints with U+FFFD (�) in place of each \
+             bad sequence, the way to_string_lossy() does, and the others as they are",
+            shown(&bad)
+        ),
+    )
+}
+
+/// An argument the OS accepts but that is not valid Unicode: on Unix, ASCII around one
+/// or two bad sequences (a byte never found in UTF-8, a stray continuation byte, or a
+/// character cut short), which may sit at either end.
+#[cfg(unix)]
+fn not_unicode(rng: &mut Rng) -> OsString {
+    use std::os::unix::ffi::OsStringExt;
+    let mut bytes = Vec::new();
+    for _ in 0..rng.usize(1..=2) {
+        let before = rng.usize(0..=4);
+        bytes.extend_from_slice(draw::word(rng, before).as_bytes());
+        if rng.u8(..3) == 0 {
+            // The first bytes of a character of 3 or 4 bytes, without its last byte.
+            let mut wide = [0u8; 4];
+            let encoded = loop {
+                let c = draw::wide_char(rng);
+                if c.len_utf8() > 2 {
+                    break c.encode_utf8(&mut wide).as_bytes();
+                }
+            };
+            bytes.extend_from_slice(&encoded[..encoded.len() - 1]);
+        } else {
+            bytes.push(draw::invalid_utf8_byte(rng));
+        }
+    }
+    let after = rng.usize(0..=4);
+    bytes.extend_from_slice(draw::word(rng, after).as_bytes());
+    OsString::from_vec(bytes)
+}
+
+/// On Windows, an unpaired surrogate between ASCII letters.
+#[cfg(windows)]
+fn not_unicode(rng: &mut Rng) -> OsString {
+    use std::os::windows::ffi::OsStringExt;
+    let mut units: Vec<u16> = draw::word(rng, 3).encode_utf16().collect();
+    units.push(rng.u16(0xD800..=0xDFFF));
+    units.extend(draw::word(rng, 2).encode_utf16());
+    OsString::from_wide(&units)
+}
+
+/// How a failure shows an argument that is not text: its bytes, escaped.
+fn shown(arg: &OsString) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        bytes::show(arg.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        format!("{arg:?}")
+    }
+}
+
+fn two_hundred_arguments(ctx: &Ctx) -> Result<(), Failure> {
+    let words = {
+        let mut rng = ctx.rng();
+        (0..200)
+            .map(|_| draw::short_word(&mut rng))
+            .collect::<Vec<_>>()
+    };
+    let args = strings(&words);
+    let output = run(ctx, &args)?;
+    expect_lines(&output, &argv_lines(&args), "every one of 200 arguments")
+}
+
+fn whole_stdout_exact(ctx: &Ctx) -> Result<(), Failure> {
+    // Plain words: this check is about the shape of the output, not the arguments.
+    let words = {
+        let mut rng = ctx.rng();
+        let n = rng.usize(1..=5);
+        distinct_words(&mut rng, n)
+    };
+    let args = strings(&words);
+    let output = run(ctx, &args)?;
+    let argv0 = ctx.student_path("os_args").as_os_str().to_os_string();
+    expect::stdout_lines_exact(
+        &output,
+        &contract_lines(&argv0, &args),
+        "stdout is exactly `argc: N`, then one `argv[i]: ...` line per argument, each \
+         ending in a newline, and nothing else",
+    )
+}

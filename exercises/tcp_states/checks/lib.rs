@@ -1,0 +1,222 @@
+//! Checks for tcp_states: the /proc/net/tcp parser on recorded tables (`--file`), the
+//! command line, the live listing of sockets this check opens itself, and the `--demo`
+//! state walk and window, cross-checked with what the kernel shows.
+//!
+//! Files of one concept: `table` (drawing recorded tables, reading listings back, naming
+//! decoding mistakes), `recorded` (the `--file` checks), `live` (the check's own sockets),
+//! `demo` (the demo's states, its connection, its window). Live and demo checks need
+//! Linux's /proc and are only registered on Linux.
+
+#[cfg(target_os = "linux")]
+mod demo;
+#[cfg(target_os = "linux")]
+mod live;
+mod recorded;
+mod table;
+
+use tempfile::TempDir;
+
+use harness::check::{Check, Ctx, Exercise, Failure};
+use harness::expect;
+
+use recorded::*;
+
+pub static EXERCISE: Exercise = Exercise {
+    name: "tcp_states",
+    bins: &["tcp_states"],
+    chapter: "tcp_states.md",
+    checks: CHECKS,
+};
+
+static CHECKS: &[Check] = &[
+    Check::new(
+        "ipv4_addresses_decoded",
+        "#reading-procnettcp",
+        ipv4_addresses_decoded,
+    ),
+    Check::new(
+        "ipv6_addresses_decoded",
+        "#reading-procnettcp",
+        ipv6_addresses_decoded,
+    ),
+    Check::new(
+        "v4_mapped_addresses_shown",
+        "#ipv4-mapped-addresses",
+        v4_mapped_addresses_shown,
+    ),
+    Check::new("every_state_named", "#the-state-codes", every_state_named),
+    Check::new(
+        "malformed_lines_skipped",
+        "#reading-procnettcp",
+        malformed_lines_skipped,
+    ),
+    Check::new(
+        "listing_is_exact",
+        "#what-the-listing-prints",
+        listing_is_exact,
+    ),
+    Check::new("filters_by_port", "#filtering-by-port", filters_by_port),
+    Check::new("bad_port_is_usage_error", "#usage", bad_port_is_usage_error),
+    Check::new(
+        "unknown_arguments_are_usage_errors",
+        "#usage",
+        unknown_arguments_are_usage_errors,
+    ),
+    Check::new(
+        "missing_file_is_an_error",
+        "#usage",
+        missing_file_is_an_error,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "live_listener_listed",
+        "#reading-ss--tan-and-netstat--an",
+        live::listener_listed,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "live_half_close_states",
+        "#half-close",
+        live::half_close_states,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "live_ipv6_listener_listed",
+        "#reading-procnettcp",
+        live::ipv6_listener_listed,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "live_all_sockets_listed",
+        "#reading-ss--tan-and-netstat--an",
+        live::all_sockets_listed,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new("demo_states_in_order", "#the-demo", demo::states_in_order),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "demo_connection_is_real",
+        "#the-demo",
+        demo::connection_is_real,
+    ),
+    #[cfg(target_os = "linux")]
+    Check::new(
+        "demo_window_fills_and_drains",
+        "#the-sliding-window",
+        demo::window_fills_and_drains,
+    ),
+];
+
+/// Each argument list must be a usage error: exit 2, `usage: tcp_states` on stderr.
+fn expect_usage_errors(ctx: &Ctx, cases: &[(Vec<String>, String)]) -> Result<(), Failure> {
+    for (args, why) in cases {
+        let output = ctx
+            .student("tcp_states")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(3))
+            .run()?;
+        expect::usage_error(&output, "tcp_states", why)?;
+    }
+    Ok(())
+}
+
+fn bad_port_is_usage_error(ctx: &Ctx) -> Result<(), Failure> {
+    let cases = {
+        let mut rng = ctx.rng();
+        let port = table::port(&mut rng);
+        let mut cases = vec![
+            (
+                // A letter first: a drawn word can be all digits, and a port.
+                format!(
+                    "{}{}",
+                    char::from(rng.u8(b'a'..=b'z')),
+                    harness::draw::short_word(&mut rng)
+                ),
+                "is not a number".to_string(),
+            ),
+            (
+                rng.u32(65536..=99999).to_string(),
+                "is more than 65535, the largest port".to_string(),
+            ),
+            (format!("-{port}"), "is negative".to_string()),
+            (
+                format!("{port:X}h"),
+                "is not a decimal number (a port is typed as people write it)".to_string(),
+            ),
+            (String::new(), "is empty".to_string()),
+        ];
+        rng.shuffle(&mut cases);
+        cases
+    };
+    let cases: Vec<(Vec<String>, String)> = cases
+        .into_iter()
+        .map(|(arg, why)| {
+            let why = format!("{arg:?} {why}: not a port");
+            (vec![arg], why)
+        })
+        .collect();
+    expect_usage_errors(ctx, &cases)
+}
+
+fn unknown_arguments_are_usage_errors(ctx: &Ctx) -> Result<(), Failure> {
+    let dir = TempDir::new()?;
+    let path = dir.path().join("tcp");
+    std::fs::write(&path, table::HEADER)?;
+    let path = path.to_string_lossy().into_owned();
+    let mut cases = {
+        let mut rng = ctx.rng();
+        let [a, b] = table::ports(&mut rng, 2, &[])[..] else {
+            unreachable!("two ports")
+        };
+        let option = format!("--{}", harness::draw::short_word(&mut rng));
+        let short = format!("-{}", char::from(rng.u8(b'a'..=b'z')));
+        vec![
+            (
+                vec![a.to_string(), b.to_string()],
+                "two ports: the program takes at most one".to_string(),
+            ),
+            (
+                vec![option.clone()],
+                format!("{option} is not an option of tcp_states"),
+            ),
+            (
+                vec![short.clone(), a.to_string()],
+                format!("{short} is not an option of tcp_states"),
+            ),
+            (
+                vec!["--file".to_string()],
+                "--file needs a PATH".to_string(),
+            ),
+            (
+                vec![
+                    "--file".to_string(),
+                    path.clone(),
+                    a.to_string(),
+                    b.to_string(),
+                ],
+                "--file PATH takes at most one PORT after it".to_string(),
+            ),
+            (
+                vec!["--demo".to_string(), a.to_string()],
+                "--demo takes no other argument".to_string(),
+            ),
+        ]
+    };
+    {
+        let mut rng = ctx.rng();
+        rng.shuffle(&mut cases);
+    }
+    expect_usage_errors(ctx, &cases)
+}
+
+fn missing_file_is_an_error(ctx: &Ctx) -> Result<(), Failure> {
+    let dir = TempDir::new()?;
+    let name = harness::draw::short_word(&mut ctx.rng());
+    let missing = dir.path().join(name);
+    let output = ctx
+        .student("tcp_states")
+        .arg("--file")
+        .arg(&missing)
+        .run()?;
+    expect::clean_error(&output, "the file does not exist")
+}

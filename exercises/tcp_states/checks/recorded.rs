@@ -1,0 +1,582 @@
+//! The checks on recorded tables (`tcp_states --file PATH [PORT]`): the parser as a pure
+//! function of the text. Every table is drawn per run (addresses, ports, states, slot
+//! numbers, which lines are broken and how), and every row the program prints is compared
+//! with the set the table holds: none missing, none extra.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use fastrand::Rng;
+use tempfile::TempDir;
+
+use super::table::{
+    self, HEADER, HEADER6, LISTEN, Row, STATE_NAMES, Sock, Table, difference, explain_difference,
+    rows, show_rows,
+};
+use harness::check::{Ctx, Failure};
+use harness::expect;
+use harness::process::Output;
+
+/// Run `tcp_states --file <table> [PORT]`, expecting exit code 0.
+fn run_file(ctx: &Ctx, table: &Table, port: Option<u16>) -> Result<Output, Failure> {
+    let dir = TempDir::new()?;
+    let path = dir.path().join("tcp");
+    std::fs::write(&path, &table.text)?;
+    let mut cmd = ctx.student("tcp_states").arg("--file").arg(&path);
+    if let Some(port) = port {
+        cmd = cmd.arg(port.to_string());
+    }
+    let output = cmd.run()?;
+    expect::exit_code(&output, 0, "the file exists and can be read")?;
+    Ok(output)
+}
+
+/// The listing holds exactly the table's sockets, judged on proto and addresses (states
+/// are every_state_named's business).
+fn expect_addresses(output: &Output, table: &Table, why: &str) -> Result<(), Failure> {
+    let wanted = table.rows();
+    let (missing, extra) = difference(&wanted, &table::rows(output), Row::addresses);
+    if missing.is_empty() && extra.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::expected(
+        format!(
+            "one line per socket of the table, {} in all ({why}): {}",
+            wanted.len(),
+            show_rows(&wanted, |r| format!("{} <state>", r.addresses()), 8)
+        ),
+        explain_difference(table, &missing, &extra, Row::addresses),
+    )
+    .with_run(output))
+}
+
+/// A socket of one family with drawn addresses and ports; about one in three a listener
+/// (remote address "any", port 0).
+fn draw_socket(rng: &mut Rng, v6: bool) -> Sock {
+    let [lp, rp] = table::ports(rng, 2, &[])[..] else {
+        unreachable!("two ports")
+    };
+    let local = SocketAddr::new(table::any_ip(rng, v6), lp);
+    let remote = match rng.u8(..3) {
+        0 if v6 => SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), 0),
+        0 => SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0),
+        _ => SocketAddr::new(table::any_ip(rng, v6), rp),
+    };
+    Sock::new(local, remote, table::plain_code(rng))
+}
+
+fn family_table(ctx: &Ctx, v6: bool) -> Table {
+    let mut rng = ctx.rng();
+    let mut table = Table::new(&mut rng, if v6 { HEADER6 } else { HEADER });
+    for _ in 0..rng.usize(3..=6) {
+        let sock = draw_socket(&mut rng, v6);
+        table.socket(&mut rng, sock);
+    }
+    table
+}
+
+pub fn ipv4_addresses_decoded(ctx: &Ctx) -> Result<(), Failure> {
+    let table = family_table(ctx, false);
+    let output = run_file(ctx, &table, None)?;
+    expect_addresses(
+        &output,
+        &table,
+        "an address is a 32-bit word in the machine's byte order: 0100007F is 127.0.0.1; \
+         a port is plain hex: 1F40 is 8000",
+    )
+}
+
+pub fn ipv6_addresses_decoded(ctx: &Ctx) -> Result<(), Failure> {
+    let table = family_table(ctx, true);
+    let output = run_file(ctx, &table, None)?;
+    expect_addresses(
+        &output,
+        &table,
+        "an IPv6 address is four 32-bit words, first to last, each in the machine's byte \
+         order: B80D0120 is 20 01 0D B8",
+    )
+}
+
+pub fn v4_mapped_addresses_shown(ctx: &Ctx) -> Result<(), Failure> {
+    let table = {
+        let mut rng = ctx.rng();
+        let mut table = Table::new(&mut rng, HEADER6);
+        for _ in 0..rng.usize(2..=4) {
+            let [lp, rp] = table::ports(&mut rng, 2, &[])[..] else {
+                unreachable!("two ports")
+            };
+            let mapped = |rng: &mut Rng| match rng.bool() {
+                true => Ipv4Addr::LOCALHOST.to_ipv6_mapped(),
+                false => table::ipv4(rng).to_ipv6_mapped(),
+            };
+            let local = SocketAddr::new(mapped(&mut rng).into(), lp);
+            let remote = SocketAddr::new(mapped(&mut rng).into(), rp);
+            let code = table::plain_code(&mut rng);
+            table.socket(&mut rng, Sock::new(local, remote, code));
+        }
+        table
+    };
+    let output = run_file(ctx, &table, None)?;
+    expect_addresses(
+        &output,
+        &table,
+        "an IPv6 socket talking to an IPv4 peer: its address stays IPv6 and prints as `ss` \
+         shows it, [::ffff:a.b.c.d]:port",
+    )
+}
+
+pub fn every_state_named(ctx: &Ctx) -> Result<(), Failure> {
+    // Every code once (and a few twice), in a drawn order, each socket on a port of its own.
+    let table = {
+        let mut rng = ctx.rng();
+        let mut codes: Vec<u8> = (1..=11).collect();
+        for _ in 0..rng.usize(1..=3) {
+            codes.push(rng.u8(1..=11));
+        }
+        rng.shuffle(&mut codes);
+        let ports = table::ports(&mut rng, codes.len() + 1, &[]);
+        let server = SocketAddr::new(table::ipv4(&mut rng).into(), ports[0]);
+        let mut table = Table::new(&mut rng, HEADER);
+        for (code, port) in codes.into_iter().zip(&ports[1..]) {
+            let local = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), *port);
+            let remote = match code {
+                LISTEN => SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0),
+                _ => server,
+            };
+            table.socket(&mut rng, Sock::new(local, remote, code));
+        }
+        table
+    };
+    let output = run_file(ctx, &table, None)?;
+    let got = rows(&output);
+    let by_port = |port: u16| got.iter().find(|r| Row::port(&r.local) == Some(port));
+    let mut missing = Vec::new();
+    for (sock, line) in &table.lines {
+        match by_port(sock.local.port()) {
+            Some(row) if row.state == sock.state() => {}
+            Some(row) => {
+                return Err(Failure::expected(
+                    format!(
+                        "state {} for the line `{}`: its code {:02X} is hex, and codes run \
+                         from 01 (ESTABLISHED) to 0B (CLOSING), so {:02X} is {}",
+                        sock.state(),
+                        line.trim(),
+                        sock.code,
+                        sock.code,
+                        sock.state()
+                    ),
+                    format!("`{}`", row.line()),
+                )
+                .with_run(&output));
+            }
+            None => missing.push((sock, line)),
+        }
+    }
+    let Some((sock, line)) = missing.first() else {
+        return Ok(());
+    };
+    if missing.iter().all(|(s, _)| s.code >= 0x0A) {
+        let codes: Vec<String> = missing
+            .iter()
+            .map(|(s, _)| format!("{:02X}", s.code))
+            .collect();
+        return Err(Failure::expected(
+            format!(
+                "a line for every socket, those with state codes {} too: a state code is \
+                 hex, 0A is 10 (LISTEN) and 0B is 11 (CLOSING); read as a decimal number \
+                 (`parse::<u8>()`) they fail",
+                codes.join(" and ")
+            ),
+            format!(
+                "no line for the sockets with state codes {}, such as `{}`",
+                codes.join(", "),
+                line.trim()
+            ),
+        )
+        .with_run(&output));
+    }
+    if missing.len() < table.lines.len() {
+        return Err(Failure::expected(
+            format!(
+                "a line with state {} for `{}` (code {:02X})",
+                sock.state(),
+                line.trim(),
+                sock.code
+            ),
+            format!("no line for local port {}", sock.local.port()),
+        )
+        .with_run(&output));
+    }
+    // No local port came out right: the addresses are another check's business, so judge
+    // the state names alone, as a multiset.
+    let mut want: Vec<&str> = table.lines.iter().map(|(s, _)| s.state()).collect();
+    let mut names: Vec<&str> = got.iter().map(|r| r.state.as_str()).collect();
+    want.sort_unstable();
+    names.sort_unstable();
+    if want == names {
+        return Ok(());
+    }
+    Err(Failure::expected(
+        format!(
+            "the states {} (codes 01 to 0B, hex, in the table's order: {})",
+            want.join(" "),
+            STATE_NAMES.join(" ")
+        ),
+        format!("the states {}", names.join(" ")),
+    )
+    .with_run(&output))
+}
+
+/// One kind of line that is not a socket: its text after the slot (given a local address
+/// field to spoil) and why it is not one.
+type Broken = (Vec<u8>, String);
+
+fn broken_lines(rng: &mut Rng, local: String, remote: String) -> Vec<Broken> {
+    let tail = "00000000:00000000 00:00000000 00000000  1000        0 12345 1";
+    let good = |local: &str, remote: &str, code: &str| -> Vec<u8> {
+        format!("{local} {remote} {code} {tail}").into_bytes()
+    };
+    let (ip, port) = local.split_once(':').unwrap_or(("0100007F", "1F40"));
+    let bad_hex: String = {
+        let mut chars: Vec<char> = ip.chars().collect();
+        let at = rng.usize(..chars.len());
+        chars[at] = ['G', 'Z', 'x', '-'][rng.usize(..4)];
+        chars.into_iter().collect()
+    };
+    let not_a_state = ["00", "0C", "0F", "FF"][rng.usize(..4)];
+    // Digits only: a program reading the code as decimal takes it for a state.
+    let decimal = ["10", "11"][rng.usize(..2)];
+    let mut lines: Vec<Broken> = vec![
+        (
+            good(&format!("{bad_hex}:{port}"), &remote, "01"),
+            "the address is not hex".to_string(),
+        ),
+        (
+            local.clone().into_bytes(),
+            "a line cut short: no remote address, no state".to_string(),
+        ),
+        (
+            good(&format!("{}:{port}", &ip[1..]), &remote, "01"),
+            "an address of 7 hex digits is neither IPv4 (8) nor IPv6 (32)".to_string(),
+        ),
+        (
+            good(&format!("{ip}:{port}{:02X}", rng.u8(..)), &remote, "01"),
+            "a port of 6 hex digits does not fit in 16 bits".to_string(),
+        ),
+        (
+            good(&local, &remote, ["XY", "Z1", "-1"][rng.usize(..3)]),
+            "the state is not a hex number".to_string(),
+        ),
+        (
+            good(&local, &remote, decimal),
+            format!(
+                "state codes are hex: {decimal} is {}, and there is no state {} (codes \
+                 run from 01 to 0B)",
+                u8::from_str_radix(decimal, 16).unwrap_or(0),
+                u8::from_str_radix(decimal, 16).unwrap_or(0),
+            ),
+        ),
+        (
+            good(&local, &remote, not_a_state),
+            "a state code outside 01..0B names no state".to_string(),
+        ),
+        (
+            format!("{local} {remote} 01").into_bytes(),
+            "no tx_queue:rx_queue field after the state".to_string(),
+        ),
+        (
+            good(&format!("+{}:{port}", &ip[1..]), &remote, "01"),
+            "`+` is not a hex digit (from_str_radix would take a leading `+`)".to_string(),
+        ),
+    ];
+    // Bytes that are not UTF-8 inside the remote address.
+    let mut stray = format!("{local} ").into_bytes();
+    stray.extend_from_slice(&remote.as_bytes()[..2]);
+    stray.push(harness::draw::invalid_utf8_byte(rng));
+    stray.extend_from_slice(&remote.as_bytes()[3..]);
+    stray.extend_from_slice(format!(" 01 {tail}").as_bytes());
+    lines.push((
+        stray,
+        "a byte that is not UTF-8 in the remote address".to_string(),
+    ));
+    // 32 bytes that are not 32 characters: slicing by position would panic.
+    let wide = harness::draw::wide_char(rng);
+    let wide = format!("0000000{wide}{}:{port}", "0".repeat(25 - wide.len_utf8()));
+    lines.push((
+        good(&wide, &format!("{}:0000", "0".repeat(32)), "01"),
+        "a character that is not a hex digit, several bytes long, inside an IPv6 address"
+            .to_string(),
+    ));
+    lines
+}
+
+pub fn malformed_lines_skipped(ctx: &Ctx) -> Result<(), Failure> {
+    // Good sockets at drawn places among lines that are not sockets; each broken line has
+    // a local port of its own, so a row printed for it can be traced back to it.
+    let (table, broken) = {
+        let mut rng = ctx.rng();
+        let kinds = 11;
+        let good_n = rng.usize(2..=4);
+        let all_ports = table::ports(&mut rng, kinds + good_n + 1, &[]);
+        let remote = table::proc_addr(SocketAddr::new(table::ipv4(&mut rng).into(), all_ports[0]));
+        let mut broken: Vec<(Broken, u16)> = Vec::new();
+        for port in &all_ports[1..=kinds] {
+            let local = table::proc_addr(SocketAddr::new(table::ipv4(&mut rng).into(), *port));
+            let mut lines = broken_lines(&mut rng, local, remote.clone());
+            let pick = lines.swap_remove(broken.len() % lines.len());
+            broken.push((pick, *port));
+        }
+        let mut order: Vec<Option<usize>> = (0..broken.len()).map(Some).collect();
+        order.extend([None; 4]);
+        order.push(None);
+        rng.shuffle(&mut order);
+        let mut table = Table::new(&mut rng, HEADER);
+        let mut good = all_ports[kinds + 1..].iter();
+        let mut texts = Vec::new();
+        for item in order {
+            match item {
+                Some(i) => {
+                    let text = table.broken(&mut rng, &broken[i].0.0);
+                    texts.push((text, broken[i].0.1.clone(), broken[i].1));
+                }
+                None => match rng.u8(..4) {
+                    0 => table.raw(b""),
+                    1 => table.raw(HEADER6.as_bytes()),
+                    2 => {
+                        let word = harness::draw::short_word(&mut rng);
+                        table.raw(word.as_bytes());
+                    }
+                    _ => {
+                        if let Some(port) = good.next() {
+                            let local = SocketAddr::new(table::ipv4(&mut rng).into(), *port);
+                            let code = table::plain_code(&mut rng);
+                            let far: SocketAddr =
+                                SocketAddr::new(table::ipv4(&mut rng).into(), 443);
+                            table.socket(&mut rng, Sock::new(local, far, code));
+                        }
+                    }
+                },
+            }
+        }
+        for port in good {
+            let local = SocketAddr::new(IpAddr::V4(table::ipv4(&mut rng)), *port);
+            let code = table::plain_code(&mut rng);
+            let far = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0);
+            table.socket(&mut rng, Sock::new(local, far, code));
+        }
+        (table, texts)
+    };
+    let output = run_file(ctx, &table, None)?;
+    // Each printed row is traced to its line by its local port (or that port with its bytes
+    // swapped: a program that decodes ports wrong fails the address checks, not this one).
+    let printed = rows(&output);
+    let from = |row: &Row, port: u16| {
+        Row::port(&row.local).is_some_and(|p| p == port || p == port.swap_bytes())
+    };
+    let traced = printed.iter().find_map(|row| {
+        let line = broken.iter().find(|(_, _, port)| from(row, *port))?;
+        Some((row, line))
+    });
+    if let Some((row, (text, why, _))) = traced {
+        return Err(Failure::expected(
+            format!(
+                "no line for `{}`, which is not a socket: {why}",
+                text.trim()
+            ),
+            format!("`{}`", row.line()),
+        )
+        .with_run(&output));
+    }
+    let missing: Vec<Row> = table
+        .lines
+        .iter()
+        .filter(|(s, _)| !printed.iter().any(|row| from(row, s.local.port())))
+        .map(|(s, _)| s.row())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Failure::expected(
+            "every good line of the table listed: a line that is not a socket is skipped, \
+             and the lines after it still count",
+            explain_difference(&table, &missing, &[], Row::addresses),
+        )
+        .with_run(&output));
+    }
+    if printed.len() != table.lines.len() {
+        return Err(Failure::expected(
+            format!(
+                "{} socket lines, one per good line of the table; lines that are not sockets \
+                 (headers, empty, bad hex, cut short, stray bytes) are skipped",
+                table.lines.len()
+            ),
+            format!("{}", printed.len()),
+        )
+        .with_run(&output));
+    }
+    Ok(())
+}
+
+pub fn listing_is_exact(ctx: &Ctx) -> Result<(), Failure> {
+    let table = {
+        let mut rng = ctx.rng();
+        let mut table = Table::new(&mut rng, HEADER);
+        for _ in 0..rng.usize(2..=4) {
+            let sock = draw_socket(&mut rng, false);
+            table.socket(&mut rng, sock);
+        }
+        // Both families in one table, as `cat /proc/net/tcp /proc/net/tcp6` minus the
+        // second header (headers in the middle are malformed_lines_skipped's business).
+        for _ in 0..rng.usize(1..=3) {
+            let sock = draw_socket(&mut rng, true);
+            table.socket(&mut rng, sock);
+        }
+        table
+    };
+    let output = run_file(ctx, &table, None)?;
+    let lines = output.stdout_lines();
+    let header = ["proto", "local", "remote", "state"];
+    let first: Vec<&str> = lines
+        .first()
+        .map_or(vec![], |l| l.split_whitespace().collect());
+    if first != header {
+        return Err(Failure::expected(
+            "a first line `proto local remote state` (the header, once)",
+            lines
+                .first()
+                .map_or("no output".to_string(), |l| format!("{l:?}")),
+        )
+        .with_run(&output));
+    }
+    if let Some((n, line)) = lines
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, l)| table::as_row(l).is_none())
+    {
+        return Err(Failure::expected(
+            "after the header, only socket lines `tcp|tcp6 LOCAL REMOTE STATE`: no second \
+             header, no blank or debugging line",
+            format!("line {}: {line:?}", n + 1),
+        )
+        .with_run(&output));
+    }
+    let rows = lines.len() - 1;
+    if rows != table.lines.len() {
+        return Err(Failure::expected(
+            format!(
+                "{} socket lines, one per socket in the table",
+                table.lines.len()
+            ),
+            format!("{rows}"),
+        )
+        .with_run(&output));
+    }
+    Ok(())
+}
+
+pub fn filters_by_port(ctx: &Ctx) -> Result<(), Failure> {
+    // The port asked for, sockets on it at either end and in both families, and ports that
+    // only look like it: a decimal superstring, its digits read as hex, its bytes swapped.
+    let (table, port, decoys) = {
+        let mut rng = ctx.rng();
+        let port = loop {
+            let p = table::port(&mut rng);
+            if p < 6553 && u16::from_str_radix(&p.to_string(), 16).is_ok() {
+                break p;
+            }
+        };
+        let mut decoys: Vec<(u16, &str)> = vec![
+            (
+                format!("{}{port}", rng.u8(1..=5)).parse().unwrap_or(1),
+                "ends in the same digits",
+            ),
+            (port * 10 + rng.u16(0..=9), "starts with the same digits"),
+            (
+                u16::from_str_radix(&port.to_string(), 16).unwrap_or(1),
+                "its hex digits are the port's decimal digits",
+            ),
+            (port.swap_bytes(), "its bytes are the port's, swapped"),
+        ];
+        decoys.retain(|(p, _)| *p != port && *p != 0);
+        let others = table::ports(&mut rng, 4, &[port]);
+        let v4 = |rng: &mut Rng| IpAddr::from(table::ipv4(rng));
+        let v6 = |rng: &mut Rng| IpAddr::from(table::ipv6(rng));
+        let any4 = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0);
+        let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), 0);
+        let server4 = SocketAddr::new(v4(&mut rng), port);
+        let client4 = SocketAddr::new(v4(&mut rng), others[0]);
+        let server6 = SocketAddr::new(v6(&mut rng), port);
+        let client6 = SocketAddr::new(v6(&mut rng), others[1]);
+        let mut socks = vec![
+            Sock::new(server4, any4, table::plain_code(&mut rng)),
+            Sock::new(server4, client4, table::plain_code(&mut rng)),
+            Sock::new(client4, server4, table::plain_code(&mut rng)),
+            Sock::new(server6, any6, table::plain_code(&mut rng)),
+            Sock::new(client6, server6, table::plain_code(&mut rng)),
+            Sock::new(
+                SocketAddr::new(v4(&mut rng), others[2]),
+                SocketAddr::new(v4(&mut rng), others[3]),
+                table::plain_code(&mut rng),
+            ),
+        ];
+        for (decoy, _) in &decoys {
+            let at = SocketAddr::new(v4(&mut rng), *decoy);
+            socks.push(match rng.bool() {
+                true => Sock::new(at, any4, table::plain_code(&mut rng)),
+                false => Sock::new(SocketAddr::new(v4(&mut rng), others[3]), at, 1),
+            });
+        }
+        rng.shuffle(&mut socks);
+        // Both families in one file, IPv4 first, as `cat /proc/net/tcp /proc/net/tcp6`.
+        socks.sort_by_key(|s| s.local.is_ipv6());
+        let mut table = Table::new(&mut rng, HEADER);
+        for sock in socks {
+            table.socket(&mut rng, sock);
+        }
+        (table, port, decoys)
+    };
+    let output = run_file(ctx, &table, Some(port))?;
+    let wanted: Vec<Row> = table
+        .lines
+        .iter()
+        .filter(|(s, _)| s.local.port() == port || s.remote.port() == port)
+        .map(|(s, _)| s.row())
+        .collect();
+    let (missing, extra) = difference(&wanted, &rows(&output), Row::ports);
+    if missing.is_empty() && extra.is_empty() {
+        return Ok(());
+    }
+    let why = |row: &Row| {
+        let ports = [Row::port(&row.local), Row::port(&row.remote)];
+        if Row::port(&row.remote) == Some(port) {
+            format!("{}: its REMOTE port is {port}", row.addresses())
+        } else if let Some((p, what)) = decoys.iter().find(|(p, _)| ports.contains(&Some(*p))) {
+            format!("{}: port {p} is not {port}, {what}", row.addresses())
+        } else {
+            row.addresses()
+        }
+    };
+    Err(Failure::expected(
+        format!(
+            "only the {} sockets whose local or remote port is {port} (compared as numbers), \
+             IPv4 and IPv6: {}",
+            wanted.len(),
+            show_rows(&wanted, Row::addresses, 8)
+        ),
+        format!(
+            "{}{}{}",
+            match missing.first() {
+                Some(row) => format!("missing `{}`", why(row)),
+                None => String::new(),
+            },
+            if !missing.is_empty() && !extra.is_empty() {
+                "; "
+            } else {
+                ""
+            },
+            match extra.first() {
+                Some(row) => format!("printed `{}`", why(row)),
+                None => String::new(),
+            },
+        ),
+    )
+    .with_run(&output))
+}

@@ -1,0 +1,278 @@
+//! What a udp_cs client does while it waits: `--timeout` in milliseconds, giving up after
+//! `--tries` against a silent server or a closed port, a lost datagram sent again, a
+//! stranger's datagram ignored (a connected socket), a duplicated reply printed once.
+
+use std::net::{Ipv4Addr, UdpSocket};
+use std::time::Duration;
+
+use super::client::*;
+use super::words;
+use crate::peer::{Behaviour, EchoPeer};
+use harness::bytes::show;
+use harness::check::{Ctx, Failure};
+use harness::draw;
+use harness::expect;
+
+pub fn timeout_in_milliseconds(ctx: &Ctx) -> Result<(), Failure> {
+    // 2 tries of 1 ms: done within a few ms. The same in seconds is 2 tries of 1000 ms,
+    // which the peer sees as two datagrams a second apart before the run's limit.
+    let message = {
+        let mut rng = ctx.rng();
+        draw::short_word(&mut rng)
+    };
+    let peer = EchoPeer::start(Behaviour {
+        silent: true,
+        ..Behaviour::default()
+    })?;
+    let output = ctx
+        .student("udp_client")
+        .timeout(Duration::from_millis(1500))
+        .args(["--timeout", "1", "--tries", "2"])
+        .arg(peer.addr().to_string())
+        .arg(&message)
+        .run()?;
+    let arrivals = peer.arrivals();
+    let widest = arrivals
+        .windows(2)
+        .map(|pair| pair[1].0.duration_since(pair[0].0))
+        .max();
+    let wanted = "2 tries of 1 ms each (--timeout 1 --tries 2), so giving up within a few ms";
+    match widest {
+        Some(gap) if gap >= Duration::from_millis(500) => Err(Failure::expected(
+            wanted,
+            format!(
+                "it waited {} ms between its tries: the timeout is applied in seconds, 1000 \
+                 times too long. --timeout is in milliseconds: Duration::from_millis, not \
+                 Duration::from_secs",
+                gap.as_millis()
+            ),
+        )
+        .with_run(&output)),
+        _ if output.timed_out => Err(Failure::expected(
+            wanted,
+            format!(
+                "it sent {}, then waited {} ms and was killed: does recv wait forever? Set \
+                 a read timeout (socket.set_read_timeout), in milliseconds \
+                 (Duration::from_millis)",
+                datagrams(&peer.received()),
+                output.elapsed.as_millis()
+            ),
+        )
+        .with_run(&output)),
+        _ => Ok(()),
+    }
+}
+
+pub fn no_reply_gives_up(ctx: &Ctx) -> Result<(), Failure> {
+    let (timeout, tries, message) = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(1..=3);
+        (
+            rng.u64(60..=100),
+            rng.u64(2..=4),
+            words(&mut rng, count).join(" "),
+        )
+    };
+    let peer = EchoPeer::start(Behaviour {
+        silent: true,
+        ..Behaviour::default()
+    })?;
+    let addr = peer.addr().to_string();
+    let output = student_client(ctx)
+        .args(["--timeout", &timeout.to_string()])
+        .args(["--tries", &tries.to_string()])
+        .arg(&addr)
+        .arg(&message)
+        .run()?;
+    not_hung(
+        &output,
+        &format!("{tries} tries of {timeout} ms each, then give up"),
+        Some((timeout, tries)),
+    )?;
+    gave_up(&output, &addr, tries)?;
+    expect::exit_code(&output, 1, "no reply is an error")?;
+    let wanted = vec![message.as_bytes(); tries as usize];
+    peer_got(
+        &peer,
+        &wanted,
+        &format!("--tries {tries}: the message sent {tries} times in all"),
+        &output,
+    )?;
+    // Each try waits its whole timeout; process start-up only adds to the time.
+    let least = Duration::from_millis(timeout * tries * 9 / 10);
+    if output.elapsed < least {
+        return Err(Failure::expected(
+            format!(
+                "about {} ms before giving up: each of the {tries} tries waits the \
+                 {timeout} ms timeout",
+                timeout * tries
+            ),
+            format!("gave up after {} ms", output.elapsed.as_millis()),
+        )
+        .with_run(&output));
+    }
+    Ok(())
+}
+
+pub fn closed_port_keeps_trying(ctx: &Ctx) -> Result<(), Failure> {
+    let (timeout, tries, message) = {
+        let mut rng = ctx.rng();
+        (rng.u64(50..=80), rng.u64(2..=3), draw::short_word(&mut rng))
+    };
+    // A port that was free a moment ago and that nothing listens on now.
+    let addr = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .to_string();
+    ctx.step(format!("nothing listens on {addr}"));
+    let output = student_client(ctx)
+        .args(["--timeout", &timeout.to_string()])
+        .args(["--tries", &tries.to_string()])
+        .arg(&addr)
+        .arg(&message)
+        .run()?;
+    not_hung(
+        &output,
+        &format!("{tries} tries of {timeout} ms each, then give up"),
+        Some((timeout, tries)),
+    )?;
+    let stderr = output.stderr_text();
+    let wanted_line = format!("error: no reply from {addr} after {tries} tries");
+    let wanted = format!(
+        "{tries} tries of {timeout} ms (about {} ms), then {wanted_line:?}",
+        timeout * tries
+    );
+    if !stderr.lines().any(|l| l == wanted_line) && stderr.to_lowercase().contains("refused") {
+        return Err(Failure::expected(
+            wanted,
+            format!(
+                "gave up after {} ms, on a refused connection: nothing listens there, so \
+                 the kernel's ICMP \"port unreachable\" makes send or recv on a connected \
+                 socket fail with ConnectionRefused. That is one more try without an \
+                 answer, not the end: wait out the try's timeout, then try again",
+                output.elapsed.as_millis()
+            ),
+        )
+        .with_run(&output));
+    }
+    gave_up(&output, &addr, tries)?;
+    expect::exit_code(&output, 1, "no reply is an error")?;
+    let least = Duration::from_millis(timeout * tries * 9 / 10);
+    if output.elapsed < least {
+        return Err(Failure::expected(
+            wanted,
+            format!(
+                "gave up after {} ms: each try waits its whole timeout, even when recv \
+                 fails at once with ConnectionRefused (a closed port): keep receiving until \
+                 the try's deadline",
+                output.elapsed.as_millis()
+            ),
+        )
+        .with_run(&output));
+    }
+    Ok(())
+}
+
+pub fn retries_lost_datagram(ctx: &Ctx) -> Result<(), Failure> {
+    let message = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        words(&mut rng, count)
+    };
+    let joined = message.join(" ");
+    let peer = EchoPeer::start(Behaviour {
+        drop_first: 1,
+        ..Behaviour::default()
+    })?;
+    let (timeout, tries) = (150, 3);
+    let output = student_client(ctx)
+        .args([
+            "--timeout",
+            &timeout.to_string(),
+            "--tries",
+            &tries.to_string(),
+        ])
+        .arg(peer.addr().to_string())
+        .args(&message)
+        .run()?;
+    not_hung(
+        &output,
+        "the first datagram is lost: wait the timeout, then send it again",
+        Some((timeout, tries)),
+    )?;
+    replies_printed(
+        &output,
+        &[joined.as_bytes()],
+        "the first datagram was lost; the second try gets its echo",
+    )?;
+    expect::exit_code(&output, 0, "the retry got a reply")
+}
+
+pub fn ignores_stranger(ctx: &Ctx) -> Result<(), Failure> {
+    let message = {
+        let mut rng = ctx.rng();
+        draw::short_word(&mut rng)
+    };
+    // The server never answers, but a stranger sends back a copy of every datagram.
+    let peer = EchoPeer::start(Behaviour {
+        silent: true,
+        stranger_copies: true,
+        ..Behaviour::default()
+    })?;
+    let (timeout, tries) = (150, 2);
+    let output = student_client(ctx)
+        .args([
+            "--timeout",
+            &timeout.to_string(),
+            "--tries",
+            &tries.to_string(),
+        ])
+        .arg(peer.addr().to_string())
+        .arg(&message)
+        .run()?;
+    not_hung(
+        &output,
+        "2 tries of 150 ms each, then give up",
+        Some((timeout, tries)),
+    )?;
+    if !output.stdout.is_empty() {
+        return Err(Failure::expected(
+            format!(
+                "no reply printed: the server at {} never answered; {} (a stranger) sent \
+                 the copies. A connected socket (socket.connect) only hears the server",
+                peer.addr(),
+                peer.stranger_addr()
+            ),
+            format!("stdout {}", show(&output.stdout)),
+        )
+        .with_run(&output));
+    }
+    expect::exit_code(&output, 1, "the server never replied")
+}
+
+pub fn duplicate_reply_printed_once(ctx: &Ctx) -> Result<(), Failure> {
+    let lines = {
+        let mut rng = ctx.rng();
+        words(&mut rng, 3)
+    };
+    let peer = EchoPeer::start(Behaviour {
+        twice: true,
+        ..Behaviour::default()
+    })?;
+    let stdin: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let output = student_client(ctx)
+        .arg(peer.addr().to_string())
+        .stdin(stdin)
+        .run()?;
+    not_hung(&output, "every line is echoed (twice)", None)?;
+    let wanted: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    replies_printed(
+        &output,
+        &wanted,
+        &format!(
+            "the server sends each echo twice; the second copy of `{}` is not the reply to \
+             `{}`: skip datagrams that are not the echo of what you just sent",
+            lines[0], lines[1]
+        ),
+    )?;
+    expect::exit_code(&output, 0, "every line got its reply")
+}
