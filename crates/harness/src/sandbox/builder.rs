@@ -23,15 +23,12 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rustix::mount::{
-    MountFlags, MountPropagationFlags, UnmountFlags, mount, mount_bind, mount_bind_recursive,
-    mount_remount, unmount,
-};
+use rustix::mount::{MountFlags, UnmountFlags, mount, mount_bind, mount_remount, unmount};
 use rustix::process::{Resource, Rlimit, setrlimit};
 use rustix::thread::UnshareFlags;
 
 use super::Limits;
-use super::launcher::{ETC_SECRETS, SYSTEM, die_of, exit_as, fail, read_only, wait_for};
+use super::launcher::{base_view, die_of, exit_as, fail, wait_for};
 use super::linux::{map_ids, unshare};
 
 /// Where the view shows the pieces of a build.
@@ -40,9 +37,6 @@ const TOOLCHAIN: &str = "/rust";
 const HOME: &str = "/home/build";
 /// The user cargo runs as inside its namespaces.
 const INSIDE_UID: u32 = 1000;
-/// The devices a build may need (rustc reads none; the linker and cargo may open null).
-const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
-
 /// The first user id and group id of the ranges grade maps when it runs as root, and
 /// their length (one per possible process id): the ranges the other-user sandbox's
 /// programs use (`other_user::user_of`, `group_of`); a build takes the pair of its
@@ -261,76 +255,8 @@ fn become_user(uid: u32, gid: u32) -> io::Result<()> {
 
 fn view(opened: &Opened) -> io::Result<()> {
     let fd_path = |file: &File| format!("/proc/self/fd/{}", file.as_raw_fd());
-    mount_change_private()?;
     let root = Path::new("/tmp");
-    mount(
-        "tmpfs",
-        root,
-        "tmpfs",
-        MountFlags::NOSUID | MountFlags::NODEV,
-        c"mode=0755,size=16m",
-    )?;
-    for name in SYSTEM {
-        let host = Path::new("/").join(name);
-        let inside = root.join(name);
-        match fs::symlink_metadata(&host) {
-            Ok(meta) if meta.file_type().is_symlink() => symlink(fs::read_link(&host)?, &inside)?,
-            Ok(meta) if meta.is_dir() => {
-                fs::create_dir(&inside)?;
-                mount_bind_recursive(&host, &inside)?;
-                read_only(&inside, &host)?;
-            }
-            _ => {}
-        }
-    }
-    for secret in ETC_SECRETS {
-        let inside = root.join(secret);
-        match fs::symlink_metadata(&inside) {
-            Ok(meta) if meta.is_dir() => {
-                mount("tmpfs", &inside, "tmpfs", MountFlags::RDONLY, c"mode=0755")?
-            }
-            Ok(meta) if meta.is_file() => mount_bind("/dev/null", &inside)?,
-            _ => {}
-        }
-    }
-    let dev = root.join("dev");
-    fs::create_dir(&dev)?;
-    for name in DEVICES {
-        let host = Path::new("/dev").join(name);
-        if host.exists() {
-            File::create(dev.join(name))?;
-            mount_bind(&host, dev.join(name))?;
-        }
-    }
-    for (name, target) in [
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ] {
-        symlink(target, dev.join(name))?;
-    }
-    let proc = root.join("proc");
-    fs::create_dir(&proc)?;
-    mount(
-        "proc",
-        &proc,
-        "proc",
-        MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
-        None,
-    )?;
-    let sys = proc.join("sys");
-    mount_bind(&sys, &sys).map_err(|e| step("bind /proc/sys", e))?;
-    mount_remount(
-        &sys,
-        MountFlags::BIND
-            | MountFlags::RDONLY
-            | MountFlags::NOSUID
-            | MountFlags::NODEV
-            | MountFlags::NOEXEC,
-        "",
-    )
-    .map_err(|e| step("/proc/sys read-only", e))?;
+    base_view(root, c"mode=0755,size=16m")?;
     // Scratch space for the linker, and an empty home; both bounded.
     for (dir, options) in [
         ("tmp", c"mode=1777,size=512m"),
@@ -394,14 +320,6 @@ fn view(opened: &Opened) -> io::Result<()> {
 fn step(what: &str, error: impl Into<io::Error>) -> io::Error {
     let error = error.into();
     io::Error::new(error.kind(), format!("{what}: {error}"))
-}
-
-fn mount_change_private() -> io::Result<()> {
-    rustix::mount::mount_change(
-        "/",
-        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
-    )?;
-    Ok(())
 }
 
 /// The build's limits, each rustc and linker held to them on its own.

@@ -297,10 +297,10 @@ fn inner(
 
 /// The folders a program needs to run, read-only; symbolic links where the system has
 /// them (/bin -> usr/bin).
-pub(super) const SYSTEM: &[&str] = &[
+const SYSTEM: &[&str] = &[
     "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
 ];
-pub(super) const ETC_SECRETS: &[&str] = &[
+const ETC_SECRETS: &[&str] = &[
     "etc/shadow",
     "etc/shadow-",
     "etc/gshadow",
@@ -313,22 +313,22 @@ pub(super) const ETC_SECRETS: &[&str] = &[
 /// No /dev/tty: a program under test has no terminal (and no session that has one).
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
-fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
-    let (program_fd, real) = (&sources.program, &sources.real);
-    let fd_path = |file: &File| format!("/proc/self/fd/{}", file.as_raw_fd());
-
-    // Nothing mounted from here on is seen outside these namespaces.
+/// What every view holds, for a program under test and for a build (builder.rs): on an
+/// empty tmpfs at `root` (mounted with `options`), the system folders read-only and
+/// without /etc's secrets, a few devices (no terminal), and a /proc of this PID namespace
+/// with its knobs walled off. Nothing mounted from here on is seen outside these
+/// namespaces.
+pub(super) fn base_view(root: &Path, options: &std::ffi::CStr) -> io::Result<()> {
     mount_change(
         "/",
         MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
     )?;
-    let root = Path::new("/tmp");
     mount(
         "tmpfs",
         root,
         "tmpfs",
         MountFlags::NOSUID | MountFlags::NODEV,
-        c"mode=0755",
+        options,
     )?;
 
     for name in SYSTEM {
@@ -385,6 +385,14 @@ fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
         None,
     )?;
     proc_view::wall_off(&root.join("proc"))?;
+    Ok(())
+}
+
+fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
+    let (program_fd, real) = (&sources.program, &sources.real);
+    let fd_path = |file: &File| format!("/proc/self/fd/{}", file.as_raw_fd());
+    let root = Path::new("/tmp");
+    base_view(root, c"mode=0755")?;
 
     // The scratch folder holds only the check folders the command names, not those of
     // the checks running beside it: a small folder of the program's own (its TMPDIR, and
@@ -430,12 +438,6 @@ fn build_view(scratch: &Path, sources: &Sources) -> io::Result<()> {
     std::env::set_current_dir("/")?;
     unmount("/.old", UnmountFlags::DETACH)?;
     Ok(())
-}
-
-/// Make the bind mount at `inside` read-only (and nosuid), keeping the flags the host's
-/// mount has.
-pub(super) fn read_only(inside: &Path, host: &Path) -> io::Result<()> {
-    rebind(inside, &rustix::fs::statvfs(host)?, MountFlags::RDONLY)
 }
 
 /// Remount the bind mount at `inside` nosuid with `extra` (read-only, nodev...), keeping
