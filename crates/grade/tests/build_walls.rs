@@ -7,7 +7,7 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::{Cmd, Output};
@@ -41,21 +41,10 @@ fn fake_home() -> (tempfile::TempDir, String) {
 
 /// grade with HOME the fake home, a canary in its environment, in `cwd`.
 fn grade(home: &Path, cwd: &Path, args: &[OsString], mode: &str) -> Output {
-    let mut cmd = Cmd::new(env!("CARGO_BIN_EXE_grade"));
-    let real_home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    for (var, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
-        let dir = std::env::var_os(var).map_or_else(|| real_home.join(default), PathBuf::from);
-        cmd = cmd.env(var, dir);
-    }
-    if !mode.is_empty() {
-        cmd = cmd.env(harness::sandbox::VAR, mode);
-    }
-    cmd.args(args)
+    common::grade_with_home(home, mode)
+        .args(args)
         .arg("--root")
         .arg(root())
-        .env("HOME", home)
         .env("NETLAB_BUILD_CANARY", ENV_CANARY)
         .cwd(cwd)
         .timeout(Duration::from_secs(600))

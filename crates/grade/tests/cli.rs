@@ -252,21 +252,9 @@ impl Walls {
 
     /// The same, with NETLAB_SANDBOX set to `mode` (unless it is empty).
     fn grade_in_mode(&self, args: &[std::ffi::OsString], mode: &str) -> Output {
-        let mut cmd = Cmd::new(env!("CARGO_BIN_EXE_grade"));
-        // cargo and rustup find their homes through HOME unless told: keep the real ones.
-        let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default();
-        for (var, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
-            let dir = std::env::var_os(var).map_or_else(|| home.join(default), PathBuf::from);
-            cmd = cmd.env(var, dir);
-        }
-        if !mode.is_empty() {
-            cmd = cmd.env(harness::sandbox::VAR, mode);
-        }
-        cmd.args(args)
+        common::grade_with_home(self.home.path(), mode)
+            .args(args)
             .arg("--limits=processes=32,disk=256M")
-            .env("HOME", self.home.path())
             .env(
                 "NETLAB_TEST_LISTENER",
                 self.listener.local_addr().unwrap().to_string(),

@@ -15,7 +15,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use harness::{Cmd, Output};
+use harness::Output;
 use serde_json::Value;
 
 mod common;
@@ -42,17 +42,8 @@ impl Home {
 
     /// grade with HOME the fake home, in `mode` (NETLAB_SANDBOX, "" for the default).
     fn grade(&self, args: &[OsString], mode: &str) -> Output {
-        let mut cmd = Cmd::new(env!("CARGO_BIN_EXE_grade"));
-        let real = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
-        for (var, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
-            let dir = std::env::var_os(var).map_or_else(|| real.join(default), PathBuf::from);
-            cmd = cmd.env(var, dir);
-        }
-        if !mode.is_empty() {
-            cmd = cmd.env(harness::sandbox::VAR, mode);
-        }
-        cmd.args(args)
-            .env("HOME", self.dir.path())
+        common::grade_with_home(self.dir.path(), mode)
+            .args(args)
             .cwd(root())
             .timeout(Duration::from_secs(600))
             .run()

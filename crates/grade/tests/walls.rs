@@ -32,18 +32,8 @@ fn modes() -> Vec<&'static str> {
 
 /// grade's environment: HOME a fake home (cargo and rustup keep theirs), the mode forced
 /// unless it is empty.
-fn with_env(mut cmd: Cmd, mode: &str, home: &Path) -> Cmd {
-    let real_home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    for (var, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
-        let dir = std::env::var_os(var).map_or_else(|| real_home.join(default), PathBuf::from);
-        cmd = cmd.env(var, dir);
-    }
-    if !mode.is_empty() {
-        cmd = cmd.env(harness::sandbox::VAR, mode);
-    }
-    cmd.env("HOME", home)
+fn with_env(cmd: Cmd, mode: &str, home: &Path) -> Cmd {
+    common::with_home(cmd, home, mode)
         .cwd(root())
         .timeout(Duration::from_secs(600))
 }

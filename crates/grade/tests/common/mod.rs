@@ -91,3 +91,23 @@ pub fn solution(exercise: &str, bin: &str) -> Vec<u8> {
     )
     .unwrap()
 }
+
+/// grade as an instructor runs it, but with HOME a fake home (a canary's place): cargo
+/// and rustup keep their real homes, which they find through HOME unless told. The
+/// sandbox's mode is forced to `mode` unless it is empty.
+pub fn grade_with_home(home: &Path, mode: &str) -> Cmd {
+    with_home(Cmd::new(grade_exe()), home, mode)
+}
+
+/// `cmd` (a grade, or what starts one) with [`grade_with_home`]'s environment.
+pub fn with_home(mut cmd: Cmd, home: &Path, mode: &str) -> Cmd {
+    let real = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    for (var, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+        let dir = std::env::var_os(var).map_or_else(|| real.join(default), PathBuf::from);
+        cmd = cmd.env(var, dir);
+    }
+    if !mode.is_empty() {
+        cmd = cmd.env(harness::sandbox::VAR, mode);
+    }
+    cmd.env("HOME", home)
+}
