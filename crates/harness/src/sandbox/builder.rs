@@ -16,10 +16,10 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{PermissionsExt, lchown, symlink};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -28,7 +28,7 @@ use rustix::process::{Resource, Rlimit, setrlimit};
 use rustix::thread::UnshareFlags;
 
 use super::Limits;
-use super::launcher::{base_view, die_of, exit_as, fail, wait_for};
+use super::launcher::{base_view, end_as_told, exit_as, fail, tell_ending};
 use super::linux::{map_ids, unshare};
 
 /// Where the view shows the pieces of a build.
@@ -151,7 +151,7 @@ fn in_namespaces(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
         0 => {
             die_with_parent();
             drop(ending_read);
-            let mut ending = File::from(ending_write);
+            let ending = File::from(ending_write);
             // Opened here, in this mount namespace: a bind mount takes only its own.
             let opened = open(paths).unwrap_or_else(|e| fail(&format!("could not open {e}")));
             view(&opened).unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
@@ -169,23 +169,12 @@ fn in_namespaces(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
                 .current_dir(WORKSPACE)
                 .status()
                 .unwrap_or_else(|e| fail(&format!("could not run cargo: {e}")));
-            let _ = match status.signal() {
-                Some(signal) => write!(ending, "signal {signal}"),
-                None => write!(ending, "code {}", status.code().unwrap_or(125)),
-            };
-            std::process::exit(0)
+            tell_ending(ending, status)
         }
         _ => {}
     }
     drop(ending_write);
-    let status = wait_for(child);
-    let mut ending = String::new();
-    let _ = File::from(ending_read).read_to_string(&mut ending);
-    match ending.split_once(' ') {
-        Some(("code", code)) => std::process::exit(code.trim().parse().unwrap_or(125)),
-        Some(("signal", signal)) => die_of(signal.trim().parse().unwrap_or(9)),
-        _ => exit_as(status),
-    }
+    end_as_told(child, File::from(ending_read))
 }
 
 fn die_with_parent() {

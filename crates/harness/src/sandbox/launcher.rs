@@ -173,15 +173,31 @@ fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString], roo
         _ => {}
     }
     drop(ending_write);
+    end_as_told(child, File::from(ending_read))
+}
+
+/// Wait for `child`, the first process of the PID namespace, and exit the way it says
+/// (through `ending`, see [`tell_ending`]) the program it ran ended.
+pub(super) fn end_as_told(child: libc::pid_t, mut ending: File) -> ! {
     let status = wait_for(child);
-    let mut ending = String::new();
-    let _ = File::from(ending_read).read_to_string(&mut ending);
-    match ending.split_once(' ') {
+    let mut told = String::new();
+    let _ = ending.read_to_string(&mut told);
+    match told.split_once(' ') {
         Some(("code", code)) => std::process::exit(code.trim().parse().unwrap_or(125)),
         Some(("signal", signal)) => die_of(signal.trim().parse().unwrap_or(9)),
-        // inner itself was killed (the check's deadline): the same.
+        // The first process itself was killed (the check's deadline): the same.
         _ => exit_as(status),
     }
+}
+
+/// Tell [`end_as_told`] how the program ended, and exit: that ends the PID namespace, and
+/// everything the program left in it.
+pub(super) fn tell_ending(mut ending: File, status: std::process::ExitStatus) -> ! {
+    let _ = match status.signal() {
+        Some(signal) => write!(ending, "signal {signal}"),
+        None => write!(ending, "code {}", status.code().unwrap_or(125)),
+    };
+    std::process::exit(0)
 }
 
 /// As root: become a host user id of its own (the one the other-user mode would give this
@@ -205,7 +221,7 @@ fn become_programs_user(scratch: &Path) {
 }
 
 /// Wait for the child `pid` to end.
-pub(super) fn wait_for(pid: libc::pid_t) -> std::process::ExitStatus {
+fn wait_for(pid: libc::pid_t) -> std::process::ExitStatus {
     let pid =
         rustix::process::Pid::from_raw(pid).unwrap_or_else(|| fail("fork gave no process id"));
     loop {
@@ -228,7 +244,7 @@ pub(super) fn exit_as(status: std::process::ExitStatus) -> ! {
 }
 
 /// Die of `signal`, as the program did, so the check sees "killed by signal 25".
-pub(super) fn die_of(signal: i32) -> ! {
+fn die_of(signal: i32) -> ! {
     if let Some(signal) = rustix::process::Signal::from_named_raw(signal) {
         #[allow(unsafe_code)]
         // SAFETY: putting a signal's default action back is always sound; the process is
@@ -242,7 +258,7 @@ pub(super) fn die_of(signal: i32) -> ! {
 }
 
 fn inner(
-    mut ending: File,
+    ending: File,
     sources: Sources,
     scratch: &Path,
     limits: &Limits,
@@ -287,12 +303,7 @@ fn inner(
             std::process::exit(127)
         }
     };
-    let _ = match status.signal() {
-        Some(signal) => write!(ending, "signal {signal}"),
-        None => write!(ending, "code {}", status.code().unwrap_or(125)),
-    };
-    // Exiting ends the PID namespace, and everything the program left in it.
-    std::process::exit(0)
+    tell_ending(ending, status)
 }
 
 /// The folders a program needs to run, read-only; symbolic links where the system has
