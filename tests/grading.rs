@@ -251,6 +251,22 @@ fn pinned_words(fixture: &Path, words: &str) -> Result<(), Failed> {
     .into())
 }
 
+/// `text` with the folder `path` written `word` where it stands whole: not where it is
+/// the start of a longer name (a checkout at ~/netlab beside ~/netlab-secret.txt).
+fn replace_path(text: &str, path: &str, word: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(path) {
+        let after = rest[at + path.len()..].chars().next();
+        let whole = !after.is_some_and(|c| c.is_alphanumeric() || "_-.".contains(c));
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { word } else { path });
+        rest = &rest[at + path.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A failure message with what changes from run to run made constant: ports, temporary
 /// paths, the checkout's path, durations, sizes of memory, process ids.
 fn normalise(text: &str) -> String {
@@ -306,12 +322,12 @@ fn normalise(text: &str) -> String {
     });
     // A target folder set elsewhere (CARGO_TARGET_DIR) reads as the checkout's own.
     let target = workspace().target_dir().to_string_lossy().into_owned();
-    let mut text = text.replace(&target, "<root>/target");
+    let mut text = replace_path(text, &target, "<root>/target");
     let root = workspace().root().to_string_lossy().into_owned();
-    text = text.replace(&root, "<root>");
+    text = replace_path(&text, &root, "<root>");
     // Whose home it is (root's, a user's): the hostile fixtures aim links at it.
     if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
-        text = text.replace(&*home.to_string_lossy(), "<home>");
+        text = replace_path(&text, &home.to_string_lossy(), "<home>");
     }
     for (pattern, to) in rules {
         text = pattern.replace_all(&text, *to).into_owned();
