@@ -1,8 +1,8 @@
 //! What a `cargo build --message-format json` said, program by program: which binaries it
 //! built and the first compiler error of each target that failed. Read from cargo's own
 //! JSON messages rather than its text, whose wording is no interface. Only the few fields
-//! used are read, through `serde_json::Value`, behind the `grading` feature: the harness
-//! is linked into every student's `cargo test -p <exercise>`, which needs none of this.
+//! used are read, through `serde_json::Value`: here, in the grading crate, never in the
+//! harness every student's `cargo test -p <exercise>` links.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
