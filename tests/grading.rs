@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use harness::{Binaries, CheckResult, Exercise, run_check, run_check_seeded};
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use netlab_tests::{reference_bins, scratch, starter_bins, workspace};
 use regex::Regex;
 
@@ -23,7 +23,8 @@ fn main() -> ExitCode {
     // First, while this process has one thread; it also makes this binary the sandbox's
     // launcher when it is started as one.
     harness::sandbox::init();
-    let args = Arguments::from_args();
+    // Checks wait more than they compute: as many at once as grade runs.
+    let args = harness::cli::arguments();
     let (bins, starters) = match (reference_bins(), starter_bins()) {
         (Ok(bins), Ok(starters)) => (bins.to_path_buf(), starters.to_path_buf()),
         (Err(error), _) | (_, Err(error)) => {
@@ -31,21 +32,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The fixtures first: each runs every check of its exercise, some wait out long
+    // deadlines; the single checks of the reference and the starters fill in at the end.
     let mut trials = Vec::new();
-    for &exercise in grading::exercises() {
-        for check in exercise.checks() {
-            let reference = Binaries::reference_as_student(exercise, &bins);
-            trials.push(Trial::test(
-                format!("reference::{}::{}", exercise.name, check.name),
-                move || reference_passes(run_check(exercise, check, &reference)),
-            ));
-            let starter = Binaries::in_dirs(exercise, &starters, &bins);
-            trials.push(Trial::test(
-                format!("starter::{}::{}", exercise.name, check.name),
-                move || starter_not_written_yet(exercise, run_check(exercise, check, &starter)),
-            ));
-        }
-    }
     for fixture in fixtures() {
         let bins = bins.clone();
         let name = fixture.file_name().unwrap_or_default().to_string_lossy();
@@ -61,6 +50,20 @@ fn main() -> ExitCode {
             })
             .with_ignored_flag(ignored),
         );
+    }
+    for &exercise in grading::exercises() {
+        for check in exercise.checks() {
+            let reference = Binaries::reference_as_student(exercise, &bins);
+            trials.push(Trial::test(
+                format!("reference::{}::{}", exercise.name, check.name),
+                move || reference_passes(run_check(exercise, check, &reference)),
+            ));
+            let starter = Binaries::in_dirs(exercise, &starters, &bins);
+            trials.push(Trial::test(
+                format!("starter::{}::{}", exercise.name, check.name),
+                move || starter_not_written_yet(exercise, run_check(exercise, check, &starter)),
+            ));
+        }
     }
     let conclusion = libtest_mimic::run(&args, trials);
     harness::sandbox::clean_up();

@@ -9,8 +9,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use harness::Cmd;
-use harness::check::start_server;
+use harness::{Cmd, start_server};
 use netlab_tests::{reference_bins, workspace};
 
 /// The Python interpreter, or None (with a note) when there is none.

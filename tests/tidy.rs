@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use grading::build::Workspace;
 
+mod tidy_layers;
+
 fn root() -> PathBuf {
     Workspace::locate()
         .expect("the tests run in a checkout")
@@ -351,4 +353,78 @@ fn no_merge_conflict_is_left_in_the_tree() {
         problems,
         "no conflict markers (fixtures' edit blocks are not looked at)",
     );
+}
+
+/// The source folders of every crate: crates/*/src, each exercise's checks.
+fn crate_sources() -> Vec<PathBuf> {
+    let root = root();
+    let mut all: Vec<PathBuf> = fs::read_dir(root.join("crates"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("src"))
+        .collect();
+    for exercise in grading::exercises() {
+        all.push(root.join("exercises").join(exercise.name).join("checks"));
+    }
+    all.sort();
+    all
+}
+
+#[test]
+fn no_module_imports_a_sibling_that_imports_it_back() {
+    let mut problems = Vec::new();
+    for src in crate_sources() {
+        let imports = tidy_layers::read(&src, &files(&src, ".rs"), relative);
+        for circle in tidy_layers::circles(&tidy_layers::sibling_edges(&imports)) {
+            problems.push(format!(
+                "{}: {circle}: cut one (move what both need below both, or pass it in)",
+                relative(&src)
+            ));
+        }
+    }
+    report(
+        problems,
+        "imports point one way (ARCHITECTURE.md, \"Layers\")",
+    );
+}
+
+#[test]
+fn the_harness_imports_only_down_the_layers_its_crate_doc_draws() {
+    let src = root().join("crates/harness/src");
+    let doc = fs::read_to_string(src.join("lib.rs")).unwrap_or_default();
+    let layers = tidy_layers::layers(&doc);
+    let layer_of = |module: &str| layers.iter().position(|l| l.iter().any(|m| m == module));
+    let imports = tidy_layers::read(&src, &files(&src, ".rs"), relative);
+    let mut problems = Vec::new();
+    for module in imports
+        .modules
+        .iter()
+        .filter(|m| !m.is_empty() && !m.contains("::"))
+    {
+        if layer_of(module).is_none() {
+            problems.push(format!(
+                "crates/harness/src/lib.rs: `# Layers` does not place the module `{module}`: \
+                 add it to the layer whose modules it imports at most"
+            ));
+        }
+    }
+    for ((from, to), witness) in tidy_layers::sibling_edges(&imports) {
+        if from.contains("::") || from.is_empty() {
+            continue;
+        }
+        if let (Some(low), Some(high)) = (layer_of(&from), layer_of(&to))
+            && high > low
+        {
+            problems.push(format!(
+                "{witness}: `{from}` imports `{to}`, a layer above it: move what it needs \
+                 down, or pass it in from above"
+            ));
+        }
+    }
+    assert!(
+        !layers.is_empty(),
+        "crates/harness/src/lib.rs draws no `# Layers`"
+    );
+    report(problems, "the harness's layers (crates/harness/src/lib.rs)");
 }

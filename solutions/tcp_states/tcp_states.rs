@@ -256,7 +256,8 @@ fn settle(
         if (c, s) == want || Instant::now() >= deadline {
             return Ok((c, s));
         }
-        thread::sleep(Duration::from_millis(2));
+        // Each look reads the kernel's whole table: every 10 ms, not in a spin.
+        thread::sleep(Duration::from_millis(10));
     }
 }
 // ANCHOR_END: watch

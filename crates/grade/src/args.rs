@@ -142,6 +142,17 @@ struct Cli {
         verbatim_doc_comment
     )]
     limits: Option<harness::sandbox::Limits>,
+    /// What one process of a submission's build
+    /// may use, e.g. cpu=60 (a slower machine)
+    /// [default: memory=2G,file-size=512M,
+    /// processes=256,open-files=1024,cpu=20,disk=2G]
+    #[arg(
+        long,
+        value_name = "LIMITS",
+        value_parser = |text: &str| grading::build_walls::BUILD_LIMITS.with(text),
+        verbatim_doc_comment
+    )]
+    build_limits: Option<harness::sandbox::Limits>,
     /// Grade other people's code even where no
     /// sandbox can be had: it then runs with your
     /// rights (the report says so)
@@ -180,6 +191,7 @@ pub struct Options {
     pub scratch: Option<PathBuf>,
     pub verbose: bool,
     pub limits: Option<harness::sandbox::Limits>,
+    pub build_limits: Option<harness::sandbox::Limits>,
     pub unsandboxed: bool,
     /// `--fail-under`: exit 1 when a submission's total is below this percentage.
     pub fail_under: Option<f64>,
@@ -256,6 +268,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Options, clap::Error> {
         scratch: cli.scratch,
         verbose: cli.verbose,
         limits: cli.limits,
+        build_limits: cli.build_limits,
         unsandboxed: cli.unsandboxed,
         fail_under: cli.fail_under,
         book_url: cli.book_url,

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use grading::build::Workspace;
-use harness::Exercise;
-use harness::process::Cmd;
+use harness::{Cmd, Exercise};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::discover::Submission;

@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use grading::build::Workspace;
-use harness::process::Cmd;
+use harness::Cmd;
 
 /// The folders of the checkout the class edition carries (tests/, the bench and contrib/
 /// are the maintainers' and the instructor's, and tests/fixtures are edits of the

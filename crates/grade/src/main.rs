@@ -121,7 +121,10 @@ fn run(options: Options) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let workspace = Workspace::find(options.root.as_deref())?;
+    let mut workspace = Workspace::find(options.root.as_deref())?;
+    if let Some(limits) = options.build_limits {
+        workspace = workspace.with_build_limits(limits);
+    }
     if !workspace.has_reference() && (options.reference || !options.paths.is_empty()) {
         bail!(
             "this checkout has no reference solutions (it is a class edition): grade \

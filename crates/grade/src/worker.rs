@@ -19,9 +19,6 @@ use harness::{Binaries, run_check};
 use crate::report::CheckReport;
 use harness::signals;
 
-/// How many checks run at once in one worker.
-const PARALLEL_CHECKS: usize = 8;
-
 /// `grade --worker EXERCISE STUDENT_DIR REFERENCE_DIR TIMEOUT_MS [--as-reference]
 /// [--not-compiled BIN]...`
 pub fn main(args: &[OsString]) -> ExitCode {
@@ -60,7 +57,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     // Reversed, so that `pop` hands out the checks in their order.
     let queue = Arc::new(Mutex::new((0..checks.len()).rev().collect::<Vec<_>>()));
     let (sender, results) = mpsc::channel();
-    for _ in 0..PARALLEL_CHECKS.min(checks.len()) {
+    for _ in 0..harness::CHECKS_AT_ONCE.min(checks.len()) {
         let (queue, sender, bins, checks) =
             (Arc::clone(&queue), sender.clone(), bins.clone(), checks);
         thread::spawn(move || {

@@ -89,7 +89,15 @@ fn away_from_any_checkout_it_asks_for_root() {
     // A copy of grade outside every checkout: nothing ties it to where it was built.
     let away = tempfile::tempdir().unwrap();
     let exe = away.path().join("grade");
-    fs::copy(grade_exe(), &exe).unwrap();
+    // Copied by `cp`, not by this process: a file this process held open for writing is
+    // inherited by whatever another test thread starts at that moment, and running the
+    // copy then fails with "Text file busy" until that program has exec'd.
+    let copied = std::process::Command::new("cp")
+        .arg(grade_exe())
+        .arg(&exe)
+        .status()
+        .unwrap();
+    assert!(copied.success(), "cp grade: {copied}");
     let lost = grade_in(&exe, away.path(), &["--reference", "--exercise", "os_args"]);
     assert_eq!(lost.code(), Some(1), "{}", lost.report());
     let said = lost.stderr_text();

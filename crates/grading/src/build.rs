@@ -10,8 +10,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use harness::check::Exercise;
-use harness::process::Cmd;
+use harness::sandbox::Limits;
+use harness::{Cmd, Exercise};
 
 /// A netlab checkout: a cargo workspace with the exercises and the harness that checks them.
 fn is_checkout(dir: &Path) -> bool {
@@ -32,6 +32,8 @@ pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Clone, Debug)]
 pub struct Workspace {
     root: PathBuf,
+    /// What one process of a submission's build may use.
+    build_limits: Limits,
 }
 
 /// A build that failed: the first compiler error, and the whole log.
@@ -73,7 +75,10 @@ impl Workspace {
             .canonicalize()
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", root.display())))?;
         if is_checkout(&root) {
-            Ok(Workspace { root })
+            Ok(Workspace {
+                root,
+                build_limits: crate::build_walls::BUILD_LIMITS,
+            })
         } else {
             Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -121,6 +126,14 @@ impl Workspace {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Builds of submissions held to `limits` instead of
+    /// [`crate::build_walls::BUILD_LIMITS`] (grade's `--build-limits`: a slower machine;
+    /// the tests' lower CPU time, so that a build that loops costs them seconds).
+    pub fn with_build_limits(mut self, limits: Limits) -> Self {
+        self.build_limits = limits;
+        self
     }
 
     /// Whether this checkout has the reference solutions: a class edition (see grade's
@@ -209,7 +222,8 @@ impl Workspace {
                     continue;
                 }
                 let own = messages.own_error(exercise.name, bin);
-                let limit = crate::build_walls::stopped_by_limit(&output, bin, own);
+                let limit =
+                    crate::build_walls::stopped_by_limit(&output, bin, own, &self.build_limits);
                 let error = match messages.error_for(exercise.name, bin) {
                     _ if limit.is_some() && !output.timed_out => BuildError {
                         first_error: limit.unwrap_or_default(),
@@ -262,11 +276,12 @@ impl Workspace {
         &self,
         scratch: &Path,
         args: Vec<OsString>,
-    ) -> Result<harness::process::Output, BuildError> {
+    ) -> Result<harness::Output, BuildError> {
         let toolchain = crate::build_walls::toolchain(&self.root)
             .map_err(|e| BuildError::io("could not find the toolchain", io::Error::other(e)))?;
         crate::build_walls::hide_solutions(&self.root);
-        let Some(cmd) = crate::build_walls::walled_cargo(toolchain, scratch) else {
+        let Some(cmd) = crate::build_walls::walled_cargo(toolchain, scratch, &self.build_limits)
+        else {
             return cargo_output(
                 &scratch.join("Cargo.toml"),
                 &scratch.join("target"),
@@ -408,7 +423,7 @@ fn cargo_output(
     target_dir: &Path,
     args: Vec<OsString>,
     format: &str,
-) -> Result<harness::process::Output, BuildError> {
+) -> Result<harness::Output, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // Started in the manifest's folder, never where grade was started (an upload's
     // folder, whose .cargo/config.toml cargo would read).
@@ -426,7 +441,7 @@ fn cargo_output(
 }
 
 /// The first compiler error of a failed cargo run, and its whole log.
-fn build_error(output: &harness::process::Output) -> BuildError {
+fn build_error(output: &harness::Output) -> BuildError {
     let log = output.stderr_text();
     let first_error = log
         .lines()

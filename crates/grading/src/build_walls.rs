@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use harness::process::{Cmd, Output};
 use harness::sandbox::Limits;
+use harness::{Cmd, Output};
 
 /// Where a walled build sees its workspace (see sandbox/builder.rs).
 pub const WORKSPACE_INSIDE: &str = "/build";
@@ -79,12 +79,12 @@ fn find_toolchain(root: &Path) -> Result<Toolchain, String> {
 
 /// `cargo ARGS` on the scratch workspace `workspace`, inside the build's walls; None when
 /// this process has no sandbox (the build then runs as today, see build.rs).
-pub fn walled_cargo(toolchain: &Toolchain, workspace: &Path) -> Option<Cmd> {
+pub fn walled_cargo(toolchain: &Toolchain, workspace: &Path, limits: &Limits) -> Option<Cmd> {
     let wall = match harness::sandbox::mode() {
         harness::sandbox::Mode::Namespaces => "namespaces",
         harness::sandbox::Mode::OtherUser if others_may_use(toolchain) => "user",
         harness::sandbox::Mode::OtherUser if shared_toolchain(toolchain).is_some() => {
-            return walled_cargo(shared_toolchain(toolchain)?, workspace);
+            return walled_cargo(shared_toolchain(toolchain)?, workspace, limits);
         }
         harness::sandbox::Mode::OtherUser => {
             static SAID: std::sync::Once = std::sync::Once::new();
@@ -110,7 +110,7 @@ pub fn walled_cargo(toolchain: &Toolchain, workspace: &Path) -> Option<Cmd> {
             .arg(workspace)
             .arg(&toolchain.sysroot)
             .arg(registry)
-            .arg(BUILD_LIMITS.to_arg())
+            .arg(limits.to_arg())
             .arg("--"),
     )
 }
@@ -205,13 +205,18 @@ pub fn workspace_as_seen(workspace: &Path) -> PathBuf {
     }
 }
 
-/// When the build of binary `bin` ended at one of [`BUILD_LIMITS`], the words for it.
+/// When the build of binary `bin` ended at one of its `limits` ([`BUILD_LIMITS`] unless
+/// grade was told `--build-limits`), the words for it.
 /// `own_error` is the compiler's error for `bin`, if it gave one: a limit that killed its
 /// rustc shows in cargo's log, on the line naming the crate (`--crate-name bin`); one
 /// that made an allocation fail, in rustc's own error.
-pub fn stopped_by_limit(output: &Output, bin: &str, own_error: Option<&str>) -> Option<String> {
+pub fn stopped_by_limit(
+    output: &Output,
+    bin: &str,
+    own_error: Option<&str>,
+    limits: &Limits,
+) -> Option<String> {
     let log = output.stderr_text();
-    let limits = &BUILD_LIMITS;
     let crate_name = format!("--crate-name {bin} ");
     let its_line = log
         .lines()

@@ -18,7 +18,7 @@ use std::io;
 use std::path::Path;
 
 use crate::build::{Workspace, copy_tree};
-use harness::check::Exercise;
+use harness::Exercise;
 
 const REFERENCE: &str = "<<<<<<< reference\n";
 const DIVIDER: &str = "=======\n";

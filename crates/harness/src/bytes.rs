@@ -2,10 +2,8 @@
 //! text (UTF-8 characters as they are, `\n` and other controls escaped, bytes that are not
 //! UTF-8 as `\xff`), and for long data a window around the first difference.
 
-use crate::check::Failure;
-
 /// How many bytes a message quotes in full; longer data is shown as a window.
-const QUOTE_LIMIT: usize = 64;
+pub(crate) const QUOTE_LIMIT: usize = 64;
 /// Bytes shown on each side of the first difference.
 const WINDOW: usize = 16;
 
@@ -97,7 +95,7 @@ pub fn first_difference(wanted: &[u8], got: &[u8]) -> Option<usize> {
 }
 
 /// The bytes of `bytes` around offset `at`, escaped: `...abc[d]ef...`.
-fn window(bytes: &[u8], at: usize) -> String {
+pub(crate) fn window(bytes: &[u8], at: usize) -> String {
     let start = at.saturating_sub(WINDOW);
     let end = (at + WINDOW).min(bytes.len());
     let at = at.min(bytes.len());
@@ -109,37 +107,6 @@ fn window(bytes: &[u8], at: usize) -> String {
         escape(&bytes[(at + 1).min(end)..end]),
         if end < bytes.len() { "..." } else { "" },
     )
-}
-
-/// `what` must be exactly `wanted`. The failure gives both lengths and, for long data,
-/// the bytes around the first difference in each.
-pub fn same(what: &str, wanted: &[u8], got: &[u8]) -> Result<(), Failure> {
-    let Some(at) = first_difference(wanted, got) else {
-        return Ok(());
-    };
-    if wanted.len() <= QUOTE_LIMIT && got.len() <= QUOTE_LIMIT {
-        return Err(Failure::expected(
-            format!("{what}: {}", show(wanted)),
-            show(got),
-        ));
-    }
-    let got_text = if at >= got.len() {
-        format!(
-            "{} bytes: the first {at} are right, then it ends",
-            got.len()
-        )
-    } else {
-        format!(
-            "{} bytes, the first difference at byte {at}: {} where {} was expected",
-            got.len(),
-            window(got, at),
-            window(wanted, at)
-        )
-    };
-    Err(Failure::expected(
-        format!("{what}: {} bytes, identical to what was sent", wanted.len()),
-        got_text,
-    ))
 }
 
 #[cfg(test)]
@@ -164,26 +131,5 @@ mod tests {
         assert_eq!(printable(&shown), shown, "escaping twice changes nothing");
         assert_eq!(printable("a\n\tb é 🦀"), "a\n\tb é 🦀");
         assert_eq!(printable_line("a\nb\tc"), "a\\u{a}b\\u{9}c");
-    }
-
-    #[test]
-    fn long_data_shows_a_window_at_the_first_difference() {
-        let wanted = vec![b'a'; 1000];
-        let mut got = wanted.clone();
-        got[500] = b'b';
-        let message = same("the file", &wanted, &got).unwrap_err().to_string();
-        assert!(
-            message.contains("first difference at byte 500"),
-            "{message}"
-        );
-        assert!(message.contains("[b]"), "{message}");
-        let short = same("the file", &wanted, &wanted[..10])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            short.contains("the first 10 are right, then it ends"),
-            "{short}"
-        );
-        assert!(same("x", b"abc", b"abc").is_ok());
     }
 }

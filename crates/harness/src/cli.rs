@@ -5,7 +5,21 @@ use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-use crate::check::{Binaries, Exercise, run_check};
+use crate::check::{Binaries, Exercise};
+use crate::run::{CHECKS_AT_ONCE, run_check};
+
+/// The test binary's command line, with [`CHECKS_AT_ONCE`] checks at a time unless
+/// `--test-threads` or `RUST_TEST_THREADS` says otherwise (libtest-mimic reads only the
+/// first, and defaults to one per core).
+pub fn arguments() -> Arguments {
+    let mut args = Arguments::from_args();
+    let from_env = std::env::var("RUST_TEST_THREADS").ok();
+    args.test_threads = args
+        .test_threads
+        .or_else(|| from_env.and_then(|n| n.parse().ok()))
+        .or(Some(CHECKS_AT_ONCE));
+    args
+}
 
 /// Run `exercise`'s checks against the binaries beside `one_bin` (pass
 /// `env!("CARGO_BIN_EXE_<bin>")`: cargo builds them before the test).
@@ -18,7 +32,7 @@ pub fn run_exercise(exercise: &'static Exercise, one_bin: &str) -> ExitCode {
     // process groups of their own: on_termination kills those before going.
     crate::signals::on_termination(crate::sandbox::clean_up);
     let bins = Binaries::beside(exercise, one_bin);
-    let args = Arguments::from_args();
+    let args = arguments();
     if !args.list {
         if sandbox.mode == crate::sandbox::Mode::Unsandboxed {
             eprintln!(

@@ -1,8 +1,10 @@
 //! Assertions on a finished run that fail with a message a student can act on: which line
 //! or exit code was expected, what the program printed instead, and the run itself.
 
+use crate::bytes::{QUOTE_LIMIT, first_difference, show, window};
 use crate::check::Failure;
-use crate::process::Output;
+use crate::memory;
+use crate::output::Output;
 
 /// The program exited with `code` (and was not killed).
 pub fn exit_code(output: &Output, code: i32, why: &str) -> Result<(), Failure> {
@@ -78,7 +80,7 @@ pub fn stderr_line_starting(output: &Output, prefix: &str, why: &str) -> Result<
 /// Stdout is exactly `wanted`, byte for byte: no line missing, none extra, the final
 /// newline included. The failure shows where the first difference is.
 pub fn stdout_is(output: &Output, wanted: &[u8], why: &str) -> Result<(), Failure> {
-    crate::bytes::same(&format!("stdout ({why})"), wanted, &output.stdout)
+    same_bytes(&format!("stdout ({why})"), wanted, &output.stdout)
         .map_err(|failure| failure.with_run(output))
 }
 
@@ -121,7 +123,7 @@ pub fn stdout_lines_exact(output: &Output, wanted: &[Vec<u8>], why: &str) -> Res
     } else if let Some(more) = got.strip_prefix(&whole[..]) {
         (
             format!("nothing after the last line {last} ({why})"),
-            format!("more output: {}", crate::bytes::show(more)),
+            format!("more output: {}", show(more)),
         )
     } else {
         let got_lines: Vec<&[u8]> = got.split_inclusive(|&b| b == b'\n').collect();
@@ -152,4 +154,91 @@ pub fn stdout_lines_exact(output: &Output, wanted: &[Vec<u8>], why: &str) -> Res
 /// A line quoted as every failure shows text: UTF-8 as it is, the rest escaped.
 fn quote_line(line: &[u8]) -> String {
     format!("\"{}\"", crate::bytes::escape(line))
+}
+
+/// `what` must be exactly `wanted`. The failure gives both lengths and, for long data,
+/// the bytes around the first difference in each.
+pub fn same_bytes(what: &str, wanted: &[u8], got: &[u8]) -> Result<(), Failure> {
+    let Some(at) = first_difference(wanted, got) else {
+        return Ok(());
+    };
+    if wanted.len() <= QUOTE_LIMIT && got.len() <= QUOTE_LIMIT {
+        return Err(Failure::expected(
+            format!("{what}: {}", show(wanted)),
+            show(got),
+        ));
+    }
+    let got_text = if at >= got.len() {
+        format!(
+            "{} bytes: the first {at} are right, then it ends",
+            got.len()
+        )
+    } else {
+        format!(
+            "{} bytes, the first difference at byte {at}: {} where {} was expected",
+            got.len(),
+            window(got, at),
+            window(wanted, at)
+        )
+    };
+    Err(Failure::expected(
+        format!("{what}: {} bytes, identical to what was sent", wanted.len()),
+        got_text,
+    ))
+}
+
+/// A program moving a big file kept its peak memory (`peak`, from [`memory::peak_rss`]) under
+/// `limit`; `doing` says what it was doing ("sending a 64 MiB file"), `how` how to stay
+/// under (`copy it through a buffer: std::io::copy`). Passes where memory cannot be read
+/// at all ([`memory::supported`]); a reading that is missing where it can be read fails.
+pub fn peak_memory_under(
+    peak: Option<u64>,
+    limit: u64,
+    doing: &str,
+    how: &str,
+) -> Result<(), Failure> {
+    if !memory::supported() {
+        return Ok(());
+    }
+    match peak {
+        Some(peak) if peak < limit => Ok(()),
+        Some(peak) => Err(Failure::expected(
+            format!(
+                "peak memory under {} while {doing} ({how})",
+                memory::mib(limit)
+            ),
+            format!("{} (VmHWM)", memory::mib(peak)),
+        )),
+        None => Err(Failure::new(format!(
+            "the program's memory could not be read while {doing}: did it exit?"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_data_shows_a_window_at_the_first_difference() {
+        let wanted = vec![b'a'; 1000];
+        let mut got = wanted.clone();
+        got[500] = b'b';
+        let message = same_bytes("the file", &wanted, &got)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("first difference at byte 500"),
+            "{message}"
+        );
+        assert!(message.contains("[b]"), "{message}");
+        let short = same_bytes("the file", &wanted, &wanted[..10])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            short.contains("the first 10 are right, then it ends"),
+            "{short}"
+        );
+        assert!(same_bytes("x", b"abc", b"abc").is_ok());
+    }
 }

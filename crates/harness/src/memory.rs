@@ -2,8 +2,6 @@
 //! from `/proc/<pid>/status` (VmHWM, the "high water mark") on Linux. Checks use it to prove
 //! a program streams a big file instead of holding it whole. Elsewhere there is no reading.
 
-use crate::check::Failure;
-
 /// The peak resident memory of process `pid` or of any process it started (a program
 /// under test runs under the sandbox's launchers), in bytes: the largest. None when it
 /// cannot be read: not on Linux, or the process has already exited (a zombie keeps no
@@ -32,26 +30,6 @@ pub(crate) fn children(pid: u32) -> Vec<u32> {
 /// Whether [`peak_rss`] can ever answer on this system.
 pub fn supported() -> bool {
     cfg!(target_os = "linux")
-}
-
-/// A program moving a big file kept its peak memory (`peak`, from [`peak_rss`]) under
-/// `limit`; `doing` says what it was doing ("sending a 64 MiB file"), `how` how to stay
-/// under (`copy it through a buffer: std::io::copy`). Passes where memory cannot be read
-/// at all ([`supported`]); a reading that is missing where it can be read fails.
-pub fn peak_under(peak: Option<u64>, limit: u64, doing: &str, how: &str) -> Result<(), Failure> {
-    if !supported() {
-        return Ok(());
-    }
-    match peak {
-        Some(peak) if peak < limit => Ok(()),
-        Some(peak) => Err(Failure::expected(
-            format!("peak memory under {} while {doing} ({how})", mib(limit)),
-            format!("{} (VmHWM)", mib(peak)),
-        )),
-        None => Err(Failure::new(format!(
-            "the program's memory could not be read while {doing}: did it exit?"
-        ))),
-    }
 }
 
 /// Bytes in MiB, one decimal: `31.5 MiB`.

@@ -28,6 +28,10 @@ pub struct Output {
     /// Bytes read past the cap and thrown away, so a failure can say "and N bytes more".
     pub stdout_dropped: u64,
     pub stderr_dropped: u64,
+    /// For a program under test that hit one of the sandbox's limits, the words for it
+    /// ("stopped: it used more than 1 GiB of memory (the sandbox's limit)"): the process
+    /// that ran it knows its limits, the words must not depend on who shows them.
+    pub stopped_by: Option<String>,
 }
 
 impl Output {
@@ -53,8 +57,8 @@ impl Output {
 
     /// How the run ended, in words: "exit code 1", "killed after the 5000 ms limit", ...
     pub fn ending(&self) -> String {
-        if let Some(limit) = crate::sandbox::stopped_by_limit(self) {
-            return limit;
+        if let Some(limit) = &self.stopped_by {
+            return limit.clone();
         }
         if self.timed_out {
             return format!(

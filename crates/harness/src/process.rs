@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::groups;
-pub use crate::output::{Output, excerpt};
-pub use crate::transcript::{Run, Transcript};
+use crate::output::Output;
+use crate::transcript::Transcript;
 
 /// How long a program may run when a check does not say otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -409,10 +409,10 @@ impl Running {
     }
 
     /// Wait at most `timeout` (and never past the run's deadline) for the program to
-    /// exit; then kill it.
+    /// exit; then kill it as one past its deadline: its ending says it was still running.
     pub fn wait_for_exit(mut self, timeout: Duration) -> Output {
-        let until = self.deadline.min(Instant::now() + timeout);
-        self.wait_until(until)
+        self.deadline = self.deadline.min(Instant::now() + timeout);
+        self.wait_until(self.deadline)
     }
 
     /// Kill the program now and collect what it printed.
@@ -472,7 +472,12 @@ impl Running {
         self.stderr.wait_for(grace, |_| None::<()>);
         let (stdout, stdout_dropped) = self.stdout.snapshot();
         let (stderr, stderr_dropped) = self.stderr.snapshot();
+        let stopped_by = match self.untrusted {
+            true => crate::sandbox::stopped_by_limit(status, &stderr),
+            false => None,
+        };
         let output = Output {
+            stopped_by,
             command_line: self.command_line.clone(),
             status,
             timed_out,

@@ -10,9 +10,8 @@ use fastrand::Rng;
 use tempfile::TempDir;
 
 use harness::bytes;
-use harness::check::{Ctx, Failure};
 use harness::draw;
-use harness::process::Output;
+use harness::{Ctx, Failure, Output};
 
 /// A temporary folder to run fs_meta in, with files made by the check, alone in a folder
 /// of its own: `..` is stable while the program and the check each look at it (where the
@@ -80,7 +79,7 @@ pub(super) fn file_names(rng: &mut Rng, n: usize) -> Vec<String> {
 pub(super) const RUN_LIMIT: Duration = Duration::from_secs(2);
 
 /// fs_meta, to run in `dir`.
-pub(super) fn fs_meta(ctx: &Ctx, dir: &Folder) -> harness::process::Cmd {
+pub(super) fn fs_meta(ctx: &Ctx, dir: &Folder) -> harness::Cmd {
     ctx.student("fs_meta").cwd(dir.path()).timeout(RUN_LIMIT)
 }
 

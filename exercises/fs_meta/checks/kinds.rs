@@ -5,9 +5,9 @@
 use std::fs;
 use std::path::Path;
 
-use harness::check::{Ctx, Failure};
 use harness::draw;
 use harness::expect;
+use harness::{Ctx, Failure};
 
 use super::common::*;
 

@@ -18,7 +18,7 @@ mod links;
 mod paths;
 mod usage;
 
-use harness::check::{Check, Exercise};
+use harness::{Check, Exercise};
 
 use kinds::*;
 use links::*;

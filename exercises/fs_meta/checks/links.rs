@@ -3,8 +3,8 @@
 
 use std::fs;
 
-use harness::check::{Ctx, Failure};
 use harness::expect;
+use harness::{Ctx, Failure};
 
 use super::common::*;
 

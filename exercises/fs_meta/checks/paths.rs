@@ -4,9 +4,9 @@
 
 use std::fs;
 
-use harness::check::{Ctx, Failure};
 use harness::draw;
 use harness::expect;
+use harness::{Ctx, Failure};
 
 use super::common::*;
 

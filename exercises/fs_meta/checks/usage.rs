@@ -1,9 +1,9 @@
 //! Usage errors: no path, `--no-follow` alone, an unknown option: a usage line and exit
 //! code 2, never a stat of a file named `--bogus`.
 
-use harness::check::{Ctx, Failure};
 use harness::draw;
 use harness::expect;
+use harness::{Ctx, Failure};
 
 use super::common::*;
 

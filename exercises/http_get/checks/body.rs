@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::peer::{self as http, BLOCK, Server, Step};
-use harness::check::{Ctx, Failure};
 use harness::draw;
 use harness::expect;
 use harness::memory;
+use harness::{Ctx, Failure};
 
 use super::{HANG, RUN, body_is, fetch, not_hung, shown, spelled, target, text};
 
@@ -291,7 +291,7 @@ pub(super) fn large_flat_memory(ctx: &Ctx) -> Result<(), Failure> {
     let total = output.stdout.len() as u64 + output.stdout_dropped;
     let kept = output.stdout.len();
     let wanted: Vec<u8> = http::big_body_block(&base, 0).concat();
-    harness::bytes::same(
+    harness::expect::same_bytes(
         "the start of the body",
         &wanted[..kept.min(wanted.len())],
         &output.stdout[..kept.min(wanted.len())],
@@ -305,7 +305,7 @@ pub(super) fn large_flat_memory(ctx: &Ctx) -> Result<(), Failure> {
         .with_run(&output));
     }
     expect::exit_code(&output, 0, "the server answered 200 OK")?;
-    memory::peak_under(
+    harness::expect::peak_memory_under(
         served.peak_rss,
         MEMORY_LIMIT,
         &format!("fetching a body of {}", memory::mib(len as u64)),

@@ -20,10 +20,9 @@ use std::time::Duration;
 use fastrand::Rng;
 
 use crate::peer::{Received, Server};
-use harness::check::{Check, Ctx, Exercise, Failure};
 use harness::draw;
 use harness::expect;
-use harness::process::Output;
+use harness::{Check, Ctx, Exercise, Failure, Output};
 
 pub static EXERCISE: Exercise = Exercise {
     name: "http_get",

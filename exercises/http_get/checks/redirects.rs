@@ -2,9 +2,9 @@
 //! chain whose bodies are not the answer, and a loop that must stop at the limit.
 
 use crate::peer::{self as http, Received, Server, Step};
-use harness::check::{Ctx, Failure};
 use harness::draw;
 use harness::expect;
+use harness::{Ctx, Failure};
 
 use super::{HANG, RUN, body_is, fetch, one_request, shown, spelled, target, text};
 

@@ -5,9 +5,9 @@
 use std::net::{Ipv4Addr, TcpListener, ToSocketAddrs};
 
 use crate::peer::{self as http, Received, Server, Step};
-use harness::check::{Ctx, Failure};
 use harness::draw;
 use harness::expect;
+use harness::{Ctx, Failure};
 
 use super::{RUN, body_is, fetch, fetch_url, one_request, shown, target, text};
 

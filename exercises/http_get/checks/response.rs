@@ -3,9 +3,9 @@
 //! and a server that never answers.
 
 use crate::peer::{self as http, Server, Step};
-use harness::check::{Ctx, Failure};
 use harness::draw;
 use harness::expect;
+use harness::{Ctx, Failure};
 
 use super::{HANG, RUN, body_is, fetch, not_hung, shown, target, text};
 

@@ -11,10 +11,9 @@ use std::time::Duration;
 use fastrand::Rng;
 
 use harness::bytes;
-use harness::check::{Check, Ctx, Exercise, Failure};
 use harness::draw;
 use harness::expect;
-use harness::process::{Cmd, Output};
+use harness::{Check, Cmd, Ctx, Exercise, Failure, Output};
 
 pub static EXERCISE: Exercise = Exercise {
     name: "os_args",

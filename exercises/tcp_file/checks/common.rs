@@ -16,10 +16,9 @@ use tempfile::TempDir;
 use crate::peer::{IO_TIMEOUT, Sender};
 use harness::beneath::{self, Beneath};
 use harness::bytes;
-use harness::check::{self, Ctx, Failure};
 use harness::draw;
-use harness::process::{Cmd, Output, Running};
 use harness::seed;
+use harness::{Cmd, Ctx, Failure, Output, Running, start_server};
 
 /// How long a receiver has to print its `listening on` line.
 pub(super) const START: Duration = Duration::from_secs(5);
@@ -146,7 +145,7 @@ pub(super) fn with_receiver_cmd(
         .arg("127.0.0.1:0")
         .arg(dir)
         .timeout(Duration::from_secs(60));
-    let (server, addr) = check::start_server(adjust(cmd), START)?;
+    let (server, addr) = start_server(adjust(cmd), START)?;
     announced(addr)
         .and_then(|()| body(&server, addr))
         .map_err(|failure| failure.with_run(&settled(server, order)))
@@ -249,7 +248,7 @@ pub(super) fn same_file(
     what: &str,
 ) -> Result<(), Failure> {
     let got = beneath::received(&folder.files, &format!("inbox/{name}"), what)?;
-    bytes::same(what, wanted, &got)
+    harness::expect::same_bytes(what, wanted, &got)
 }
 
 /// A file name a sender might send: a drawn word, mostly with an extension.

@@ -21,7 +21,7 @@ mod receiver_limits;
 mod receiver_names;
 mod sender;
 
-use harness::check::{Check, Exercise};
+use harness::{Check, Exercise};
 
 use receiver::*;
 use receiver_failures::*;

@@ -10,9 +10,9 @@ use std::thread;
 use std::time::Duration;
 
 use crate::peer::{self, IO_TIMEOUT};
-use harness::check::{Ctx, Failure};
 use harness::expect;
 use harness::memory;
+use harness::{Ctx, Failure};
 
 use super::common::{
     Folder, MEMORY_LIMIT, Order, START, big_data, could_not_talk, data, expect_ok, file_name,
@@ -92,7 +92,7 @@ pub(super) fn recv_big_file_flat_memory(ctx: &Ctx) -> Result<(), Failure> {
         peer_send(ctx, addr, &name, data)?;
         saved_line(server, &name, data.len())?;
         same_file(&folder, &name, data, "a big random file")?;
-        memory::peak_under(
+        harness::expect::peak_memory_under(
             memory::peak_rss(server.id()),
             MEMORY_LIMIT,
             &format!("receiving a file of {}", memory::mib(data.len() as u64)),

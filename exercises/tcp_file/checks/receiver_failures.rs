@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::peer::{IO_TIMEOUT, Sender};
 use harness::beneath::{self, Kind};
-use harness::check::{Ctx, Failure};
-use harness::process::Running;
+use harness::{Ctx, Failure, Running};
 
 use super::common::{
     Folder, IDLE_MS, SAVE, could_not_talk, data, entries, file_name, peer_send, quoted, same_file,

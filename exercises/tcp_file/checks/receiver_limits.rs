@@ -6,8 +6,8 @@
 use std::net::TcpStream;
 use std::time::Duration;
 
-use harness::check::{Ctx, Failure};
 use harness::sandbox::{self, Limits};
+use harness::{Ctx, Failure};
 
 use super::common::{
     Folder, Order, SAVE, data, file_name, peer_send, same_file, with_receiver_cmd,

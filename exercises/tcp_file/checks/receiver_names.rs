@@ -7,7 +7,7 @@ use std::fs;
 use std::net::SocketAddr;
 
 use crate::peer::{IO_TIMEOUT, Sender};
-use harness::check::{Ctx, Failure};
+use harness::{Ctx, Failure};
 
 use super::common::{
     Folder, could_not_talk, data, entries, file_name, peer_send, quoted, same_file, saved_line,

@@ -8,11 +8,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::peer::{self, Answer, IO_TIMEOUT, Received};
-use harness::check::{self, Ctx, Failure};
 use harness::draw;
 use harness::expect;
 use harness::memory;
-use harness::process::Output;
+use harness::{Ctx, Failure, Output, start_server};
 
 use super::common::{
     Folder, MEMORY_LIMIT, START, big_data, data, file_name, quoted, same_file, saved_line, text,
@@ -144,7 +143,7 @@ pub(super) fn send_unusual_names(ctx: &Ctx) -> Result<(), Failure> {
                 .with_run(&output),
             ));
         }
-        harness::bytes::same("the bytes after `ok`", data, &got.after_ok)
+        harness::expect::same_bytes("the bytes after `ok`", data, &got.after_ok)
             .map_err(|f| legal(f.with_run(&output)))?;
         sent_ok(&output, name, data.len()).map_err(legal)?;
     }
@@ -188,7 +187,7 @@ pub(super) fn send_waits_for_ok(ctx: &Ctx) -> Result<(), Failure> {
         )
         .with_run(&output));
     }
-    harness::bytes::same("the bytes after `ok`", &data, &got.after_ok)
+    harness::expect::same_bytes("the bytes after `ok`", &data, &got.after_ok)
         .map_err(|f| f.with_run(&output))?;
     sent_ok(&output, &name, data.len())
 }
@@ -215,9 +214,10 @@ pub(super) fn send_big_file_flat_memory(ctx: &Ctx) -> Result<(), Failure> {
         }
         _ => &got.after_ok[..],
     };
-    harness::bytes::same("a big random file", data, body).map_err(|f| f.with_run(&output))?;
+    harness::expect::same_bytes("a big random file", data, body)
+        .map_err(|f| f.with_run(&output))?;
     sent_ok(&output, &name, data.len())?;
-    memory::peak_under(
+    harness::expect::peak_memory_under(
         got.peak_rss,
         MEMORY_LIMIT,
         &format!("sending a file of {}", memory::mib(data.len() as u64)),
@@ -420,7 +420,7 @@ pub(super) fn send_works_with_reference_receiver(ctx: &Ctx) -> Result<(), Failur
         .arg("127.0.0.1:0")
         .arg(reference_folder.inbox())
         .timeout(Duration::from_secs(60));
-    let (server, addr) = check::start_server(cmd, START)?;
+    let (server, addr) = start_server(cmd, START)?;
     ctx.step(format!(
         "tcp_send {name} ({} bytes) started against the reference receiver",
         data.len()

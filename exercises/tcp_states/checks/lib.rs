@@ -16,8 +16,8 @@ mod table;
 
 use tempfile::TempDir;
 
-use harness::check::{Check, Ctx, Exercise, Failure};
 use harness::expect;
+use harness::{Check, Ctx, Exercise, Failure};
 
 use recorded::*;
 

@@ -10,9 +10,8 @@ use std::time::Duration;
 use super::table::{
     self, CLOSE_WAIT, FIN_WAIT2, LISTEN, Row, Sock, difference, kernel_sockets, show_rows,
 };
-use harness::check::{Ctx, Failure};
 use harness::expect;
-use harness::process::Output;
+use harness::{Ctx, Failure, Output};
 
 /// How long the kernel may take to reach a state after the call that causes it.
 const SETTLE: Duration = Duration::from_secs(3);

@@ -12,9 +12,8 @@ use super::table::{
     self, HEADER, HEADER6, LISTEN, Row, STATE_NAMES, Sock, Table, difference, explain_difference,
     rows, show_rows,
 };
-use harness::check::{Ctx, Failure};
 use harness::expect;
-use harness::process::Output;
+use harness::{Ctx, Failure, Output};
 
 /// Run `tcp_states --file <table> [PORT]`, expecting exit code 0.
 fn run_file(ctx: &Ctx, table: &Table, port: Option<u16>) -> Result<Output, Failure> {

@@ -8,11 +8,10 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use super::{CLIENT_RUN, START, words};
 use crate::peer::{Behaviour, EchoPeer};
 use harness::bytes::show;
-use harness::check::{self, Ctx, Failure};
 use harness::draw;
 use harness::expect;
 use harness::net::has_ipv6;
-use harness::process::{Cmd, Output};
+use harness::{Cmd, Ctx, Failure, Output, start_server, with_server};
 
 /// The student's client, with a wall-clock limit.
 pub(super) fn student_client(ctx: &Ctx) -> Cmd {
@@ -472,8 +471,7 @@ pub fn works_with_reference_server(ctx: &Ctx) -> Result<(), Failure> {
         words(&mut rng, count)
     };
     let joined = message.join(" ");
-    let (server, addr) =
-        check::start_server(ctx.reference("udp_server").arg("127.0.0.1:0"), START)?;
+    let (server, addr) = start_server(ctx.reference("udp_server").arg("127.0.0.1:0"), START)?;
     let output = student_client(ctx)
         .arg(addr.to_string())
         .args(&message)
@@ -491,7 +489,7 @@ pub fn pair(ctx: &Ctx) -> Result<(), Failure> {
         words(&mut rng, count)
     };
     let stdin: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    check::with_server(
+    with_server(
         ctx.student("udp_server").arg("127.0.0.1:0"),
         START,
         |addr| {

@@ -9,9 +9,9 @@ use super::client::*;
 use super::words;
 use crate::peer::{Behaviour, EchoPeer};
 use harness::bytes::show;
-use harness::check::{Ctx, Failure};
 use harness::draw;
 use harness::expect;
+use harness::{Ctx, Failure};
 
 pub fn timeout_in_milliseconds(ctx: &Ctx) -> Result<(), Failure> {
     // 2 tries of 1 ms: done within a few ms. The same in seconds is 2 tries of 1000 ms,

@@ -12,7 +12,7 @@ mod server;
 
 use std::time::Duration;
 
-use harness::check::{Check, Exercise};
+use harness::{Check, Exercise};
 
 pub static EXERCISE: Exercise = Exercise {
     name: "udp_cs",

@@ -9,18 +9,17 @@ use std::time::Duration;
 use super::{CLIENT_RUN, LARGEST, REPLY, START, words};
 use crate::peer::{Client, many_clients};
 use harness::bytes::show;
-use harness::check::{self, Ctx, Failure};
 use harness::draw;
 use harness::expect;
 use harness::net::has_ipv6;
-use harness::process::{Output, Running};
+use harness::{Ctx, Failure, Output, Running, start_server};
 
 /// The contract's default address.
 const DEFAULT_ADDR: &str = "127.0.0.1:8003";
 
 /// Start the student's server on `addr` (port 0) and read its address.
 fn student_server_on(ctx: &Ctx, addr: &str) -> Result<(Running, SocketAddr), Failure> {
-    check::start_server(ctx.student("udp_server").arg(addr), START)
+    start_server(ctx.student("udp_server").arg(addr), START)
 }
 
 /// Run `test` against the student's server on 127.0.0.1:0; a failure shows what the
@@ -29,7 +28,7 @@ fn with_server(
     ctx: &Ctx,
     test: impl FnOnce(SocketAddr) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
-    check::with_server(ctx.student("udp_server").arg("127.0.0.1:0"), START, test)
+    harness::with_server(ctx.student("udp_server").arg("127.0.0.1:0"), START, test)
 }
 
 /// Send each payload in turn from one fresh socket; each reply must be the same bytes.
@@ -49,7 +48,7 @@ fn expect_echoes(
                 ctx.step(format!("sent {}, got the same back", show(payload)));
             }
             Ok(reply) => {
-                return Err(harness::bytes::same(
+                return Err(harness::expect::same_bytes(
                     &format!("the echo of {} ({why})", show(payload)),
                     payload,
                     &reply,

@@ -112,6 +112,36 @@ pub fn markdown(report: &Report) -> String {
         }
         let _ = writeln!(out, "\n</details>");
     }
-    out.push_str(&uploads::markdown(report));
+    out.push_str(&uploads_section(report));
+    out
+}
+
+/// What a student must act on in the uploads, and the paths not graded.
+fn uploads_section(report: &Report) -> String {
+    let mut out = String::new();
+    let problems: Vec<String> = report
+        .submissions
+        .iter()
+        .flat_map(|sub| {
+            sub.upload
+                .iter()
+                .filter(|n| n.problem)
+                .map(move |n| format!("- {}: {}", md_cell(&sub.name), md_cell(&uploads::line(n))))
+        })
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\n**Uploads**\n\n{}", problems.join("\n"));
+    }
+    if !report.not_graded.is_empty() {
+        let _ = writeln!(out, "\n**Not graded**\n");
+        for skipped in &report.not_graded {
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                md_cell(&skipped.path),
+                md_cell(&skipped.reason)
+            );
+        }
+    }
     out
 }

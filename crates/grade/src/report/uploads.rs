@@ -1,16 +1,12 @@
 //! What the reports say about the uploads themselves: what grade found in each (so a
 //! student sees which of their files were graded, and why one was not), and the paths
-//! that were not graded at all (a stray file among the submissions, an unreadable folder).
+//! that were not graded at all (a stray file among the submissions, an unreadable folder):
+//! the data and its plain lines. Each report format words it itself.
 
 use std::fmt::Write as _;
 
-use anyhow::Result;
-use quick_xml::Writer;
-use quick_xml::events::{BytesEnd, BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
-use super::junit::xml_text;
-use super::markdown::md_cell;
 use super::{Report, SubmissionReport};
 
 /// A path given to grade that holds no submission, and why.
@@ -31,7 +27,8 @@ pub struct UploadNote {
     pub problem: bool,
 }
 
-fn line(note: &UploadNote) -> String {
+/// A note as a line: `udp_cs: found ...`.
+pub fn line(note: &UploadNote) -> String {
     match note.exercise.is_empty() {
         true => note.note.clone(),
         false => format!("{}: {}", note.exercise, note.note),
@@ -73,71 +70,4 @@ pub fn not_graded_lines(report: &Report) -> String {
         out.insert(0, '\n');
     }
     out
-}
-
-pub fn markdown(report: &Report) -> String {
-    let mut out = String::new();
-    let problems: Vec<String> = report
-        .submissions
-        .iter()
-        .flat_map(|sub| {
-            sub.upload
-                .iter()
-                .filter(|n| n.problem)
-                .map(move |n| format!("- {}: {}", md_cell(&sub.name), md_cell(&line(n))))
-        })
-        .collect();
-    if !problems.is_empty() {
-        let _ = writeln!(out, "\n**Uploads**\n\n{}", problems.join("\n"));
-    }
-    if !report.not_graded.is_empty() {
-        let _ = writeln!(out, "\n**Not graded**\n");
-        for skipped in &report.not_graded {
-            let _ = writeln!(
-                out,
-                "- {}: {}",
-                md_cell(&skipped.path),
-                md_cell(&skipped.reason)
-            );
-        }
-    }
-    out
-}
-
-/// A suite `not graded`, a skipped test case per path, the reason as its message.
-pub fn junit(
-    writer: &mut Writer<Vec<u8>>,
-    report: &Report,
-    timestamp: &str,
-    hostname: &str,
-) -> Result<()> {
-    if report.not_graded.is_empty() {
-        return Ok(());
-    }
-    let count = report.not_graded.len().to_string();
-    let mut suite = BytesStart::new("testsuite");
-    suite.push_attribute(("name", "not graded"));
-    suite.push_attribute(("tests", count.as_str()));
-    suite.push_attribute(("failures", "0"));
-    suite.push_attribute(("errors", "0"));
-    suite.push_attribute(("skipped", count.as_str()));
-    suite.push_attribute(("time", "0.000"));
-    suite.push_attribute(("timestamp", timestamp));
-    suite.push_attribute(("hostname", hostname));
-    writer.write_event(Event::Start(suite))?;
-    for skipped in &report.not_graded {
-        let mut case = BytesStart::new("testcase");
-        let path = xml_text(&skipped.path);
-        case.push_attribute(("name", path.as_str()));
-        case.push_attribute(("classname", "not graded"));
-        case.push_attribute(("time", "0.000"));
-        writer.write_event(Event::Start(case))?;
-        let mut skip = BytesStart::new("skipped");
-        let reason = xml_text(&skipped.reason);
-        skip.push_attribute(("message", reason.as_str()));
-        writer.write_event(Event::Empty(skip))?;
-        writer.write_event(Event::End(BytesEnd::new("testcase")))?;
-    }
-    writer.write_event(Event::End(BytesEnd::new("testsuite")))?;
-    Ok(())
 }

@@ -92,11 +92,16 @@ pub fn solution(exercise: &str, bin: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// What one process of a build may use in these tests: 5 s of CPU time, not 20 (a cold
+/// build of every solution takes 2.2 s of CPU in all here), so that the fixture whose
+/// build loops costs seconds. The limit stops the build all the same, and says which.
+pub const BUILD_LIMITS: &str = "--build-limits=cpu=5";
+
 /// grade as an instructor runs it, but with HOME a fake home (a canary's place): cargo
 /// and rustup keep their real homes, which they find through HOME unless told. The
-/// sandbox's mode is forced to `mode` unless it is empty.
+/// sandbox's mode is forced to `mode` unless it is empty. Builds get [`BUILD_LIMITS`].
 pub fn grade_with_home(home: &Path, mode: &str) -> Cmd {
-    with_home(Cmd::new(grade_exe()), home, mode)
+    with_home(Cmd::new(grade_exe()), home, mode).arg(BUILD_LIMITS)
 }
 
 /// `cmd` (a grade, or what starts one) with [`grade_with_home`]'s environment.

@@ -69,12 +69,6 @@ pub fn command(setup: &Setup, program: &Path, limits: &Limits) -> Option<Command
 /// (namespaces) or `user` (another user).
 pub fn main(args: Vec<OsString>) -> ! {
     let wrong = || -> ! { fail("the sandbox's launcher was called with the wrong arguments") };
-    if args.first().is_some_and(|a| a == "kill-user") {
-        other_user::kill_user();
-    }
-    if args.first().is_some_and(|a| a == "build") {
-        super::builder::main(&args[1..]);
-    }
     let [stage, scratch, limits, dashes, program, rest @ ..] = &args[..] else {
         wrong()
     };
@@ -111,8 +105,10 @@ struct Sources {
 }
 
 fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString], root: bool) -> ! {
+    let cwd = std::env::current_dir().ok();
+    let named = super::check_folders::named(scratch, cwd.as_deref(), program, args);
     if root {
-        become_programs_user(scratch);
+        become_programs_user(scratch, &named);
     }
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
@@ -123,8 +119,7 @@ fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString], roo
     // Opened in the new mount namespace (a bind from another's is refused), as the
     // program's user: what it cannot reach is not in its view.
     let sources = (|| -> io::Result<Sources> {
-        let cwd = std::env::current_dir().ok();
-        let folders = super::check_folders::named(scratch, cwd.as_deref(), program, args)
+        let folders = named
             .into_iter()
             .map(|folder| {
                 let fd = rustix::fs::open(
@@ -202,11 +197,18 @@ pub(super) fn tell_ending(mut ending: File, status: std::process::ExitStatus) ->
 
 /// As root: become a host user id of its own (the one the other-user mode would give this
 /// launcher), in the group of the harness's programs, which may use its scratch folder.
-fn become_programs_user(scratch: &Path) {
+fn become_programs_user(scratch: &Path, folders: &[PathBuf]) {
     use rustix::process::{Gid, Uid};
     let user = other_user::user_of(std::process::id());
     let group = other_user::group_of(std::os::unix::process::parent_id());
-    other_user::let_group_in(scratch, group)
+    // Only the folders it is given (the rest of the scratch folder is not in its view):
+    // the whole of it, every check's files, would be walked at every start.
+    other_user::let_group_through(scratch, group)
+        .and_then(|()| {
+            folders
+                .iter()
+                .try_for_each(|folder| other_user::let_group_in(folder, group))
+        })
         .unwrap_or_else(|e| fail(&format!("could not share the scratch folder: {e}")));
     let (uid, gid) = (Uid::from_raw(user), Gid::from_raw(group));
     rustix::thread::set_thread_groups(&[])

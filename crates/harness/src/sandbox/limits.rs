@@ -2,7 +2,7 @@
 //! (`NETLAB_LIMITS=memory=2G,cpu=120`, or grade's `--limits`), and the words for a program
 //! the kernel stopped at one of them.
 
-use crate::process::Output;
+use std::process::ExitStatus;
 
 /// Changes the limits: `memory=1G,file-size=256M,processes=256,open-files=256,cpu=60,
 /// disk=2G`.
@@ -51,7 +51,12 @@ impl Limits {
 
     /// `memory=2G,cpu=120`: the named limits changed, the others the defaults.
     pub fn parse(text: &str) -> Result<Limits, String> {
-        let mut limits = Limits::DEFAULT;
+        Limits::DEFAULT.with(text)
+    }
+
+    /// These limits with those named in `text` (`cpu=5`) changed.
+    pub fn with(self, text: &str) -> Result<Limits, String> {
+        let mut limits = self;
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = part
                 .split_once('=')
@@ -91,10 +96,11 @@ impl Limits {
         )
     }
 
-    /// When a run ended because it hit one of these limits, the words for it.
-    pub fn explain(&self, output: &Output) -> Option<String> {
-        let stderr = output.stderr_text();
-        let signal = signal_of(output);
+    /// When a run that ended with `status`, having written `stderr`, ended because it hit
+    /// one of these limits, the words for it.
+    pub fn explain(&self, status: Option<ExitStatus>, stderr: &[u8]) -> Option<String> {
+        let stderr = String::from_utf8_lossy(stderr);
+        let signal = status.and_then(signal_of);
         if signal == Some(24) {
             return Some(format!(
                 "stopped: it used more than {} s of CPU time (the sandbox's limit)",
@@ -119,15 +125,15 @@ impl Limits {
     }
 }
 
-fn signal_of(output: &Output) -> Option<i32> {
+fn signal_of(status: ExitStatus) -> Option<i32> {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        output.status.and_then(|s| s.signal())
+        status.signal()
     }
     #[cfg(not(unix))]
     {
-        let _ = output;
+        let _ = status;
         None
     }
 }

@@ -29,10 +29,9 @@
 //! killed is swept at the next start.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
 use std::sync::OnceLock;
-
-use crate::process::Output;
 
 #[cfg(target_os = "linux")]
 mod builder;
@@ -130,12 +129,21 @@ pub(crate) fn setup() -> Option<&'static Setup> {
     SETUP.get()
 }
 
-/// If argv says this process is the launcher, be it: never returns.
+/// If argv says this process is the launcher, be it: never returns. `kill-user` (another
+/// user's processes, `other_user.rs`) and `build` (a build's walls, `builder.rs`) are
+/// stages of their own; the rest start a program (`launcher.rs`).
 fn launch_if_asked() {
     let mut args = std::env::args_os().skip(1);
     if args.next().is_some_and(|a| a == LAUNCHER_ARG) {
         #[cfg(target_os = "linux")]
-        launcher::main(args.collect());
+        {
+            let args: Vec<std::ffi::OsString> = args.collect();
+            match args.first().and_then(|a| a.to_str()) {
+                Some("kill-user") => other_user::kill_user(),
+                Some("build") => builder::main(&args[1..]),
+                _ => launcher::main(args),
+            }
+        }
         #[cfg(not(target_os = "linux"))]
         {
             eprintln!("error: the sandbox's launcher runs on Linux only");
@@ -296,21 +304,16 @@ pub(crate) fn limit_running(pid: u32, limits: &Limits) {
     let _ = (pid, limits);
 }
 
-/// Keep the reference binaries out of reach of the programs under test, where the walls
-/// do not already hide them (as another user, they would be world-readable files).
-pub(crate) fn hide_reference(bins: &crate::check::Binaries) {
+/// Keep `paths` (the reference binaries no program under test is) out of reach of the
+/// programs under test, where the walls do not already hide them (as another user, they
+/// would be world-readable files).
+pub(crate) fn hide(paths: &[&Path]) {
     #[cfg(target_os = "linux")]
     if mode() == Mode::OtherUser {
-        let hidden: Vec<&std::path::Path> = bins
-            .reference
-            .values()
-            .filter(|path| !bins.student.values().any(|s| s == *path))
-            .map(PathBuf::as_path)
-            .collect();
-        other_user::hide(&hidden);
+        other_user::hide(paths);
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = bins;
+    let _ = paths;
 }
 
 /// Kill the program a launcher started (and so, with its PID namespace, everything it
@@ -324,9 +327,9 @@ pub(crate) fn kill_program(launched: u32) {
     let _ = launched;
 }
 
-/// When a run ended because it hit a limit, the words for it: "stopped: it used more than
-/// 1 GiB of memory".
-pub fn stopped_by_limit(output: &Output) -> Option<String> {
+/// When a program under test ended because it hit one of this process's limits, the
+/// words for it: "stopped: it used more than 1 GiB of memory".
+pub(crate) fn stopped_by_limit(status: Option<ExitStatus>, stderr: &[u8]) -> Option<String> {
     let limits = setup().map_or(Limits::DEFAULT, |s| s.limits);
-    limits.explain(output)
+    limits.explain(status, stderr)
 }

@@ -122,47 +122,20 @@ pub fn let_group_in(dir: &Path, group: u32) -> io::Result<()> {
     }
 }
 
+/// [`let_group_in`] on `dir` itself, not what is in it: the way through to the folders
+/// a program is given.
+pub fn let_group_through(dir: &Path, group: u32) -> io::Result<()> {
+    let at = rustix::fs::open(
+        dir,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    grant_one(&at, group).map(|_| ())
+}
+
 /// [`let_group_in`] on what `fd` (opened with O_PATH, links not followed) is.
 fn grant(fd: OwnedFd, group: u32) -> io::Result<()> {
-    let stat = rustix::fs::fstat(&fd)?;
-    let kind = FileType::from_raw_mode(stat.st_mode);
-    if kind == FileType::Symlink {
-        // The link itself, not its target (an O_PATH descriptor of a link is the link).
-        return Ok(rustix::fs::chownat(
-            &fd,
-            "",
-            None,
-            Some(Gid::from_raw(group)),
-            AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW,
-        )?);
-    }
-    if stat.st_gid != group {
-        rustix::fs::chownat(
-            &fd,
-            "",
-            None,
-            Some(Gid::from_raw(group)),
-            AtFlags::EMPTY_PATH,
-        )?;
-    }
-    let mode = stat.st_mode & 0o7777;
-    let wanted = (mode
-        | 0o060
-        | if kind == FileType::Directory || mode & 0o100 != 0 {
-            0o010
-        } else {
-            0
-        })
-        & !0o007;
-    if wanted != mode {
-        // chmod has no "this descriptor" form for O_PATH; its /proc/self/fd entry names
-        // exactly the opened file, whatever is at the path now.
-        fs::set_permissions(
-            format!("/proc/self/fd/{}", fd.as_raw_fd()),
-            fs::Permissions::from_mode(wanted),
-        )?;
-    }
-    if kind == FileType::Directory {
+    if grant_one(&fd, group)? == FileType::Directory {
         let dir = rustix::fs::openat(
             &fd,
             ".",
@@ -191,6 +164,50 @@ fn grant(fd: OwnedFd, group: u32) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The group's share of one file or folder (`fd`, O_PATH): what it is.
+fn grant_one(fd: &OwnedFd, group: u32) -> io::Result<FileType> {
+    let stat = rustix::fs::fstat(fd)?;
+    let kind = FileType::from_raw_mode(stat.st_mode);
+    if kind == FileType::Symlink {
+        // The link itself, not its target (an O_PATH descriptor of a link is the link).
+        rustix::fs::chownat(
+            fd,
+            "",
+            None,
+            Some(Gid::from_raw(group)),
+            AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW,
+        )?;
+        return Ok(kind);
+    }
+    if stat.st_gid != group {
+        rustix::fs::chownat(
+            fd,
+            "",
+            None,
+            Some(Gid::from_raw(group)),
+            AtFlags::EMPTY_PATH,
+        )?;
+    }
+    let mode = stat.st_mode & 0o7777;
+    let wanted = (mode
+        | 0o060
+        | if kind == FileType::Directory || mode & 0o100 != 0 {
+            0o010
+        } else {
+            0
+        })
+        & !0o007;
+    if wanted != mode {
+        // chmod has no "this descriptor" form for O_PATH; its /proc/self/fd entry names
+        // exactly the opened file, whatever is at the path now.
+        fs::set_permissions(
+            format!("/proc/self/fd/{}", fd.as_raw_fd()),
+            fs::Permissions::from_mode(wanted),
+        )?;
+    }
+    Ok(kind)
 }
 
 /// Keep `programs` (the reference binaries) from the programs under test: readable and
