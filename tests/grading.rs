@@ -324,7 +324,7 @@ fn normalise(text: &str) -> String {
         .collect()
     });
     // A target folder set elsewhere (CARGO_TARGET_DIR) reads as the checkout's own.
-    let target = workspace().target_dir().to_string_lossy().into_owned();
+    let target = netlab_tests::target_dir().to_string_lossy().into_owned();
     let mut text = replace_path(text, &target, "<root>/target");
     let root = workspace().root().to_string_lossy().into_owned();
     text = replace_path(&text, &root, "<root>");

@@ -20,10 +20,18 @@ pub fn workspace() -> &'static Workspace {
     })
 }
 
-/// Where the workspace tests build things: `target/netlab/<name>` (in CARGO_TARGET_DIR
-/// when set).
+/// The target folder this test was built in (`<target>/debug/deps/<test>`), wherever it
+/// is: CARGO_TARGET_DIR may be relative to the folder cargo was started in, which a test,
+/// started in its package's folder, cannot know.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().ok();
+    let found = exe.as_deref().and_then(|exe| exe.parent()?.parent()?.parent());
+    found.map_or_else(|| workspace().target_dir(), Path::to_path_buf)
+}
+
+/// Where the workspace tests build things: `<target>/netlab/<name>`.
 pub fn scratch(name: &str) -> PathBuf {
-    workspace().target_dir().join("netlab").join(name)
+    target_dir().join("netlab").join(name)
 }
 
 /// The folder holding every exercise's reference binaries (`<bin>_sol`), built once.
