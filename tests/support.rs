@@ -25,7 +25,9 @@ pub fn workspace() -> &'static Workspace {
 /// started in its package's folder, cannot know.
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().ok();
-    let found = exe.as_deref().and_then(|exe| exe.parent()?.parent()?.parent());
+    let found = exe
+        .as_deref()
+        .and_then(|exe| exe.parent()?.parent()?.parent());
     found.map_or_else(|| workspace().target_dir(), Path::to_path_buf)
 }
 

@@ -137,6 +137,12 @@ fn run(options: Options) -> Result<ExitCode> {
         None => workspace.target_dir().join("netlab").join("grade"),
     };
     close_to_others(&scratch)?;
+    // Without `..` (a relative CARGO_TARGET_DIR gives `checkout/../target`) or links: a
+    // program's view holds the folders it is given at these paths, and `a/../b` leads
+    // nowhere where `a` is not in view.
+    let scratch = scratch
+        .canonicalize()
+        .with_context(|| format!("{}: not a usable folder", scratch.display()))?;
     let plan = Plan {
         exercises,
         jobs: options.jobs,

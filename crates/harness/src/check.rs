@@ -141,6 +141,10 @@ impl Binaries {
     /// there means the package has none (a class edition): no reference then.
     pub fn beside(exercise: &Exercise, one_bin: impl AsRef<Path>) -> Self {
         let dir = one_bin.as_ref().parent().unwrap_or(Path::new("."));
+        // Without `..` (a relative CARGO_TARGET_DIR gives `checkout/../target`): the
+        // sandbox's view holds the binary at its real path, where `..` may lead nowhere.
+        let real = dir.canonicalize();
+        let dir = real.as_deref().unwrap_or(dir);
         let mut bins = Binaries::in_dirs(exercise, dir, dir);
         if !bins.reference.values().all(|path| path.is_file()) {
             bins.reference.clear();
