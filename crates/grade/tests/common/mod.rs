@@ -30,10 +30,12 @@ pub fn root() -> PathBuf {
 
 /// A scratch folder for `name`; tests that share a name share a warm build (the test
 /// binaries run one after another; the tests of one binary use names of their own).
+/// Canonical, as grade takes a scratch folder: with a relative CARGO_TARGET_DIR, cargo's
+/// paths hold `checkout/../target`, which a process's command line would not show.
 pub fn scratch(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("grade-tests")
-        .join(name)
+    let all = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-tests");
+    fs::create_dir_all(&all).expect("the tests' scratch folder can be made");
+    all.canonicalize().unwrap_or(all).join(name)
 }
 
 pub fn grade_exe() -> PathBuf {
