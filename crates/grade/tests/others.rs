@@ -168,22 +168,30 @@ fn planted_links_are_refused_and_followed_nowhere() {
             "send_works_with_reference_receiver",
         );
         assert_eq!(reference["passed"], true, "{mode}: {reference:#}");
-        // One upload alone, for the formats of one submission.
+        // One upload alone, for the formats of one submission, from one grading run.
         let one = class.join("sandbox-recv-saves-link");
         let out = scratch(&format!("others-out-{mode}"));
-        for format in ["gradescope", "classroom"] {
-            let output = home.grade(
-                &[
-                    one.clone().into(),
-                    "--exercise=tcp_file".into(),
-                    format!("--format={format}").into(),
-                    "--scratch".into(),
-                    out.clone().into(),
-                ],
-                mode,
-            );
-            home.held(&[(format, output.stdout_text())]);
+        let files = scratch(&format!("others-one-{mode}"));
+        let _ = fs::remove_dir_all(&files);
+        fs::create_dir_all(&files).unwrap();
+        let mut args: Vec<OsString> = vec![
+            one.into(),
+            "--exercise=tcp_file".into(),
+            "--scratch".into(),
+            out.into(),
+        ];
+        const FORMATS: [&str; 2] = ["gradescope", "classroom"];
+        for format in FORMATS {
+            args.push("--out".into());
+            args.push(format!("{format}={}", files.join(format).display()).into());
         }
+        let output = home.grade(&args, mode);
+        assert_eq!(output.code(), Some(0), "{}", output.report());
+        let mut reports = vec![("table", output.stdout_text())];
+        for format in FORMATS {
+            reports.push((format, fs::read_to_string(files.join(format)).unwrap()));
+        }
+        home.held(&reports);
     }
 }
 
