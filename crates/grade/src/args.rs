@@ -401,6 +401,21 @@ mod tests {
         ] {
             assert!(text.contains(said), "{said} missing from the help:\n{text}");
         }
+        // The defaults the help gives are the ones used.
+        let words: String = text.split_whitespace().collect();
+        for (default, limits) in [
+            (
+                "memory=1G,file-size=256M,processes=256,open-files=256,cpu=60,disk=2G",
+                harness::sandbox::Limits::DEFAULT,
+            ),
+            (
+                "memory=2G,file-size=512M,processes=256,open-files=1024,cpu=20,disk=2G",
+                grading::build_walls::BUILD_LIMITS,
+            ),
+        ] {
+            assert!(words.contains(default), "{default} missing from the help");
+            assert_eq!(harness::sandbox::Limits::parse(default), Ok(limits));
+        }
     }
 
     #[test]
