@@ -24,9 +24,9 @@ fn grade<S: AsRef<OsStr>>(cwd: &Path, args: &[S]) -> Output {
         .expect("grade starts")
 }
 
-/// `cargo <args>` in the built copy of the export (see [`mirror`]), into its own target
-/// folder: nothing else builds there, so no reference binary of the checkout can be found
-/// in it.
+/// `cargo <args>` in the built copy of the export (`grading::build::mirror_tree`), into
+/// its own target folder: nothing else builds there, so no reference binary of the
+/// checkout can be found in it.
 fn cargo_in(export: &Path, args: &[&str]) -> Output {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     Cmd::new(cargo)
@@ -36,29 +36,6 @@ fn cargo_in(export: &Path, args: &[&str]) -> Output {
         .timeout(Duration::from_secs(900))
         .run()
         .expect("cargo starts")
-}
-
-/// Make `to` hold what `from` holds (but its target/), writing only the files that differ:
-/// the export is written anew on every run, and cargo, which goes by the files' times,
-/// then rebuilds only what changed since the last run, not the whole edition.
-fn mirror(from: &Path, to: &Path) {
-    let (mut wanted, mut there) = (Vec::new(), Vec::new());
-    files(from, Path::new(""), &mut wanted);
-    if to.is_dir() {
-        files(to, Path::new(""), &mut there);
-    }
-    for file in there.iter().filter(|f| !f.starts_with("target")) {
-        if !wanted.contains(file) {
-            fs::remove_file(to.join(file)).unwrap();
-        }
-    }
-    for file in &wanted {
-        let bytes = fs::read(from.join(file)).unwrap();
-        if fs::read(to.join(file)).ok().as_ref() != Some(&bytes) {
-            fs::create_dir_all(to.join(file).parent().unwrap()).unwrap();
-            fs::write(to.join(file), bytes).unwrap();
-        }
-    }
 }
 
 /// Every file under `dir`, by its path under it.
@@ -240,10 +217,11 @@ fn class_edition_has_no_answers_and_grades_the_students_work() {
     }
 
     // The starter: fails, with "not written yet", and the checks that need a reference
-    // skipped, not failed. Built in a copy that stays between runs (see `mirror`).
+    // skipped, not failed. Built in a copy that stays between runs, written only where it
+    // changed (`mirror_tree`): a second run rebuilds only what changed.
     let export = {
         let built = common::scratch("class-edition");
-        mirror(&export, &built);
+        grading::build::mirror_tree(&export, &built).unwrap();
         built
     };
     let lock = fs::read(export.join("Cargo.lock")).unwrap();

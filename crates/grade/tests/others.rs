@@ -113,11 +113,13 @@ fn check<'a>(report: &'a Value, submission: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no check {name} of {submission} in {report:#}"))
 }
 
-/// Every report format of one run: json on stdout, the others through --out.
-fn graded_in_every_format(
+/// `submissions` graded once in `mode` into each of `formats` (`--out FORMAT=FILE`), in
+/// the scratch folder `others-out-{mode}`: the table, then each report.
+fn graded_into(
     home: &Home,
     submissions: &Path,
     mode: &str,
+    formats: &[&'static str],
 ) -> Vec<(&'static str, String)> {
     let out = scratch(&format!("others-out-{mode}"));
     let _ = fs::create_dir_all(&out);
@@ -130,18 +132,26 @@ fn graded_in_every_format(
         "--scratch".into(),
         out.into(),
     ];
-    const FORMATS: [&str; 3] = ["json", "junit", "markdown"];
-    for format in FORMATS {
+    for format in formats {
         args.push("--out".into());
         args.push(format!("{format}={}", files.join(format).display()).into());
     }
     let output = home.grade(&args, mode);
     assert_eq!(output.code(), Some(0), "{}", output.report());
     let mut reports = vec![("table", output.stdout_text())];
-    for format in FORMATS {
-        reports.push((format, fs::read_to_string(files.join(format)).unwrap()));
+    for format in formats {
+        reports.push((*format, fs::read_to_string(files.join(format)).unwrap()));
     }
     reports
+}
+
+/// A class's reports: the table, json, junit and markdown.
+fn graded_in_every_format(
+    home: &Home,
+    submissions: &Path,
+    mode: &str,
+) -> Vec<(&'static str, String)> {
+    graded_into(home, submissions, mode, &["json", "junit", "markdown"])
 }
 
 #[test]
@@ -170,27 +180,7 @@ fn planted_links_are_refused_and_followed_nowhere() {
         assert_eq!(reference["passed"], true, "{mode}: {reference:#}");
         // One upload alone, for the formats of one submission, from one grading run.
         let one = class.join("sandbox-recv-saves-link");
-        let out = scratch(&format!("others-out-{mode}"));
-        let files = scratch(&format!("others-one-{mode}"));
-        let _ = fs::remove_dir_all(&files);
-        fs::create_dir_all(&files).unwrap();
-        let mut args: Vec<OsString> = vec![
-            one.into(),
-            "--exercise=tcp_file".into(),
-            "--scratch".into(),
-            out.into(),
-        ];
-        const FORMATS: [&str; 2] = ["gradescope", "classroom"];
-        for format in FORMATS {
-            args.push("--out".into());
-            args.push(format!("{format}={}", files.join(format).display()).into());
-        }
-        let output = home.grade(&args, mode);
-        assert_eq!(output.code(), Some(0), "{}", output.report());
-        let mut reports = vec![("table", output.stdout_text())];
-        for format in FORMATS {
-            reports.push((format, fs::read_to_string(files.join(format)).unwrap()));
-        }
+        let reports = graded_into(&home, &one, mode, &["gradescope", "classroom"]);
         home.held(&reports);
     }
 }

@@ -487,8 +487,16 @@ fn collect(dir: &Path, prefix: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) ->
     Ok(())
 }
 
+/// Make `to` hold what `from` holds (besides `to`'s target/), writing only the files that
+/// differ: cargo, which goes by the files' times, then rebuilds only what changed.
+pub fn mirror_tree(from: &Path, to: &Path) -> io::Result<()> {
+    let mut files = BTreeMap::new();
+    collect(from, Path::new(""), &mut files)?;
+    sync(to, &files)
+}
+
 /// Make `root` hold exactly `files` (besides target/), writing only what differs.
-fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
+pub(crate) fn sync(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
     fs::create_dir_all(root)?;
     remove_extra(root, Path::new(""), files)?;
     for (path, bytes) in files {

@@ -34,20 +34,7 @@ pub fn mirror_checkout(
         wanted.insert(Path::new("exercises").join(path), fs::read(from)?);
     }
     wanted.extend(overlay);
-    for (path, bytes) in &wanted {
-        let to = dest.join(path);
-        if fs::read(&to).ok().as_ref() != Some(bytes) {
-            fs::create_dir_all(to.parent().unwrap_or(dest))?;
-            fs::write(&to, bytes)?;
-        }
-    }
-    for path in files(dest).into_keys() {
-        if !wanted.contains_key(&path) {
-            fs::remove_file(dest.join(&path))?;
-        }
-    }
-    remove_empty_dirs(dest);
-    Ok(())
+    crate::build::sync(dest, &wanted)
 }
 
 /// The regular files under `dir` (relative paths, with where they are), but `target/` and
@@ -80,22 +67,6 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, PathBuf> {
 fn is_exercise_source(path: &Path) -> bool {
     let parts: Vec<_> = path.components().map(|c| c.as_os_str()).collect();
     parts.len() > 3 && parts[0] == "exercises" && parts[2] == "src"
-}
-
-/// Remove the empty folders under `dir`; whether `dir` is left empty.
-fn remove_empty_dirs(dir: &Path) -> bool {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return false;
-    };
-    let mut empty = true;
-    for entry in entries.flatten() {
-        let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
-        let path = entry.path();
-        if !(is_dir && remove_empty_dirs(&path) && fs::remove_dir(&path).is_ok()) {
-            empty = false;
-        }
-    }
-    empty
 }
 
 /// Write every exercise's `src/` as committed into `dest/<exercise>/src/`, shaped like a

@@ -28,7 +28,7 @@ use rustix::process::{Resource, Rlimit, setrlimit};
 use rustix::thread::UnshareFlags;
 
 use super::Limits;
-use super::launcher::{base_view, end_as_told, exit_as, fail, tell_ending};
+use super::launcher::{base_view, exit_as, fail, fork_first, tell_ending};
 use super::linux::{map_ids, unshare};
 
 /// Where the view shows the pieces of a build.
@@ -140,41 +140,27 @@ fn in_namespaces(paths: &Paths, limits: &Limits, cargo_args: &[OsString]) -> ! {
     if !root {
         map_ids(0, uid, 0, gid).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
     }
-    let (ending_read, ending_write) =
-        rustix::pipe::pipe().unwrap_or_else(|e| fail(&format!("pipe: {e}")));
-    #[allow(unsafe_code)]
-    // SAFETY: the launcher is a process of its own, started for this, with one thread:
-    // the child may do anything the parent could.
-    let child = unsafe { libc::fork() };
-    match child {
-        -1 => fail(&format!("could not fork: {}", io::Error::last_os_error())),
-        0 => {
-            die_with_parent();
-            drop(ending_read);
-            let ending = File::from(ending_write);
-            // Opened here, in this mount namespace: a bind mount takes only its own.
-            let opened = open(paths).unwrap_or_else(|e| fail(&format!("could not open {e}")));
-            view(&opened).unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
-            drop(opened);
-            set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set limits: {e}")));
-            // No capability left once cargo execs: it cannot undo the view.
-            let dropped = if root {
-                become_user(build_user, build_group)
-            } else {
-                unshare(UnshareFlags::NEWUSER).and_then(|()| map_ids(INSIDE_UID, 0, INSIDE_UID, 0))
-            };
-            dropped.unwrap_or_else(|e| fail(&format!("could not drop root: {e}")));
-            let cargo = Path::new(TOOLCHAIN).join("bin").join("cargo");
-            let status = cargo_command(&cargo, Path::new(TOOLCHAIN), cargo_args)
-                .current_dir(WORKSPACE)
-                .status()
-                .unwrap_or_else(|e| fail(&format!("could not run cargo: {e}")));
-            tell_ending(ending, status)
-        }
-        _ => {}
-    }
-    drop(ending_write);
-    end_as_told(child, File::from(ending_read))
+    fork_first("fork", |ending| {
+        die_with_parent();
+        // Opened here, in this mount namespace: a bind mount takes only its own.
+        let opened = open(paths).unwrap_or_else(|e| fail(&format!("could not open {e}")));
+        view(&opened).unwrap_or_else(|e| fail(&format!("could not build the view: {e}")));
+        drop(opened);
+        set_limits(limits).unwrap_or_else(|e| fail(&format!("could not set limits: {e}")));
+        // No capability left once cargo execs: it cannot undo the view.
+        let dropped = if root {
+            become_user(build_user, build_group)
+        } else {
+            unshare(UnshareFlags::NEWUSER).and_then(|()| map_ids(INSIDE_UID, 0, INSIDE_UID, 0))
+        };
+        dropped.unwrap_or_else(|e| fail(&format!("could not drop root: {e}")));
+        let cargo = Path::new(TOOLCHAIN).join("bin").join("cargo");
+        let status = cargo_command(&cargo, Path::new(TOOLCHAIN), cargo_args)
+            .current_dir(WORKSPACE)
+            .status()
+            .unwrap_or_else(|e| fail(&format!("could not run cargo: {e}")));
+        tell_ending(ending, status)
+    })
 }
 
 fn die_with_parent() {

@@ -22,6 +22,7 @@
 //! `inner` tells `outer` how the program ended through a pipe, so that "killed by signal
 //! 25" reaches the check as such, not as an exit code of the launcher.
 
+use std::convert::Infallible;
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -141,29 +142,28 @@ fn outer(scratch: &Path, limits: &Limits, program: &Path, args: &[OsString], roo
     })()
     .unwrap_or_else(|e| fail(&format!("could not open what the view is made of: {e}")));
     map_ids(0, uid, 0, gid).unwrap_or_else(|e| fail(&format!("could not map ids: {e}")));
-    let (ending_read, ending_write) =
-        rustix::pipe::pipe().unwrap_or_else(|e| fail(&format!("pipe: {e}")));
     // A fork, not a second exec of this (large) binary: a launch is paid once per program
     // a check starts, over a hundred per submission.
+    fork_first("start the program", |ending| {
+        inner(ending, sources, scratch, limits, program, args)
+    })
+}
+
+/// Fork the first process of the new PID namespace, which runs `first` with the pipe it
+/// tells its program's ending through ([`tell_ending`]), and exit as it says. `first`
+/// never returns (`Infallible`: `!` is not a type a closure may name yet).
+pub(super) fn fork_first(what: &str, first: impl FnOnce(File) -> Infallible) -> ! {
+    let (ending_read, ending_write) =
+        rustix::pipe::pipe().unwrap_or_else(|e| fail(&format!("pipe: {e}")));
     #[allow(unsafe_code)]
     // SAFETY: the launcher is a process of its own, started for this, with one thread:
     // the child may do anything the parent could.
     let child = unsafe { libc::fork() };
     match child {
-        -1 => fail(&format!(
-            "could not start the program: {}",
-            io::Error::last_os_error()
-        )),
+        -1 => fail(&format!("could not {what}: {}", io::Error::last_os_error())),
         0 => {
             drop(ending_read);
-            inner(
-                File::from(ending_write),
-                sources,
-                scratch,
-                limits,
-                program,
-                args,
-            )
+            match first(File::from(ending_write)) {}
         }
         _ => {}
     }
