@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use harness::Cmd;
 use serde_json::Value;
 
-mod common;
-use common::{fixture_submission, grade_exe, root, scratch};
+use crate::common::{fixture_submission, grade_exe, root, scratch};
 
 fn is_root() -> bool {
     fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) == 0
@@ -33,7 +32,7 @@ fn modes() -> Vec<&'static str> {
 /// grade's environment: HOME a fake home (cargo and rustup keep theirs), the mode forced
 /// unless it is empty.
 fn with_env(cmd: Cmd, mode: &str, home: &Path) -> Cmd {
-    common::with_home(cmd, home, mode)
+    crate::common::with_home(cmd, home, mode)
         .cwd(root())
         .timeout(Duration::from_secs(600))
 }
@@ -63,8 +62,8 @@ fn quoted(arg: &std::ffi::OsStr) -> String {
 /// Graded under a pseudo-terminal (script(1)), with the shell reading what is left in the
 /// terminal's input afterwards: nothing sandbox-terminal wrote or pushed (TIOCSTI) shows
 /// on the terminal, which echoes pushed input.
-#[test]
-fn no_program_reaches_the_graders_terminal() {
+pub fn no_program_reaches_the_graders_terminal() {
+    let _one_at_a_time = crate::common::hostile_alone();
     if Cmd::new("script").arg("--version").run().is_err() {
         eprintln!("no script(1) here to make a pseudo-terminal with: nothing proved");
         return;
@@ -106,8 +105,8 @@ fn no_program_reaches_the_graders_terminal() {
 /// The setuid copy of `id` sandbox-setuid-plant leaves in its folder, looked for while
 /// grade runs: as another user it is found, and belongs to the program's user, never root;
 /// in namespaces it never leaves the program's own scratch, a tmpfs gone with it.
-#[test]
-fn a_planted_setuid_file_is_never_setuid_root() {
+pub fn a_planted_setuid_file_is_never_setuid_root() {
+    let _one_at_a_time = crate::common::hostile_alone();
     let home = tempfile::tempdir().unwrap();
     let class = scratch("setuid-class");
     let submission = fixture_submission("sandbox-setuid-plant", &class.join("s"));

@@ -14,11 +14,9 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde_json::Value;
 
-mod common;
-use common::{fixture_submission, grade, root, scratch};
+use crate::common::{fixture_submission, grade, root, scratch};
 
-#[test]
-fn a_server_that_does_not_compile_costs_only_the_server_checks() {
+pub fn a_server_that_does_not_compile_costs_only_the_server_checks() {
     let out = scratch("server-does-not-compile");
     let submission = fixture_submission(
         "udp_cs-server-does-not-compile",
@@ -108,8 +106,7 @@ fn a_server_that_does_not_compile_costs_only_the_server_checks() {
     }
 }
 
-#[test]
-fn reference_short_of_full_marks_exits_1_naming_what_failed() {
+pub fn reference_short_of_full_marks_exits_1_naming_what_failed() {
     // One open file is too few for anything to run: the reference cannot score.
     let out = scratch("reference-short");
     let output = grade(&[
@@ -142,8 +139,7 @@ fn reference_short_of_full_marks_exits_1_naming_what_failed() {
     assert_eq!(healthy.code(), Some(0), "{}", healthy.report());
 }
 
-#[test]
-fn fail_under_fails_the_run_naming_each_submission_below() {
+pub fn fail_under_fails_the_run_naming_each_submission_below() {
     let out = scratch("fail-under");
     let class = scratch("fail-under-class");
     let _ = fs::remove_dir_all(&class);
@@ -184,8 +180,7 @@ fn fail_under_fails_the_run_naming_each_submission_below() {
     assert_eq!(at.code(), Some(0), "{}", at.report());
 }
 
-#[test]
-fn usage_errors_exit_2() {
+pub fn usage_errors_exit_2() {
     for bad in [
         &["--fail-under"][..],
         &["--fail-under", "120"],

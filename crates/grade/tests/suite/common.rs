@@ -2,9 +2,6 @@
 //! grade run as a user runs it (with a deadline), its JSON, and a fixture made into a
 //! submission.
 
-// Each test file uses some of these.
-#![allow(dead_code)]
-
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,8 +25,8 @@ pub fn root() -> PathBuf {
     .clone()
 }
 
-/// A scratch folder for `name`; tests that share a name share a warm build (the test
-/// binaries run one after another; the tests of one binary use names of their own).
+/// A scratch folder for `name`, which one test alone uses: tests run at the same time,
+/// and a folder kept between runs keeps that test's builds warm.
 /// Canonical, as grade takes a scratch folder: with a relative CARGO_TARGET_DIR, cargo's
 /// paths hold `checkout/../target`, which a process's command line would not show.
 pub fn scratch(name: &str) -> PathBuf {
@@ -98,6 +95,16 @@ pub fn solution(exercise: &str, bin: &str) -> Vec<u8> {
 /// build of every solution takes 2.2 s of CPU in all here), so that the fixture whose
 /// build loops costs seconds. The limit stops the build all the same, and says which.
 pub const BUILD_LIMITS: &str = "--build-limits=cpu=5";
+
+/// Held by each test that grades the sandbox-* fixtures whose programs are marked
+/// `987...` (processes left behind, a mark written in /tmp): each looks for what those
+/// leave, and must not find what another test's are doing at that moment.
+pub static HOSTILE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// One test at a time that grades the marked hostile fixtures (see [`HOSTILE`]).
+pub fn hostile_alone() -> std::sync::MutexGuard<'static, ()> {
+    HOSTILE.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// grade as an instructor runs it, but with HOME a fake home (a canary's place): cargo
 /// and rustup keep their real homes, which they find through HOME unless told. The

@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use harness::{Cmd, Output};
 use serde_json::Value;
 
-mod common;
-use common::{fixture_submission, json_of, root, scratch};
+use crate::common::{fixture_submission, json_of, root, scratch};
 
 const ENV_CANARY: &str = "netlab-env-canary-5551";
 const CLASSMATE_CANARY: &str = "netlab-classmate-canary-5552";
@@ -41,7 +40,7 @@ fn fake_home() -> (tempfile::TempDir, String) {
 
 /// grade with HOME the fake home, a canary in its environment, in `cwd`.
 fn grade(home: &Path, cwd: &Path, args: &[OsString], mode: &str) -> Output {
-    common::grade_with_home(home, mode)
+    crate::common::grade_with_home(home, mode)
         .args(args)
         .arg("--root")
         .arg(root())
@@ -212,15 +211,13 @@ fn grade_hostile_class(mode: &str, name: &str) {
 
 /// With namespaces (as root or as an ordinary user): no build sees the grader's files.
 #[cfg(target_os = "linux")]
-#[test]
-fn hostile_builds_get_nothing_of_the_grader() {
+pub fn hostile_builds_get_nothing_of_the_grader() {
     grade_hostile_class("", "build-walls");
 }
 
 /// As root in the other-user mode: builds run as a user id of their own.
 #[cfg(target_os = "linux")]
-#[test]
-fn hostile_builds_get_nothing_of_the_grader_as_another_user() {
+pub fn hostile_builds_get_nothing_of_the_grader_as_another_user() {
     if !rustix_is_root() {
         eprintln!("not root: the other-user sandbox is root's; nothing to prove here");
         return;
@@ -236,8 +233,8 @@ fn rustix_is_root() -> bool {
 /// `cd upload && grade .`: the upload's .cargo/config.toml (a rustc wrapper) is never
 /// read, neither by the reference's build nor by the upload's.
 #[cfg(target_os = "linux")]
-#[test]
-fn an_uploads_cargo_configuration_is_never_read() {
+pub fn an_uploads_cargo_configuration_is_never_read() {
+    let _one_at_a_time = crate::common::hostile_alone();
     let (home, secret) = fake_home();
     let upload = scratch("cargo-config-upload");
     fixture_submission("sandbox-build-cargo-config", &upload);
@@ -282,17 +279,16 @@ fn an_uploads_cargo_configuration_is_never_read() {
 /// real build launcher): every file of the view is read-only but target/ and /tmp, the
 /// grader's folders are not there, no network, a cleared environment, and never uid 0.
 #[cfg(target_os = "linux")]
-#[test]
-fn a_build_writes_only_its_target_folder() {
+pub fn a_build_writes_only_its_target_folder() {
     let probe = scratch("build-probe");
     let _ = fs::remove_dir_all(&probe);
-    common::write(
+    crate::common::write(
         &probe.join("Cargo.toml"),
         "[package]\nname = \"probe\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
     );
-    common::write(&probe.join("Cargo.lock"), "");
-    common::write(&probe.join("src/main.rs"), "fn main() {}\n");
-    common::write(&probe.join("build.rs"), PROBE);
+    crate::common::write(&probe.join("Cargo.lock"), "");
+    crate::common::write(&probe.join("src/main.rs"), "fn main() {}\n");
+    crate::common::write(&probe.join("build.rs"), PROBE);
     fs::create_dir_all(probe.join("target")).unwrap();
     let sysroot = Cmd::new("rustc")
         .args(["--print", "sysroot"])
@@ -365,8 +361,7 @@ fn main() {
 /// error a report quotes holds no line of it: `compile_error!(include_str!(...))` makes
 /// the whole file the message, and reports keep only its first line, minus any line of a
 /// reference solution.
-#[test]
-fn a_solution_read_at_compile_time_is_never_quoted() {
+pub fn a_solution_read_at_compile_time_is_never_quoted() {
     let (home, secret) = fake_home();
     let class = scratch("quotes-solution-class");
     let _ = fs::remove_dir_all(&class);

@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-mod common;
-use common::{grade, json_of, root, scratch, solution, write};
+use crate::common::{grade, json_of, root, scratch, solution, write};
 
 /// A file macOS's zip puts in `__MACOSX/` or beside a file: not Rust.
 const APPLE_DOUBLE: &[u8] = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ";
@@ -37,8 +36,7 @@ fn notes(sub: &Value) -> String {
 
 /// Every shape of upload in one class folder, each holding the reference os_args (full
 /// marks when found) or a mistake in how it was uploaded.
-#[test]
-fn every_upload_shape_is_found_and_matched_by_name() {
+pub fn every_upload_shape_is_found_and_matched_by_name() {
     let class = scratch("shapes-class");
     let _ = fs::remove_dir_all(&class);
     let good = solution("os_args", "os_args");
@@ -181,8 +179,7 @@ fn every_upload_shape_is_found_and_matched_by_name() {
 /// `grade students/*` with a notes file, an unreadable folder, a file named in bytes that
 /// are not UTF-8 and a zip among the students: they are listed as not graded with the
 /// reason, in every format, and the rest is graded.
-#[test]
-fn stray_paths_are_not_graded_in_every_format_and_the_rest_is() {
+pub fn stray_paths_are_not_graded_in_every_format_and_the_rest_is() {
     let students = scratch("stray-students");
     use std::os::unix::fs::PermissionsExt;
     // A run stopped half-way leaves the locked folder locked: open it to clear up.
@@ -316,8 +313,7 @@ fn stray_paths_are_not_graded_in_every_format_and_the_rest_is() {
 
 /// With `--book-url` every report's book links are pages of the published book; without
 /// it they stay paths in the checkout.
-#[test]
-fn book_url_makes_feedback_links_urls() {
+pub fn book_url_makes_feedback_links_urls() {
     let upload = scratch("book-url-upload");
     let _ = fs::remove_dir_all(&upload);
     // A starter's os_args: every check fails and points at the book.

@@ -12,8 +12,7 @@ use std::time::Duration;
 use harness::{Cmd, Output};
 use serde_json::Value;
 
-mod common;
-use common::{root, scratch, solution, write};
+use crate::common::{root, scratch, solution, write};
 
 /// A simulated /autograder: `submission/` made by `upload`, `results/` for Gradescope.
 struct Autograder {
@@ -78,8 +77,7 @@ impl Autograder {
 }
 
 /// The issue's own example: `udp_server.rs` and `udp_client.rs` dragged into Gradescope.
-#[test]
-fn bare_udp_cs_files_get_full_marks() {
+pub fn bare_udp_cs_files_get_full_marks() {
     let autograder = Autograder::new(|submission| {
         write(
             &submission.join("udp_server.rs"),
@@ -147,11 +145,10 @@ fn bare_udp_cs_files_get_full_marks() {
 
 /// The other shapes, graded on os_args: a macOS zip (top folder and __MACOSX/), nested one
 /// level deeper, half an exercise, two candidates, an empty upload.
-#[test]
-fn every_upload_shape_gets_a_results_json_gradescope_reads() {
+pub fn every_upload_shape_gets_a_results_json_gradescope_reads() {
     let good = solution("os_args", "os_args");
     let max = grading::exercise("os_args").unwrap().max_points() as u64;
-    let out = scratch("shapes");
+    let out = scratch("gradescope-shapes");
     let options = format!("--exercise os_args --scratch {}", out.display());
     let zip = |under: &str| {
         let good = good.clone();
@@ -236,8 +233,7 @@ fn every_upload_shape_gets_a_results_json_gradescope_reads() {
 
 /// When grade cannot grade at all (here: a scratch folder it cannot create), it still
 /// writes the results.json Gradescope shows: score 0 and why, no internal path.
-#[test]
-fn grade_writes_the_fallback_results_json_itself() {
+pub fn grade_writes_the_fallback_results_json_itself() {
     let autograder = Autograder::new(|submission| {
         write(
             &submission.join("os_args.rs"),
@@ -261,8 +257,7 @@ fn grade_writes_the_fallback_results_json_itself() {
 
 /// setup.sh's health check (with the toolchain and build already there), and make-zip.sh
 /// writing into a folder that does not exist yet.
-#[test]
-fn setup_checks_the_reference_and_make_zip_creates_its_folder() {
+pub fn setup_checks_the_reference_and_make_zip_creates_its_folder() {
     let autograder = Autograder::new(|_| {});
     let out = scratch("setup");
     let setup = autograder.run(

@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use harness::{Cmd, Output};
 
-mod common;
-use common::root;
+use crate::common::root;
 
 fn grade<S: AsRef<OsStr>>(cwd: &Path, args: &[S]) -> Output {
     Cmd::new(env!("CARGO_BIN_EXE_grade"))
@@ -113,8 +112,7 @@ fn outcome<'a>(stdout: &'a str, check: &str) -> &'a str {
         .unwrap_or("(not run)")
 }
 
-#[test]
-fn class_edition_has_no_answers_and_grades_the_students_work() {
+pub fn class_edition_has_no_answers_and_grades_the_students_work() {
     let scratch = tempfile::tempdir().unwrap();
     let export = scratch.path().join("class");
 
@@ -220,7 +218,7 @@ fn class_edition_has_no_answers_and_grades_the_students_work() {
     // skipped, not failed. Built in a copy that stays between runs, written only where it
     // changed (`mirror_tree`): a second run rebuilds only what changed.
     let export = {
-        let built = common::scratch("class-edition");
+        let built = crate::common::scratch("class-edition");
         grading::build::mirror_tree(&export, &built).unwrap();
         built
     };

@@ -12,8 +12,7 @@ use grading::build::Workspace;
 use harness::Cmd;
 use serde_json::Value;
 
-mod common;
-use common::{grade_exe, grade_in, root, scratch};
+use crate::common::{grade_exe, grade_in, root, scratch};
 
 /// A student repository (`exercises/os_args/src/...`) holding the reference os_args, or
 /// the starter when `starter`.
@@ -44,8 +43,7 @@ fn json_file(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", path.display()))
 }
 
-#[test]
-fn it_grades_with_the_checkout_it_runs_in_and_builds_in_cargo_target_dir() {
+pub fn it_grades_with_the_checkout_it_runs_in_and_builds_in_cargo_target_dir() {
     // Another checkout, elsewhere: its parts are the real ones, its folder is not.
     let elsewhere = tempfile::tempdir().unwrap();
     let checkout = elsewhere.path().join("netlab");
@@ -84,8 +82,7 @@ fn it_grades_with_the_checkout_it_runs_in_and_builds_in_cargo_target_dir() {
     );
 }
 
-#[test]
-fn away_from_any_checkout_it_asks_for_root() {
+pub fn away_from_any_checkout_it_asks_for_root() {
     // A copy of grade outside every checkout: nothing ties it to where it was built.
     let away = tempfile::tempdir().unwrap();
     let exe = away.path().join("grade");
@@ -164,8 +161,7 @@ fn workflow_command(parent: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn the_classroom_workflow_grades_once_into_every_report() {
+pub fn the_classroom_workflow_grades_once_into_every_report() {
     let workflow = fs::read_to_string(root().join("contrib/github-classroom/classroom.yml"))
         .expect("the Classroom workflow exists");
     for needed in [
@@ -232,8 +228,7 @@ fn the_classroom_workflow_grades_once_into_every_report() {
     }
 }
 
-#[test]
-fn one_submission_formats_refuse_a_class() {
+pub fn one_submission_formats_refuse_a_class() {
     let class = tempfile::tempdir().unwrap();
     for name in ["ada", "grace"] {
         os_args_repository(&class.path().join(name), false);
