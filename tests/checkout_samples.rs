@@ -1,7 +1,7 @@
 //! The README's and the book's runs of `cargo test -p` and `grade` are real. Each such
 //! block is marked, and run again here in a copy of the checkout that holds the starters
 //! as committed (what a fresh clone holds): every line it shows must be a line the real
-//! run printed, in the same order. `NETLAB_BLESS=1 cargo test --test checkout_samples`
+//! run printed, in the same order. `NETLAB_BLESS=1 cargo test --test grading -- checkout_samples`
 //! writes the whole real output into each block that no longer matches; cut it down with
 //! `...` again before committing.
 //!
@@ -207,6 +207,9 @@ fn run(block: &Block, checkout: &Path) -> Result<Vec<Vec<String>>, String> {
         .env("CARGO_TARGET_DIR", scratch("samples").join("target"))
         .env("CARGO_TERM_QUIET", "true")
         .env("CARGO_TERM_COLOR", "never")
+        // As a student's shell has it: this process's TMPDIR is its sandbox's scratch
+        // folder (harness::sandbox::init), which the programs a sample runs must not share.
+        .env("TMPDIR", "/tmp")
         // For a sample that commits (the class edition's first commit).
         .env("GIT_AUTHOR_NAME", "netlab")
         .env("GIT_AUTHOR_EMAIL", "netlab@example.edu")
@@ -397,8 +400,7 @@ fn relative(page: &Path) -> String {
         .to_string()
 }
 
-#[test]
-fn runs_of_cargo_test_and_grade_print_what_the_pages_show() {
+pub fn runs_of_cargo_test_and_grade_print_what_the_pages_show() {
     let bless = std::env::var_os("NETLAB_BLESS").is_some();
     let checkout = scratch("samples").join("checkout");
     let mut wrong = Vec::new();
@@ -475,14 +477,13 @@ fn runs_of_cargo_test_and_grade_print_what_the_pages_show() {
     assert!(
         bless || wrong.is_empty(),
         "{}\n\nIf the programs are right, `NETLAB_BLESS=1 cargo test --test \
-         checkout_samples` writes the real output into the page; cut it down with `...`.",
+         grading -- checkout_samples` writes the real output into the page; cut it down with `...`.",
         wrong.join("\n\n")
     );
 }
 
 /// A run of `cargo test -p` or grade that shows its output is a checked sample.
-#[test]
-fn every_run_shown_is_marked() {
+pub fn every_run_shown_is_marked() {
     let mut unmarked = Vec::new();
     for page in pages() {
         let text = fs::read_to_string(&page).unwrap();
@@ -518,8 +519,7 @@ fn every_run_shown_is_marked() {
     );
 }
 
-#[test]
-fn lines_left_out_and_cut_short() {
+pub fn lines_left_out_and_cut_short() {
     let lines = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
     // "c d e" is shown in two pieces, as the book breaks a wide line.
     let real = vec![
@@ -542,8 +542,7 @@ fn lines_left_out_and_cut_short() {
     assert!(!shows(&lines(&["a", "b", "c d ..."]), &real));
 }
 
-#[test]
-fn wide_lines_broken_as_the_book_shows_them() {
+pub fn wide_lines_broken_as_the_book_shows_them() {
     let line = format!("      {} tail", "word ".repeat(17).trim_end());
     let pieces = wrap(&line);
     assert!(

@@ -2,7 +2,10 @@
 //! check, each untouched starter fails every check with "not written yet", and each recorded
 //! mistake in tests/fixtures/ fails exactly the checks its `expect.txt` lists, with the
 //! words recorded in its `failures.txt` (what its student reads; `NETLAB_BLESS=1`
-//! records them again, so a change in wording is a reviewed diff).
+//! records them again, so a change in wording is a reviewed diff). The book's runs of
+//! `cargo test -p` and grade (checkout_samples.rs) run here too, beside the checks.
+
+mod checkout_samples;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -32,9 +35,27 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // The fixtures first: each runs every check of its exercise, some wait out long
-    // deadlines; the single checks of the reference and the starters fill in at the end.
-    let mut trials = Vec::new();
+    // The samples' runs first (one after another, seconds each), then the fixtures: each
+    // runs every check of its exercise, some wait out long deadlines; the single checks of
+    // the reference and the starters fill in at the end.
+    let mut trials = vec![
+        sample_trial(
+            "runs_of_cargo_test_and_grade_print_what_the_pages_show",
+            checkout_samples::runs_of_cargo_test_and_grade_print_what_the_pages_show,
+        ),
+        sample_trial(
+            "every_run_shown_is_marked",
+            checkout_samples::every_run_shown_is_marked,
+        ),
+        sample_trial(
+            "lines_left_out_and_cut_short",
+            checkout_samples::lines_left_out_and_cut_short,
+        ),
+        sample_trial(
+            "wide_lines_broken_as_the_book_shows_them",
+            checkout_samples::wide_lines_broken_as_the_book_shows_them,
+        ),
+    ];
     for fixture in fixtures() {
         let bins = bins.clone();
         let name = fixture.file_name().unwrap_or_default().to_string_lossy();
@@ -71,6 +92,14 @@ fn main() -> ExitCode {
     let conclusion = libtest_mimic::run(&args, trials);
     harness::sandbox::clean_up();
     conclusion.exit_code()
+}
+
+/// A test of checkout_samples.rs (it fails by panicking) as a trial.
+fn sample_trial(name: &str, test: fn()) -> Trial {
+    Trial::test(format!("checkout_samples::{name}"), move || {
+        test();
+        Ok(())
+    })
 }
 
 fn reference_passes(result: CheckResult) -> Result<(), Failed> {
