@@ -10,6 +10,7 @@ mod checkout_samples;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use harness::{Binaries, CheckResult, Exercise, run_check, run_check_seeded};
 use libtest_mimic::{Failed, Trial};
@@ -206,11 +207,19 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
     // The checks that need a program that did not compile stop and score 0; others run.
     bins.not_compiled = not_compiled;
     // In parallel: a hostile fixture (a program that never exits) costs each check its
-    // deadline, once rather than once per check.
+    // deadline, once rather than once per check. But no more checks at once in the whole
+    // test than grade runs (its workers, one per core, CHECKS_AT_ONCE each): eight
+    // fixtures' twenty checks each, all at once, kept programs from exiting within their
+    // deadlines on two cores.
     let results: Vec<CheckResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = checks
             .iter()
-            .map(|check| scope.spawn(|| run_check_seeded(exercise, check, &bins, FIXTURE_SEED)))
+            .map(|check| {
+                scope.spawn(|| {
+                    let _slot = CheckSlots::global().take();
+                    run_check_seeded(exercise, check, &bins, FIXTURE_SEED)
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -247,6 +256,45 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
         return Err(wrong.join("\n").into());
     }
     pinned_words(fixture, &words)
+}
+
+/// A count of checks running at once in this test, held to what grade would run here.
+struct CheckSlots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// A running check's place among [`CheckSlots`]: given back when dropped.
+struct Slot(&'static CheckSlots);
+
+impl CheckSlots {
+    fn global() -> &'static CheckSlots {
+        static SLOTS: OnceLock<CheckSlots> = OnceLock::new();
+        SLOTS.get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            CheckSlots {
+                free: Mutex::new(cores * harness::CHECKS_AT_ONCE),
+                freed: Condvar::new(),
+            }
+        })
+    }
+
+    /// Wait for a free place (a check ends within its deadlines, so this wait does too).
+    fn take(&'static self) -> Slot {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// What the fixture's student reads must be what `failures.txt` records.
