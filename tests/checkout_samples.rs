@@ -317,7 +317,10 @@ fn wrap(line: &str) -> Vec<String> {
     let mut rest = line.to_string();
     while rest.chars().count() > PAGE {
         let limit = rest.char_indices().nth(PAGE).map_or(rest.len(), |(i, _)| i);
-        let Some(at) = rest[..limit].rfind(' ').filter(|&at| at > indent) else {
+        // Never in the continuation's own indent: a word wider than the page would
+        // otherwise be broken off its indent for ever.
+        let lead = rest.len() - rest.trim_start().len();
+        let Some(at) = rest[..limit].rfind(' ').filter(|&at| at > indent.max(lead)) else {
             break;
         };
         pieces.push(rest[..at].to_string());

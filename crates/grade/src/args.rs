@@ -19,6 +19,12 @@ repository holding one, a folder holding the program files (udp_server.rs...),
 or a folder of such submissions. A path that holds none is listed as not graded.";
 
 const AFTER_HELP: &str = "\
+--watch (-w) checks the first of your exercises short of full marks, again
+each time you save a file in its src/, until it has them, then the next.
+Keys: Enter checks again, n/p the next/previous exercise, l lists them all,
+r draws new inputs, q quits. Without a terminal it prints plain lines, and
+stops once its input ends.
+
 Formats: table (default), json, junit, markdown (or md), and for one
 submission gradescope (Gradescope's results.json) or classroom (GitHub
 Classroom's results). --out FILE writes --format's report to FILE (the table
@@ -68,9 +74,13 @@ impl Format {
     name = "grade",
     about = ABOUT,
     after_help = AFTER_HELP,
-    override_usage = "grade [OPTIONS] [PATH]...\n       grade [--root DIR] --export-assignment DIR"
+    override_usage = "grade [OPTIONS] [PATH]...\n       grade --watch [-e NAME]\n       grade [--root DIR] --export-assignment DIR"
 )]
 struct Cli {
+    /// Watch your exercises/: check the first one
+    /// short of full marks again on every save
+    #[arg(short, long, verbatim_doc_comment)]
+    watch: bool,
     /// Grade the reference solutions (a health
     /// check: full marks)
     #[arg(long, verbatim_doc_comment)]
@@ -178,6 +188,8 @@ struct Cli {
 
 #[derive(Debug)]
 pub struct Options {
+    /// `--watch`: the student's loop (watch/), not one grading run.
+    pub watch: bool,
     pub reference: bool,
     /// `--export-assignment DIR`: write the class edition there instead of grading.
     pub export: Option<PathBuf>,
@@ -226,6 +238,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Options, clap::Error> {
             "--reference grades the reference solutions: give no PATH with it",
         ));
     }
+    if cli.watch
+        && (cli.reference
+            || cli.export_assignment.is_some()
+            || !cli.paths.is_empty()
+            || !cli.outs.is_empty()
+            || cli.format != Format::Table)
+    {
+        return Err(refuse(
+            "--watch checks your own exercises/ on the terminal: give no PATH, --reference, \
+             --export-assignment, --out or --format with it",
+        ));
+    }
     if cli.export_assignment.is_some() && (cli.reference || !cli.paths.is_empty()) {
         return Err(refuse(
             "--export-assignment writes the class edition: give no PATH or --reference with it",
@@ -254,6 +278,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Options, clap::Error> {
         )));
     }
     Ok(Options {
+        watch: cli.watch,
         reference: cli.reference,
         export: cli.export_assignment,
         exercises: cli.exercises.iter().map(|n| n.trim().to_string()).collect(),
@@ -382,6 +407,10 @@ mod tests {
             &["--root"],
             &["--export-assignment"],
             &["--export-assignment", "out", "submissions"],
+            &["--watch", "submissions"],
+            &["--watch", "--reference"],
+            &["-w", "--format=json"],
+            &["-w", "--out", "a.json"],
         ] {
             let error = parse_strs(bad).expect_err(&format!("{bad:?} should be a usage error"));
             assert_eq!(error.exit_code(), 2, "{bad:?}: {error}");
@@ -394,6 +423,7 @@ mod tests {
         assert_eq!(help.exit_code(), 0);
         let text = help.render().to_string();
         for said in [
+            "--watch",
             "--export-assignment",
             "--fail-under",
             "Exit status: 0",

@@ -1,8 +1,9 @@
 //! `grade`: grades netlab exercises with the same checks `cargo test -p <exercise>` runs.
-//! With no argument it shows a student's progress on their exercises/; with `--reference`
-//! it grades the reference solutions (a health check); with paths it grades a class of
-//! submissions, each built in isolation and run under deadlines, and writes a table, JSON,
-//! JUnit XML, Gradescope's results.json or Markdown.
+//! With no argument it shows a student's progress on their exercises/ (with `--watch`, again
+//! on every save: watch/); with `--reference` it grades the reference solutions (a health
+//! check); with paths it grades a class of submissions, each built in isolation and run
+//! under deadlines, and writes a table, JSON, JUnit XML, Gradescope's results.json or
+//! Markdown.
 
 mod args;
 mod discover;
@@ -12,6 +13,7 @@ mod feedback;
 mod report;
 mod upload;
 mod verdict;
+mod watch;
 mod worker;
 
 use std::ffi::OsString;
@@ -52,11 +54,14 @@ fn dispatch() -> ExitCode {
         }
     };
     // Ctrl-C or a kill: stop the workers (which stop what they started), then exit.
-    harness::signals::on_termination(|| {
-        harness::groups::terminate_all_groups(Duration::from_secs(3));
-        harness::sandbox::clean_up();
-        eprintln!("error: interrupted; every program grade started has been stopped");
-    });
+    // Watch mode installs its own, which gives the terminal back first.
+    if !options.watch {
+        harness::signals::on_termination(|| {
+            harness::groups::terminate_all_groups(Duration::from_secs(3));
+            harness::sandbox::clean_up();
+            eprintln!("error: interrupted; every program grade started has been stopped");
+        });
+    }
     // What a Gradescope fallback needs once `run` has the options.
     let fallback: Vec<std::path::PathBuf> = options
         .outs
@@ -105,6 +110,9 @@ fn run(options: Options) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if options.watch {
+        return watch::main(&options, exercises);
+    }
     let sandbox = harness::sandbox::init();
     let others = !options.reference && !options.paths.is_empty();
     if others && sandbox.mode == Mode::Unsandboxed && !options.unsandboxed {

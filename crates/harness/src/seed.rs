@@ -22,7 +22,9 @@ pub fn from_env() -> Option<u64> {
     std::env::var(VAR).ok()?.trim().parse().ok()
 }
 
-fn fresh() -> u64 {
+/// A new seed, as a run without `NETLAB_SEED` draws (grade's watch mode draws one when
+/// the student asks for new inputs).
+pub fn fresh() -> u64 {
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u128(
         std::time::SystemTime::now()

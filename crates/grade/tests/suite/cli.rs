@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use harness::{Cmd, Output};
 use serde_json::Value;
 
-use crate::common::{fixture_submission, grade, json_of, root, scratch};
+use crate::common::{fixture_submission, grade, json_of, processes_mentioning, root, scratch};
 
 fn checks(exercise: &Value) -> &Vec<Value> {
     exercise["checks"].as_array().expect("checks is a list")
@@ -73,22 +73,6 @@ pub fn untouched_starters_score_zero() {
             assert!(message.starts_with("not written yet: "), "{check}");
         }
     }
-}
-
-/// The checks a fixture's expect.txt says fail (None: `build fails`).
-/// Every process whose command line mentions `needle`, as `pid: command line`.
-fn processes_mentioning(needle: &[u8]) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if cmdline.windows(needle.len()).any(|w| w == needle) {
-            let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            found.push(format!("{}: {line}", entry.file_name().to_string_lossy()));
-        }
-    }
-    found
 }
 
 pub fn the_cli_grades_fixtures_to_their_recorded_result_in_bounded_time_leaving_nothing() {

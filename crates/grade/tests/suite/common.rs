@@ -125,3 +125,18 @@ pub fn with_home(mut cmd: Cmd, home: &Path, mode: &str) -> Cmd {
     }
     cmd.env("HOME", home)
 }
+
+/// Every process whose command line mentions `needle`, as `pid: command line`.
+pub fn processes_mentioning(needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if cmdline.windows(needle.len()).any(|w| w == needle) {
+            let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            found.push(format!("{}: {line}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}

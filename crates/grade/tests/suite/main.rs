@@ -21,6 +21,7 @@ mod outcomes;
 mod reports;
 mod uploads;
 mod walls;
+mod watch;
 
 /// A test function as a trial named `module::function`, as libtest would name it.
 macro_rules! test {
@@ -83,6 +84,9 @@ fn main() -> ExitCode {
         test!(uploads::book_url_makes_feedback_links_urls),
         test!(walls::no_program_reaches_the_graders_terminal),
         test!(walls::a_planted_setuid_file_is_never_setuid_root),
+        test!(watch::a_save_checks_again_a_build_error_shows_and_full_marks_move_on),
+        test!(watch::a_save_q_or_ctrl_c_during_a_round_stops_every_program_it_started),
+        test!(watch::without_a_terminal_it_prints_plain_lines_and_stops_when_its_input_ends),
     ];
     libtest_mimic::run(&harness::cli::arguments(), trials).exit_code()
 }
