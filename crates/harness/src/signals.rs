@@ -1,4 +1,5 @@
-//! SIGTERM and SIGINT noticed rather than obeyed on the spot: the handler only sets a flag
+//! SIGTERM, SIGINT and SIGHUP (the terminal gone: an SSH session dropped, an editor's
+//! terminal closed) noticed rather than obeyed on the spot: the handler only sets a flag
 //! (all a signal handler may safely do), and a thread that watches it kills every process
 //! group this process started before it exits, so no student program outlives grade.
 
@@ -14,7 +15,7 @@ extern "C" fn on_signal(signal: libc::c_int) {
     RECEIVED.store(signal, Ordering::SeqCst);
 }
 
-/// Catch SIGTERM and SIGINT from now on. A caught signal goes back to its default on
+/// Catch SIGTERM, SIGINT and SIGHUP from now on. A caught signal goes back to its default on
 /// exec, so the programs this process starts are not affected.
 fn catch() {
     #[cfg(unix)]
@@ -25,6 +26,7 @@ fn catch() {
         unsafe {
             libc::signal(libc::SIGTERM, handler);
             libc::signal(libc::SIGINT, handler);
+            libc::signal(libc::SIGHUP, handler);
         }
     }
 }
@@ -44,7 +46,7 @@ pub fn halt_if_interrupted() {
 
 /// Catch the signals, and on one: `cleanup`, then SIGKILL every process group this process
 /// started that is still live, then exit with 128 + the signal's number (130 for Ctrl-C,
-/// 143 for SIGTERM), as the shell reports a process killed by it.
+/// 143 for SIGTERM, 129 for a hang-up), as the shell reports a process killed by it.
 pub fn on_termination(cleanup: impl FnOnce() + Send + 'static) {
     catch();
     thread::spawn(move || {
