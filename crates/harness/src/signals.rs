@@ -54,7 +54,9 @@ pub fn on_termination(cleanup: impl FnOnce() + Send + 'static) {
         while !received() {
             crate::wait::on_purpose(Duration::from_millis(25), "a signal has no event in std");
         }
-        cleanup();
+        // A cleanup that panics (an eprintln! to a terminal that hung up fails) must not
+        // keep this thread from the exit every other thread is parked waiting for.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(cleanup));
         crate::groups::kill_all_groups();
         std::process::exit(128 + RECEIVED.load(Ordering::SeqCst));
     });
