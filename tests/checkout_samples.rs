@@ -209,7 +209,10 @@ fn run(block: &Block, checkout: &Path) -> Result<Vec<Vec<String>>, String> {
         .env("CARGO_TERM_COLOR", "never")
         // As a student's shell has it: this process's TMPDIR is its sandbox's scratch
         // folder (harness::sandbox::init), which the programs a sample runs must not share.
-        .env("TMPDIR", "/tmp")
+        .env(
+            "TMPDIR",
+            harness::sandbox::init().outer_temp_dir.as_os_str(),
+        )
         // For a sample that commits (the class edition's first commit).
         .env("GIT_AUTHOR_NAME", "netlab")
         .env("GIT_AUTHOR_EMAIL", "netlab@example.edu")

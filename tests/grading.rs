@@ -40,22 +40,10 @@ fn main() -> ExitCode {
     // runs every check of its exercise, some wait out long deadlines; the single checks of
     // the reference and the starters fill in at the end.
     let mut trials = vec![
-        sample_trial(
-            "runs_of_cargo_test_and_grade_print_what_the_pages_show",
-            checkout_samples::runs_of_cargo_test_and_grade_print_what_the_pages_show,
-        ),
-        sample_trial(
-            "every_run_shown_is_marked",
-            checkout_samples::every_run_shown_is_marked,
-        ),
-        sample_trial(
-            "lines_left_out_and_cut_short",
-            checkout_samples::lines_left_out_and_cut_short,
-        ),
-        sample_trial(
-            "wide_lines_broken_as_the_book_shows_them",
-            checkout_samples::wide_lines_broken_as_the_book_shows_them,
-        ),
+        harness::trial!(checkout_samples::runs_of_cargo_test_and_grade_print_what_the_pages_show),
+        harness::trial!(checkout_samples::every_run_shown_is_marked),
+        harness::trial!(checkout_samples::lines_left_out_and_cut_short),
+        harness::trial!(checkout_samples::wide_lines_broken_as_the_book_shows_them),
     ];
     for fixture in fixtures() {
         let bins = bins.clone();
@@ -93,14 +81,6 @@ fn main() -> ExitCode {
     let conclusion = libtest_mimic::run(&args, trials);
     harness::sandbox::clean_up();
     conclusion.exit_code()
-}
-
-/// A test of checkout_samples.rs (it fails by panicking) as a trial.
-fn sample_trial(name: &str, test: fn()) -> Trial {
-    Trial::test(format!("checkout_samples::{name}"), move || {
-        test();
-        Ok(())
-    })
 }
 
 fn reference_passes(result: CheckResult) -> Result<(), Failed> {

@@ -140,21 +140,12 @@ fn class_edition(root: &Path) -> Result<Edition> {
 /// block naming one goes (the `[[bin]]` and the comment above it that shows how to run
 /// it), and so does a comment about the reference's own dependencies.
 fn without_reference_bins(manifest: &str) -> String {
-    let mut out = String::new();
-    for block in manifest.split("\n\n") {
-        if block.contains("_sol\"") {
-            continue;
-        }
-        let kept: Vec<&str> = block
-            .lines()
-            .filter(|line| !(line.trim_start().starts_with('#') && line.contains("reference")))
-            .collect();
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&kept.join("\n"));
-        out.push('\n');
-    }
+    let mut out: String = without_blocks_naming(manifest, "_sol\"")
+        .lines()
+        .filter(|line| !(line.trim_start().starts_with('#') && line.contains("reference")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push('\n');
     out
 }
 

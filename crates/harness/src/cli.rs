@@ -8,6 +8,27 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::check::{Binaries, Exercise};
 use crate::run::{CHECKS_AT_ONCE, run_check};
 
+/// A test function that fails by panicking (assert!) as a trial of a libtest-mimic binary
+/// (one that runs its tests [`arguments`]' many at a time), named `module::function` as
+/// libtest would name it: `harness::trial!(module::function)`.
+#[macro_export]
+macro_rules! trial {
+    ($module:ident :: $test:ident) => {
+        $crate::cli::trial(
+            concat!(stringify!($module), "::", stringify!($test)),
+            $module::$test,
+        )
+    };
+}
+
+/// What [`trial!`] makes: `test` under `name`, failing when it panics.
+pub fn trial(name: &'static str, test: fn()) -> Trial {
+    Trial::test(name, move || {
+        test();
+        Ok(())
+    })
+}
+
 /// The test binary's command line, with [`CHECKS_AT_ONCE`] checks at a time unless
 /// `--test-threads` or `RUST_TEST_THREADS` says otherwise (libtest-mimic reads only the
 /// first, and defaults to one per core).

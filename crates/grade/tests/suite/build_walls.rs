@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use harness::{Cmd, Output};
 use serde_json::Value;
 
-use crate::common::{fixture_submission, json_of, root, scratch};
+use crate::common::{fake_home, fixture_submission, json_of, root, scratch};
 
 const ENV_CANARY: &str = "netlab-env-canary-5551";
 const CLASSMATE_CANARY: &str = "netlab-classmate-canary-5552";
@@ -26,17 +26,6 @@ const FIXTURES: &[&str] = &[
     "sandbox-build-memory-hog",
     "sandbox-build-time-hog",
 ];
-
-/// A fake home holding a secret, as homes are (mode 700).
-fn fake_home() -> (tempfile::TempDir, String) {
-    let home = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .tempdir()
-        .unwrap();
-    let secret = format!("netlab-secret-{}", std::process::id());
-    fs::write(home.path().join("netlab-secret.txt"), &secret).unwrap();
-    (home, secret)
-}
 
 /// grade with HOME the fake home, a canary in its environment, in `cwd`.
 fn grade(home: &Path, cwd: &Path, args: &[OsString], mode: &str) -> Output {
@@ -103,7 +92,7 @@ fn hostile_class(class: &Path, out: &Path, home: &Path) {
 }
 
 fn grade_hostile_class(mode: &str, name: &str) {
-    let (home, secret) = fake_home();
+    let (home, secret) = fake_home("build-walls");
     let class = scratch(&format!("{name}-class"));
     let out = scratch(name);
     hostile_class(&class, &out, home.path());
@@ -235,7 +224,7 @@ fn rustix_is_root() -> bool {
 #[cfg(target_os = "linux")]
 pub fn an_uploads_cargo_configuration_is_never_read() {
     let _one_at_a_time = crate::common::hostile_alone();
-    let (home, secret) = fake_home();
+    let (home, secret) = fake_home("build-walls");
     let upload = scratch("cargo-config-upload");
     fixture_submission("sandbox-build-cargo-config", &upload);
     let hostile = root().join("tests/fixtures/sandbox-build-cargo-config/upload");
@@ -362,7 +351,7 @@ fn main() {
 /// the whole file the message, and reports keep only its first line, minus any line of a
 /// reference solution.
 pub fn a_solution_read_at_compile_time_is_never_quoted() {
-    let (home, secret) = fake_home();
+    let (home, secret) = fake_home("build-walls");
     let class = scratch("quotes-solution-class");
     let _ = fs::remove_dir_all(&class);
     let dest = fixture_submission("sandbox-build-quotes-solution", &class.join("s"));

@@ -205,13 +205,7 @@ struct Walls {
 
 impl Walls {
     fn new() -> Walls {
-        // As homes are (/root is): the other-user sandbox relies on that; namespaces do not.
-        let home = tempfile::Builder::new()
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir()
-            .unwrap();
-        let secret = format!("netlab-secret-{}", std::process::id());
-        fs::write(home.path().join("netlab-secret.txt"), &secret).unwrap();
+        let (home, secret) = crate::common::fake_home("walls");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         Walls {

@@ -91,6 +91,20 @@ pub fn solution(exercise: &str, bin: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// A fake home as homes are (mode 700, which the other-user sandbox relies on), holding
+/// `netlab-secret.txt` with a secret no report may show; the secret names `test`, so that
+/// one test's secret is never another's (they run in one process).
+pub fn fake_home(test: &str) -> (tempfile::TempDir, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::Builder::new()
+        .permissions(fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .unwrap();
+    let secret = format!("netlab-secret-{}-{test}", std::process::id());
+    fs::write(home.path().join("netlab-secret.txt"), &secret).unwrap();
+    (home, secret)
+}
+
 /// What one process of a build may use in these tests: 5 s of CPU time, not 20 (a cold
 /// build of every solution takes 2.2 s of CPU in all here), so that the fixture whose
 /// build loops costs seconds. The limit stops the build all the same, and says which.

@@ -28,12 +28,7 @@ struct Home {
 
 impl Home {
     fn new() -> Home {
-        let dir = tempfile::Builder::new()
-            .permissions(fs::Permissions::from_mode(0o700))
-            .tempdir()
-            .unwrap();
-        let canary = format!("netlab-secret-{}-links", std::process::id());
-        fs::write(dir.path().join("netlab-secret.txt"), &canary).unwrap();
+        let (dir, canary) = crate::common::fake_home("links");
         // Where sandbox-send-swaps-inbox points the receiver's DIR.
         fs::create_dir(dir.path().join("netlab-inbox")).unwrap();
         Home { dir, canary }

@@ -1,7 +1,8 @@
 //! `grade --watch` driven as a student drives it, through a pseudo-terminal, in a copy of
 //! the checkout: a save checks again, a build error is shown as cargo shows it, full marks
 //! move on to the next exercise, `q` and Ctrl-C give the terminal back and leave nothing
-//! running (a round cancelled mid-check included); without a terminal, plain lines.
+//! running (a round cancelled mid-check included), nor does a terminal that hangs up;
+//! without a terminal, plain lines.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -9,6 +10,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -48,10 +50,12 @@ fn os_args_file(copy: &Path) -> PathBuf {
 /// gets as its terminal.
 fn open_pty() -> (File, File) {
     #[allow(unsafe_code)]
-    // SAFETY: posix_openpt returns a new descriptor or -1; grantpt, unlockpt and ptsname_r
+    // SAFETY: posix_openpt (open(2) of /dev/ptmx, flags passed on) returns a new
+    // descriptor or -1; grantpt, unlockpt and ptsname_r
     // take it, and ptsname_r writes at most the buffer's length.
     unsafe {
-        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        // Close-on-exec: a copy in grade would keep the terminal from ever hanging up.
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
         assert!(master >= 0, "no pseudo-terminal here");
         let master = File::from(OwnedFd::from_raw_fd(master));
         assert_eq!(libc::grantpt(master.as_raw_fd()), 0);
@@ -90,7 +94,11 @@ fn settings(tty: &File) -> Vec<u8> {
 /// there is its SIGINT). Dropped, it is stopped as a signal stops it, then killed.
 struct Watch {
     child: Child,
-    master: File,
+    /// None once the terminal is hung up.
+    master: Option<File>,
+    /// Cleared to stop the thread that reads the master, which holds a copy of it.
+    reading: Arc<AtomicBool>,
+    reader: Option<thread::JoinHandle<()>>,
     tty: File,
     /// The terminal's settings before grade started.
     found: Vec<u8>,
@@ -128,16 +136,37 @@ impl Watch {
         }
         let child = command.spawn().expect("grade starts");
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (mut reader, sink) = (master.try_clone().unwrap(), Arc::clone(&seen));
-        thread::spawn(move || {
+        let reading = Arc::new(AtomicBool::new(true));
+        let (mut input, sink, go_on) = (
+            master.try_clone().unwrap(),
+            Arc::clone(&seen),
+            Arc::clone(&reading),
+        );
+        let reader = thread::spawn(move || {
             let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = reader.read(&mut buf) {
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            while go_on.load(Ordering::SeqCst) {
+                // A look every 100 ms at most: hang_up needs this copy closed too.
+                let mut ready = libc::pollfd {
+                    fd: input.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                #[allow(unsafe_code)]
+                // SAFETY: one pollfd, which outlives the call.
+                if unsafe { libc::poll(&mut ready, 1, 100) } <= 0 {
+                    continue;
+                }
+                match input.read(&mut buf) {
+                    Ok(n @ 1..) => sink.lock().unwrap().extend_from_slice(&buf[..n]),
+                    _ => break,
+                }
             }
         });
         Watch {
             child,
-            master,
+            master: Some(master),
+            reading,
+            reader: Some(reader),
             tty,
             found,
             seen,
@@ -170,7 +199,18 @@ impl Watch {
     }
 
     fn press(&mut self, keys: &[u8]) {
-        self.master.write_all(keys).unwrap();
+        let master = self.master.as_mut().expect("the terminal is up");
+        master.write_all(keys).unwrap();
+    }
+
+    /// Close the terminal, as a dropped SSH session or a closed editor pane does: the
+    /// kernel hangs it up and sends grade, its session's leader, SIGHUP.
+    fn hang_up(&mut self) {
+        self.reading.store(false, Ordering::SeqCst);
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.master = None;
     }
 
     /// Wait for grade to exit; its exit code.
@@ -271,7 +311,7 @@ fn program_running(builds: &Path) -> Vec<String> {
     .expect("the check starts the program")
 }
 
-pub fn a_save_q_or_ctrl_c_during_a_round_stops_every_program_it_started() {
+pub fn a_save_q_ctrl_c_or_a_hang_up_during_a_round_stops_every_program_it_started() {
     let (copy, builds) = checkout("stops", Some(NEVER_ENDS.as_bytes()));
     let mut watch = Watch::start(&copy, &builds, &["--timeout", "60"]);
     let first = program_running(&builds);
@@ -305,6 +345,13 @@ pub fn a_save_q_or_ctrl_c_during_a_round_stops_every_program_it_started() {
         watch.terminal_as_found(),
         "Ctrl-C: the terminal is not as found"
     );
+    nothing_left_in(&builds);
+
+    // The terminal closed (it is gone: nothing can be written to it any more): SIGHUP.
+    let mut watch = Watch::start(&copy, &builds, &["--timeout", "60"]);
+    program_running(&builds);
+    watch.hang_up();
+    assert_eq!(watch.exit_code(), Some(129), "{}", watch.screen());
     nothing_left_in(&builds);
 }
 

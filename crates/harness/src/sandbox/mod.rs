@@ -89,6 +89,10 @@ pub struct Setup {
     /// The folder every check's temporary files go in (`TMPDIR`): the only place a program
     /// under test may write.
     pub scratch: Option<PathBuf>,
+    /// The temporary folder this process had before `scratch` took its place in `TMPDIR`:
+    /// for processes it starts that are not under test (a shell a test runs as a user
+    /// would, whose programs must not share the checks' scratch).
+    pub outer_temp_dir: PathBuf,
     pub limits: Limits,
 }
 
@@ -106,6 +110,7 @@ pub fn init() -> &'static Setup {
             std::process::exit(2)
         });
         let (mode, why_not) = choose();
+        let outer_temp_dir = std::env::temp_dir();
         let scratch = if mode == Mode::Unsandboxed {
             None
         } else {
@@ -115,6 +120,7 @@ pub fn init() -> &'static Setup {
             mode,
             why_not,
             scratch,
+            outer_temp_dir,
             limits,
         }
     })
