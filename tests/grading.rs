@@ -7,10 +7,12 @@
 
 mod checkout_samples;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Duration;
 
 use harness::{Binaries, CheckResult, Exercise, run_check, run_check_seeded};
 use libtest_mimic::{Failed, Trial};
@@ -45,8 +47,10 @@ fn main() -> ExitCode {
         harness::trial!(checkout_samples::lines_left_out_and_cut_short),
         harness::trial!(checkout_samples::wide_lines_broken_as_the_book_shows_them),
     ];
-    for fixture in fixtures() {
+    let durations = FixtureDurations::load();
+    for fixture in durations.longest_first(fixtures()) {
         let bins = bins.clone();
+        let durations = durations.clone();
         let name = fixture.file_name().unwrap_or_default().to_string_lossy();
         // The sandbox-* fixtures try the walls only namespaces put up (a host listener, a
         // read-only /tmp, no other copy of the reference anywhere in view).
@@ -59,7 +63,10 @@ fn main() -> ExitCode {
             || name == "sandbox-build-time-hog";
         trials.push(
             Trial::test(format!("fixture::{name}"), move || {
-                fixture_caught(&fixture, &bins)
+                let started = std::time::Instant::now();
+                let result = fixture_caught(&fixture, &bins);
+                durations.record(&fixture, started.elapsed());
+                result
             })
             .with_ignored_flag(ignored),
         );
@@ -79,6 +86,7 @@ fn main() -> ExitCode {
         }
     }
     let conclusion = libtest_mimic::run(&args, trials);
+    durations.save();
     harness::sandbox::clean_up();
     conclusion.exit_code()
 }
@@ -109,6 +117,60 @@ fn starter_not_written_yet(exercise: &Exercise, result: CheckResult) -> Result<(
         },
     )
     .into())
+}
+
+/// How long each fixture took last time, kept in the target folder: the slowest start
+/// first (those wait out deadlines), so that the run does not end waiting on one that
+/// started last. A fixture not timed yet counts as slow.
+#[derive(Clone)]
+struct FixtureDurations(std::sync::Arc<Mutex<BTreeMap<String, f64>>>);
+
+impl FixtureDurations {
+    fn file() -> PathBuf {
+        scratch("fixture-durations.txt")
+    }
+
+    fn load() -> Self {
+        let text = fs::read_to_string(Self::file()).unwrap_or_default();
+        let known = text
+            .lines()
+            .filter_map(|line| {
+                let (seconds, name) = line.split_once(' ')?;
+                Some((name.to_string(), seconds.parse().ok()?))
+            })
+            .collect();
+        FixtureDurations(std::sync::Arc::new(Mutex::new(known)))
+    }
+
+    fn longest_first(&self, mut fixtures: Vec<PathBuf>) -> Vec<PathBuf> {
+        let known = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let seconds = |path: &PathBuf| known.get(&Self::name(path)).copied().unwrap_or(f64::MAX);
+        fixtures.sort_by(|a, b| seconds(b).total_cmp(&seconds(a)));
+        fixtures
+    }
+
+    fn record(&self, fixture: &Path, took: Duration) {
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        known.insert(Self::name(fixture), took.as_secs_f64());
+    }
+
+    fn save(&self) {
+        let known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let text: String = known
+            .iter()
+            .map(|(name, s)| format!("{s:.2} {name}\n"))
+            .collect();
+        // Only the next run's order is lost if this fails.
+        let _ = fs::write(Self::file(), text);
+    }
+
+    fn name(fixture: &Path) -> String {
+        fixture
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    }
 }
 
 /// Every folder in tests/fixtures.

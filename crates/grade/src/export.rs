@@ -67,7 +67,7 @@ pub fn export(workspace: &Workspace, dest: &Path) -> Result<Exported> {
     }
     let files = class_edition(root)?;
     fs::create_dir_all(dest).with_context(|| format!("could not create {}", dest.display()))?;
-    let written = write_all(dest, &files.files).and_then(|()| {
+    let written = write_all(dest, &files.files, root).and_then(|()| {
         prune_lock_file(dest);
         leak_check(root, dest)
     });
@@ -419,13 +419,23 @@ fn collect(
     Ok(())
 }
 
-fn write_all(dest: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<()> {
+/// Write `files` into `dest`, each with the modification time of the checkout's file it
+/// comes from: cargo goes by those times, so a build in an edition exported again (over a
+/// target folder that built the last one) compiles only what changed in the checkout.
+fn write_all(dest: &Path, files: &BTreeMap<PathBuf, Vec<u8>>, root: &Path) -> Result<()> {
     for (path, bytes) in files {
         let full = dest.join(path);
         if let Some(parent) = full.parent() {
             fs::create_dir_all(parent)?;
         }
         fs::write(&full, bytes).with_context(|| format!("could not write {}", full.display()))?;
+        if let Ok(time) = fs::metadata(root.join(path)).and_then(|m| m.modified()) {
+            // Only a later build's time saved is lost if this fails.
+            let _ = fs::File::options()
+                .write(true)
+                .open(&full)
+                .and_then(|file| file.set_modified(time));
+        }
     }
     Ok(())
 }

@@ -211,7 +211,24 @@ impl Workspace {
                 args.extend(["--bin".into(), (*bin).into()]);
             }
         }
+        let sysroot = crate::build_walls::toolchain(&self.root).ok();
+        let limits = self.build_limits.to_arg();
+        let context = crate::build_record::context(sysroot.map(|t| t.sysroot.as_path()), &limits);
+        let key = crate::build_record::key(&files, &args, &context);
+        let bins: Vec<&str> = exercises
+            .iter()
+            .flat_map(|e| e.bins.iter().copied())
+            .collect();
+        if let Some(failed) = crate::build_record::read(scratch, &key, &bins, &bin_dir) {
+            let failed = failed
+                .into_iter()
+                .map(|(bin, (first_error, log))| (bin, BuildError { first_error, log }))
+                .collect();
+            return Ok(SubmissionBuild { bin_dir, failed });
+        }
+        crate::build_record::forget(scratch);
         let output = self.walled_cargo(scratch, args)?;
+        let mut verdicts_only = !output.timed_out;
         let messages = crate::cargo_messages::Messages::parse(&output.stdout_text());
         let mut failed = BTreeMap::new();
         for exercise in exercises {
@@ -224,6 +241,7 @@ impl Workspace {
                 let own = messages.own_error(exercise.name, bin);
                 let limit =
                     crate::build_walls::stopped_by_limit(&output, bin, own, &self.build_limits);
+                verdicts_only &= limit.is_none();
                 let error = match messages.error_for(exercise.name, bin) {
                     _ if limit.is_some() && !output.timed_out => BuildError {
                         first_error: limit.unwrap_or_default(),
@@ -239,6 +257,7 @@ impl Workspace {
                     // Not the compiler's verdict on this program (a timeout, a broken
                     // checkout): cargo's own words.
                     _ => {
+                        verdicts_only = false;
                         let mut error = build_error(&output);
                         error.first_error = self.quotable(&error.first_error, exercise, scratch);
                         error
@@ -246,6 +265,13 @@ impl Workspace {
                 };
                 failed.insert(bin.to_string(), error);
             }
+        }
+        if verdicts_only {
+            let verdicts = failed
+                .iter()
+                .map(|(bin, e)| (bin.clone(), (e.first_error.clone(), e.log.clone())))
+                .collect();
+            crate::build_record::write(scratch, &key, &verdicts);
         }
         Ok(SubmissionBuild { bin_dir, failed })
     }

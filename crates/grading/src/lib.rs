@@ -4,6 +4,7 @@
 //! and the workspace's tests use it; a student's `cargo test -p <ex>` never builds it.
 
 pub mod build;
+mod build_record;
 pub mod build_walls;
 pub mod cargo_messages;
 pub mod fixture;

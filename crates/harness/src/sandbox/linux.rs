@@ -7,7 +7,8 @@
 //! left outside can write: a helper forked before the unshare.
 
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::thread::{UnshareFlags, unshare_unsafe};
@@ -148,18 +149,45 @@ pub fn map_ids(
 /// Move the calling thread (and what it starts from now on) into a new network
 /// namespace whose loopback is up: a network of its own, with nothing else on it.
 pub fn enter_network_namespace() -> Result<(), String> {
-    let enter = || unshare(UnshareFlags::NEWNET).map_err(|e| format!("unshare(CLONE_NEWNET): {e}"));
-    enter()?;
-    // A namespace made from the host's shares the host's table of TCP connections (262,144
-    // buckets on a 24 GiB machine), which every read of /proc/net/tcp walks whole: 2 ms a
-    // read, and a check that watches socket states reads it hundreds of times. One made from
-    // a namespace of our own gets a table of its own, sized by this setting of the parent
-    // (/proc/sys/net is the calling thread's namespace's): 0.1 ms a read. Where the
-    // setting cannot be written (a kernel before 6.1), the first namespace does.
-    if std::fs::write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "1024").is_ok() {
-        enter()?;
+    // Made from the parent below when there is one: a namespace made from the host's
+    // shares the host's table of TCP connections (262,144 buckets on a 24 GiB machine),
+    // which every read of /proc/net/tcp walks whole: 2 ms a read, and a check that watches
+    // socket states reads it hundreds of times. One made from the parent gets a table of
+    // its own: 0.1 ms a read.
+    if let Some(parent) = parent_network() {
+        rustix::thread::move_into_link_name_space(
+            parent.as_fd(),
+            Some(rustix::thread::LinkNameSpaceType::Network),
+        )
+        .map_err(|e| format!("setns(the checks' parent network): {e}"))?;
     }
+    unshare(UnshareFlags::NEWNET).map_err(|e| format!("unshare(CLONE_NEWNET): {e}"))?;
     loopback_up().map_err(|e| format!("could not bring the loopback up: {e}"))
+}
+
+/// A network namespace made once per process, whose children get small tables of TCP
+/// connections (`tcp_child_ehash_entries`, a setting of the parent: /proc/sys/net is the
+/// calling thread's namespace's). Making it once, not for every check, halves the
+/// namespaces made (each costs about a millisecond of the kernel's time to make and as
+/// much to take down). None where the setting cannot be written (a kernel before 6.1):
+/// checks' namespaces are then made from the host's.
+fn parent_network() -> Option<&'static OwnedFd> {
+    static PARENT: OnceLock<Option<OwnedFd>> = OnceLock::new();
+    PARENT
+        .get_or_init(|| {
+            // In a thread of its own, which ends once the namespace is held by the fd.
+            std::thread::spawn(|| {
+                unshare(UnshareFlags::NEWNET).ok()?;
+                std::fs::write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "1024").ok()?;
+                std::fs::File::open("/proc/thread-self/ns/net")
+                    .ok()
+                    .map(OwnedFd::from)
+            })
+            .join()
+            .ok()
+            .flatten()
+        })
+        .as_ref()
 }
 
 /// unshare(2) for the namespaces the sandbox uses.
