@@ -197,8 +197,11 @@ fn script(block: &Block) -> String {
     script
 }
 
+/// What a block's run printed, command by command ([`run`]).
+type Ran = Result<Vec<Vec<String>>, String>;
+
 /// What each command of `block` printed, as lines, in the order libtest's are compared.
-fn run(block: &Block, checkout: &Path) -> Result<Vec<Vec<String>>, String> {
+fn run(block: &Block, checkout: &Path) -> Ran {
     prepare(checkout, &block.marker.solved);
     let mut cmd = Cmd::new("sh")
         .arg("-c")
@@ -412,16 +415,34 @@ pub fn runs_of_cargo_test_and_grade_print_what_the_pages_show() {
     let mut wrong = Vec::new();
     let mut broken = Vec::new();
     let mut count = 0;
-    for page in pages() {
-        let text = fs::read_to_string(&page).unwrap();
+    let pages: Vec<(PathBuf, String, Vec<Block>)> = pages()
+        .into_iter()
+        .map(|page| {
+            let text = fs::read_to_string(&page).unwrap();
+            let blocks =
+                marked_blocks(&text).unwrap_or_else(|e| panic!("{}: {e}", relative(&page)));
+            (page, text, blocks)
+        })
+        .collect();
+    // Run grouped by the checkout's state (the exercises solved, the setup), not page by
+    // page: each change of state has cargo and grade build the programs again.
+    let mut runs: Vec<(&Path, &Block)> = pages
+        .iter()
+        .flat_map(|(page, _, blocks)| blocks.iter().map(move |block| (page.as_path(), block)))
+        .collect();
+    runs.sort_by_key(|(_, block)| (&block.marker.solved, &block.marker.setup));
+    let mut ran: BTreeMap<(&Path, usize), Ran> = runs
+        .into_iter()
+        .map(|(page, block)| ((page, block.fence), run(block, &checkout)))
+        .collect();
+    for (page, text, blocks) in &pages {
         let book = page.parent().is_some_and(|dir| dir.ends_with("src"));
-        let blocks = marked_blocks(&text).unwrap_or_else(|e| panic!("{}: {e}", relative(&page)));
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         // From the last, so that rewriting one keeps the line numbers of the others.
-        for block in blocks.into_iter().rev() {
+        for block in blocks.iter().rev() {
             count += 1;
-            let place = format!("{}:{}", relative(&page), block.fence + 1);
-            let outputs = match run(&block, &checkout) {
+            let place = format!("{}:{}", relative(page), block.fence + 1);
+            let outputs = match ran.remove(&(page.as_path(), block.fence)).unwrap() {
                 Ok(outputs) => outputs,
                 Err(problem) => {
                     broken.push(format!("{place}: {problem}"));
@@ -474,8 +495,8 @@ pub fn runs_of_cargo_test_and_grade_print_what_the_pages_show() {
             }
         }
         let updated = lines.join("\n") + "\n";
-        if bless && updated != text {
-            fs::write(&page, updated).unwrap();
+        if bless && updated != *text {
+            fs::write(page, updated).unwrap();
         }
     }
     assert!(count >= 5, "found only {count} marked samples");

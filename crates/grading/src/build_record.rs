@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-/// The record's file, in the scratch workspace's target/ (the only folder there that the
-/// laying of files leaves alone).
-const FILE: &str = "target/netlab-build.json";
+/// The record's file, in the build's target folder (in a scratch workspace, the only
+/// folder the laying of files leaves alone).
+const FILE: &str = "netlab-build.json";
 
 /// What decides a build's outcome: its files, cargo's arguments, and `context` (the
 /// toolchain, the limits, the walls: see [`context`]). A different key is a new build.
@@ -28,6 +28,38 @@ pub fn key(files: &BTreeMap<PathBuf, Vec<u8>>, args: &[OsString], context: &str)
     args.hash(&mut hasher);
     context.hash(&mut hasher);
     format!("{:016x}-{}", hasher.finish(), files.len())
+}
+
+/// What a build of the checkout's own packages reads besides the registry: `paths` (files
+/// or folders, target/ folders left out) and the settings cargo takes from the
+/// environment (`CARGO_*`, `RUSTFLAGS`...), as a key's files.
+pub fn checkout_inputs(root: &Path, paths: &[PathBuf]) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending: Vec<PathBuf> = paths.to_vec();
+    while let Some(relative) = pending.pop() {
+        let full = root.join(&relative);
+        match fs::symlink_metadata(&full) {
+            Ok(meta) if meta.is_dir() => {
+                for entry in fs::read_dir(&full).into_iter().flatten().flatten() {
+                    if entry.file_name() != "target" {
+                        pending.push(relative.join(entry.file_name()));
+                    }
+                }
+            }
+            Ok(_) => {
+                files.insert(relative, fs::read(&full).unwrap_or_default());
+            }
+            Err(_) => {}
+        }
+    }
+    for (name, value) in std::env::vars_os() {
+        let name = name.to_string_lossy().into_owned();
+        if name.starts_with("CARGO") || name.starts_with("RUST") {
+            let value = value.to_string_lossy().into_owned().into_bytes();
+            files.insert(Path::new("$env").join(name), value);
+        }
+    }
+    files
 }
 
 /// The builder's side of the key: this executable (the walls are its code) and the
@@ -58,10 +90,10 @@ pub fn context(sysroot: Option<&Path>, limits: &str) -> String {
 /// A program that did not compile: its first compiler error and the whole log.
 pub type Failures = BTreeMap<String, (String, String)>;
 
-/// The programs that did not compile, when `scratch` last built the files `key` stands
-/// for and every program that did compile is still in `bin_dir`.
-pub fn read(scratch: &Path, key: &str, bins: &[&str], bin_dir: &Path) -> Option<Failures> {
-    let text = fs::read_to_string(scratch.join(FILE)).ok()?;
+/// The programs that did not compile, when `target` last held the build of the files
+/// `key` stands for and every program that did compile is still in `bin_dir`.
+pub fn read(target: &Path, key: &str, bins: &[&str], bin_dir: &Path) -> Option<Failures> {
+    let text = fs::read_to_string(target.join(FILE)).ok()?;
     let record: Value = serde_json::from_str(&text).ok()?;
     if record["key"].as_str() != Some(key) {
         return None;
@@ -80,12 +112,12 @@ pub fn read(scratch: &Path, key: &str, bins: &[&str], bin_dir: &Path) -> Option<
 
 /// Forget the outcome before a build starts: one cut short must not leave a record of
 /// the files it was building.
-pub fn forget(scratch: &Path) {
-    let _ = fs::remove_file(scratch.join(FILE));
+pub fn forget(target: &Path) {
+    let _ = fs::remove_file(target.join(FILE));
 }
 
 /// Keep the outcome of the build of `key`.
-pub fn write(scratch: &Path, key: &str, failed: &Failures) {
+pub fn write(target: &Path, key: &str, failed: &Failures) {
     let failed: serde_json::Map<String, Value> = failed
         .iter()
         .map(|(bin, (first_error, log))| {
@@ -95,5 +127,6 @@ pub fn write(scratch: &Path, key: &str, failed: &Failures) {
         .collect();
     let record = json!({ "key": key, "failed": failed });
     // A record that cannot be written only costs the next build its shortcut.
-    let _ = fs::write(scratch.join(FILE), record.to_string());
+    let _ = fs::create_dir_all(target);
+    let _ = fs::write(target.join(FILE), record.to_string());
 }

@@ -8,6 +8,7 @@ mod build_record;
 pub mod build_walls;
 pub mod cargo_messages;
 pub mod fixture;
+mod manifests;
 pub mod starters;
 
 use harness::Exercise;
