@@ -46,14 +46,16 @@ pub fn reference_gets_full_marks() {
 
 pub fn untouched_starters_score_zero() {
     let out = scratch("starters");
-    // The starters as committed, not this checkout's exercises/ (a student's work).
-    let starters = tempfile::tempdir().unwrap();
+    // The starters as committed, not this checkout's exercises/ (a student's work), in a
+    // folder of the same name every run: grade's scratch folder for a submission is named
+    // after it, and one new each run was a cold build (and 50 MiB more) every time.
+    let starters = scratch("starters-as-committed");
     let workspace = grading::build::Workspace::locate().unwrap();
-    grading::starters::write_committed(&workspace, starters.path()).unwrap();
+    grading::starters::write_committed(&workspace, &starters).unwrap();
     let output = grade(&[
         OsStr::new("--scratch"),
         out.as_os_str(),
-        starters.path().as_os_str(),
+        starters.as_os_str(),
     ]);
     let table = output.stdout_text();
     assert!(table.contains("next: "), "progress view:\n{table}");
@@ -63,7 +65,7 @@ pub fn untouched_starters_score_zero() {
         OsStr::new("json"),
         OsStr::new("--scratch"),
         out.as_os_str(),
-        starters.path().as_os_str(),
+        starters.as_os_str(),
     ]));
     assert_eq!(report["score"], 0);
     for exercise in report["submissions"][0]["exercises"].as_array().unwrap() {
