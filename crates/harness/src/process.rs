@@ -21,6 +21,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// that prints forever costs neither memory nor a blocked pipe.
 pub const OUTPUT_CAP: usize = 1 << 20;
 
+/// The variables of the harness's environment a walled program under test is given; the
+/// rest stay with the grader.
+const PASSED_ON: &[&str] = &["PATH", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ"];
+
 /// A program to run: path, arguments, stdin, working directory, environment, deadline.
 #[derive(Clone)]
 pub struct Cmd {
@@ -161,7 +165,19 @@ impl Cmd {
             false => None,
         };
         let limited_by_hand = self.limits.filter(|_| wrapped.is_none());
+        let walled = wrapped.is_some();
         let mut command = wrapped.unwrap_or_else(|| Command::new(&self.program));
+        if walled {
+            // The grader's environment is no stranger's business (a token, a password, the
+            // paths of a home): a walled program gets only what a program needs to run,
+            // and what the check sets.
+            command.env_clear();
+            for (key, value) in std::env::vars_os()
+                .filter(|(key, _)| PASSED_ON.contains(&key.to_str().unwrap_or("")))
+            {
+                command.env(key, value);
+            }
+        }
         command
             .args(&self.args)
             .stdout(Stdio::piped())

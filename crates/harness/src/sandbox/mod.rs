@@ -22,7 +22,9 @@
 //!   `--unsandboxed`.
 //!
 //! In both sandboxed modes the program starts in a session of its own (no controlling
-//! terminal), with a fresh empty session keyring, behind a seccomp filter (`seccomp.rs`:
+//! terminal), with none of the harness's environment but PATH, TMPDIR and the locale
+//! (`process.rs` clears the rest: a grader's tokens and passwords are no stranger's
+//! business), with a fresh empty session keyring, behind a seccomp filter (`seccomp.rs`:
 //! no new namespaces or mounts, no memory the limits do not count, no io_uring, bpf,
 //! ptrace...). A grade worker's scratch folder is a tmpfs of a fixed size where it can
 //! make a mount namespace (`scratch.rs`); a scratch folder left by a harness that was
