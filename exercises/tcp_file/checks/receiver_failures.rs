@@ -11,8 +11,9 @@ use harness::beneath::{self, Kind};
 use harness::{Ctx, Failure, Running};
 
 use super::common::{
-    Folder, IDLE_MS, SAVE, could_not_talk, data, entries, file_name, peer_send, quoted, same_file,
-    saved_line, sender_past_ok, text, wait_for_entry, with_receiver,
+    Folder, IDLE_MS, ON_STDERR, SAVE, Stream, could_not_talk, data, entries, file_name,
+    line_on_either_stream, peer_send, quoted, same_file, saved_line, sender_past_ok, text,
+    wait_for_entry, with_receiver,
 };
 
 pub(super) fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Failure> {
@@ -238,9 +239,9 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
         // A `saved` line printed just before a close may still be on its way through the
         // pipe: give each its moment.
         let prefix = format!("saved {name} (");
-        if second_taken {
-            server.wait_for_line(SAVE, |l| l.starts_with(&prefix));
-        }
+        let on_stderr = second_taken
+            && line_on_either_stream(server, SAVE, |l| l.starts_with(&prefix))
+                == Some(Stream::Stderr);
         let first_saved = format!("saved {name} ({} bytes)", first.len());
         server.wait_for_line(Duration::from_millis(300), |l| l == first_saved);
         let stdout = server.stdout_so_far();
@@ -276,12 +277,15 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
                 format!(
                     "{} `saved` lines {saved:?}; the file: {got}{}",
                     saved.len(),
-                    if saved.len() > 1 {
+                    if on_stderr {
+                        format!(" (a `saved` line came {ON_STDERR})")
+                    } else if saved.len() > 1 {
                         " (the second save replaced the first: give the name with \
                          fs::hard_link, which fails when the name exists, or \
                          create_new; fs::rename replaces)"
+                            .to_string()
                     } else {
-                        ""
+                        String::new()
                     }
                 ),
             ));
