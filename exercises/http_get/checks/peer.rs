@@ -343,7 +343,18 @@ fn sample(pid: u32, shared: &Shared) {
 
 /// A response head: the status line, the headers, the empty line, CRLF throughout.
 pub fn head(status: u16, reason: &str, headers: &[(&str, String)]) -> Vec<u8> {
-    let mut text = format!("HTTP/1.1 {status} {reason}\r\n");
+    head_of_version("HTTP/1.1", status, reason, headers)
+}
+
+/// [`head`] with another version in the status line (`HTTP/1.0`: Python's http.server
+/// answers every request so).
+pub fn head_of_version(
+    version: &str,
+    status: u16,
+    reason: &str,
+    headers: &[(&str, String)],
+) -> Vec<u8> {
+    let mut text = format!("{version} {status} {reason}\r\n");
     for (name, value) in headers {
         text.push_str(&format!("{name}: {value}\r\n"));
     }
