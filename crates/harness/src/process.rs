@@ -22,8 +22,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const OUTPUT_CAP: usize = 1 << 20;
 
 /// The variables of the harness's environment a walled program under test is given; the
-/// rest stay with the grader.
-const PASSED_ON: &[&str] = &["PATH", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ"];
+/// rest stay with the grader. HOME is a path, not a secret: the walls keep what is there
+/// out of reach, and the hostile fixtures aim at it to prove so.
+const PASSED_ON: &[&str] = &["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ"];
 
 /// A program to run: path, arguments, stdin, working directory, environment, deadline.
 #[derive(Clone)]

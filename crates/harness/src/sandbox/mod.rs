@@ -22,7 +22,7 @@
 //!   `--unsandboxed`.
 //!
 //! In both sandboxed modes the program starts in a session of its own (no controlling
-//! terminal), with none of the harness's environment but PATH, TMPDIR and the locale
+//! terminal), with none of the harness's environment but PATH, HOME, TMPDIR and the locale
 //! (`process.rs` clears the rest: a grader's tokens and passwords are no stranger's
 //! business), with a fresh empty session keyring, behind a seccomp filter (`seccomp.rs`:
 //! no new namespaces or mounts, no memory the limits do not count, no io_uring, bpf,
