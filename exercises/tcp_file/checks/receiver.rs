@@ -218,9 +218,13 @@ pub(super) fn recv_slow_sender_does_not_block_others(ctx: &Ctx) -> Result<(), Fa
     };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
+    // Held past the receiver's end when the fast sender fails: closed before, it would let
+    // a receiver that serves one connection at a time go on to the fast sender's, and
+    // print what that came to (a 0-byte save, or a reset) as timing has it.
+    let mut held = None;
     with_receiver(ctx, &[], &inbox, |server, addr| {
         // The slow sender gets its ok, sends a few bytes one by one, then pauses...
-        let mut slow = sender_past_ok(ctx, addr, &slow_name)?;
+        let slow = held.insert(sender_past_ok(ctx, addr, &slow_name)?);
         let (first, rest) = slow_text.split_at(2);
         slow.send_slowly(first, Duration::from_millis(20))
             .map_err(could_not_talk)?;
@@ -241,6 +245,7 @@ pub(super) fn recv_slow_sender_does_not_block_others(ctx: &Ctx) -> Result<(), Fa
             "peer sender sent the other {} bytes of {slow_name:?} and half-closed",
             rest.len()
         ));
+        let slow = held.take().expect("held above");
         slow.finish(IO_TIMEOUT).map_err(|e| {
             Failure::expected(format!("the receiver closes after {slow_name:?}"), e)
         })?;
