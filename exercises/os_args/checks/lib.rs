@@ -352,6 +352,20 @@ fn non_utf8_printed_lossily(ctx: &Ctx) -> Result<(), Failure> {
 #[cfg(unix)]
 fn not_unicode(rng: &mut Rng) -> OsString {
     use std::os::unix::ffi::OsStringExt;
+    // Drawn again until it is not UTF-8: a character cut short followed by a stray
+    // continuation byte is a whole character again (E2 82 then AC is `€`), and with such
+    // an argument this check passed env::args() and a hard-coded U+FFFD (a CI run's seed).
+    loop {
+        let bytes = bad_bytes(rng);
+        if std::str::from_utf8(&bytes).is_err() {
+            return OsString::from_vec(bytes);
+        }
+    }
+}
+
+/// ASCII around one or two bad sequences: [`not_unicode`]'s draw.
+#[cfg(unix)]
+fn bad_bytes(rng: &mut Rng) -> Vec<u8> {
     let mut bytes = Vec::new();
     for _ in 0..rng.usize(1..=2) {
         let before = rng.usize(0..=4);
@@ -372,7 +386,7 @@ fn not_unicode(rng: &mut Rng) -> OsString {
     }
     let after = rng.usize(0..=4);
     bytes.extend_from_slice(draw::word(rng, after).as_bytes());
-    OsString::from_vec(bytes)
+    bytes
 }
 
 /// On Windows, an unpaired surrogate between ASCII letters.
@@ -426,4 +440,22 @@ fn whole_stdout_exact(ctx: &Ctx) -> Result<(), Failure> {
         "stdout is exactly `argc: N`, then one `argv[i]: ...` line per argument, each \
          ending in a newline, and nothing else",
     )
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::ffi::OsStrExt;
+
+    /// Every draw is an argument that is not UTF-8, whatever the seed: the check's verdict
+    /// must not depend on it.
+    #[test]
+    fn not_unicode_is_never_utf8() {
+        for seed in 0..20_000 {
+            let arg = super::not_unicode(&mut fastrand::Rng::with_seed(seed));
+            assert!(
+                std::str::from_utf8(arg.as_bytes()).is_err(),
+                "seed {seed}: {arg:?} is UTF-8"
+            );
+        }
+    }
 }
