@@ -211,10 +211,8 @@ impl Workspace {
                 args.extend(["--bin".into(), (*bin).into()]);
             }
         }
-        let sysroot = crate::build_walls::toolchain(&self.root).ok();
         let limits = self.build_limits.to_arg();
-        let context = crate::build_record::context(sysroot.map(|t| t.sysroot.as_path()), &limits);
-        let key = crate::build_record::key(&files, &args, &context);
+        let key = crate::build_record::key(&self.root, &files, &args, &limits);
         let bins: Vec<&str> = exercises
             .iter()
             .flat_map(|e| e.bins.iter().copied())
@@ -357,9 +355,7 @@ impl Workspace {
         // Grade builds the reference at every start: skipped when nothing cargo reads
         // changed (cargo's own no-op in this workspace costs 50 ms of CPU).
         let files = crate::build_record::checkout_inputs(&self.root, &inputs);
-        let sysroot = crate::build_walls::toolchain(&self.root).ok();
-        let context = crate::build_record::context(sysroot.map(|t| t.sysroot.as_path()), "");
-        let key = crate::build_record::key(&files, &args, &context);
+        let key = crate::build_record::key(&self.root, &files, &args, "unwalled");
         let bin_dir = target_dir.join("debug");
         let bins: Vec<&str> = bins.iter().map(String::as_str).collect();
         if crate::build_record::read(target_dir, &key, &bins, &bin_dir).is_some() {

@@ -20,14 +20,21 @@ use serde_json::{Value, json};
 /// folder the laying of files leaves alone).
 const FILE: &str = "netlab-build.json";
 
-/// What decides a build's outcome: its files, cargo's arguments, and `context` (the
-/// toolchain, the limits, the walls: see [`context`]). A different key is a new build.
-pub fn key(files: &BTreeMap<PathBuf, Vec<u8>>, args: &[OsString], context: &str) -> String {
+/// What decides the outcome of a build of the checkout at `root`: its files, cargo's
+/// arguments, the limits it runs under, and the builder ([`builder`]). A different key is
+/// a new build.
+pub fn key(
+    root: &Path,
+    files: &BTreeMap<PathBuf, Vec<u8>>,
+    args: &[OsString],
+    limits: &str,
+) -> String {
     let mut hasher = DefaultHasher::new();
     files.hash(&mut hasher);
     args.hash(&mut hasher);
-    context.hash(&mut hasher);
-    format!("{:016x}-{}", hasher.finish(), files.len())
+    limits.hash(&mut hasher);
+    builder(root).hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
 
 /// What a build of the checkout's own packages reads besides the registry: `paths` (files
@@ -63,9 +70,9 @@ pub fn checkout_inputs(root: &Path, paths: &[PathBuf]) -> BTreeMap<PathBuf, Vec<
 }
 
 /// The builder's side of the key: this executable (the walls are its code) and the
-/// toolchain, each as the file system has them now (a rebuilt grade, a rustup update), the
-/// limits and the sandbox's mode.
-pub fn context(sysroot: Option<&Path>, limits: &str) -> String {
+/// checkout's toolchain, each as the file system has them now (a rebuilt grade, a rustup
+/// update), and the sandbox's mode.
+fn builder(root: &Path) -> String {
     let stamp = |path: &Path| {
         fs::metadata(path).map_or_else(
             |_| format!("{} missing", path.display()),
@@ -83,8 +90,11 @@ pub fn context(sysroot: Option<&Path>, limits: &str) -> String {
         )
     };
     let exe = std::env::current_exe().map_or_else(|_| "no executable".into(), |e| stamp(&e));
-    let rustc = sysroot.map_or_else(|| "rustc on PATH".into(), |s| stamp(&s.join("bin/rustc")));
-    format!("{exe}\n{rustc}\n{limits}\n{}", harness::sandbox::mode())
+    let rustc = crate::build_walls::toolchain(root).map_or_else(
+        |_| "no toolchain found".into(),
+        |t| stamp(&t.sysroot.join("bin/rustc")),
+    );
+    format!("{exe}\n{rustc}\n{}", harness::sandbox::mode())
 }
 
 /// A program that did not compile: its first compiler error and the whole log.

@@ -51,7 +51,7 @@
 // The check author's API: what `exercises/<ex>/checks/` is written with.
 pub use check::{Check, Ctx, Exercise, Failure, start_server, with_server};
 pub use output::{Output, excerpt};
-pub use process::{Cmd, Running};
+pub use process::{Cmd, Running, Stream};
 pub mod beneath;
 pub mod bytes;
 pub mod cpu;

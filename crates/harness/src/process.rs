@@ -331,6 +331,13 @@ impl Captured {
     }
 }
 
+/// One of a program's output streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
 /// A started program. Dropping it kills and reaps it and its process group.
 pub struct Running {
     child: Child,
@@ -389,6 +396,33 @@ impl Running {
                 .find(|line| wanted(line))
                 .map(str::to_string)
         })
+    }
+
+    /// [`Running::wait_for_line`], but a line on stderr that satisfies `wanted` ends the
+    /// wait too, and says so: a contract's line printed with eprintln! is that mistake,
+    /// told at once rather than after the whole wait.
+    pub fn wait_for_line_on_either(
+        &self,
+        timeout: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Option<Stream> {
+        let has_line = |(bytes, _): (Vec<u8>, u64)| {
+            let complete = &bytes[..bytes
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |end| end + 1)];
+            String::from_utf8_lossy(complete).lines().any(&wanted)
+        };
+        crate::wait::until(timeout, || {
+            if has_line(self.stdout.snapshot()) {
+                Some(Stream::Stdout)
+            } else if has_line(self.stderr.snapshot()) {
+                Some(Stream::Stderr)
+            } else {
+                None
+            }
+        })
+        .ok()
     }
 
     /// Read the server's `listening on ADDR` announcement (its first stdout line).

@@ -329,74 +329,76 @@ fn non_utf8_printed_lossily(ctx: &Ctx) -> Result<(), Failure> {
         let mut rng = ctx.rng();
         let n = rng.usize(1..=4);
         let mut args = strings(&distinct_words(&mut rng, n));
+        // Every kind of bad sequence in every run, each in an argument of its own at a
+        // drawn place: no verdict depends on which kind the seed picked.
         let bad = not_unicode(&mut rng);
-        let at = rng.usize(..=n);
-        args.insert(at, bad.clone());
+        for arg in &bad {
+            let at = rng.usize(..=args.len());
+            args.insert(at, arg.clone());
+        }
         (args, bad)
     };
     let output = run(ctx, &args)?;
+    let shown: Vec<String> = bad.iter().map(shown).collect();
     expect_lines(
         &output,
         &argv_lines(&args),
         &format!(
-            "the argument {} is not valid UTF-8: it prints with U+FFFD (�) in place of each \
-             bad sequence, the way to_string_lossy() does, and the others as they are",
-            shown(&bad)
+            "the arguments {} are not valid UTF-8: each prints with U+FFFD (�) in place of \
+             each bad sequence, the way to_string_lossy() does, and the others as they are",
+            shown.join(", ")
         ),
     )
 }
 
-/// An argument the OS accepts but that is not valid Unicode: on Unix, ASCII around one
-/// or two bad sequences (a byte never found in UTF-8, a stray continuation byte, or a
-/// character cut short), which may sit at either end.
+/// Arguments the OS accepts but that are not valid Unicode, one of each kind: on Unix,
+/// drawn ASCII around a byte never found in UTF-8, a stray continuation byte, a
+/// character cut short (its last byte missing), and two bad sequences back to back.
 #[cfg(unix)]
-fn not_unicode(rng: &mut Rng) -> OsString {
+fn not_unicode(rng: &mut Rng) -> Vec<OsString> {
     use std::os::unix::ffi::OsStringExt;
-    // Drawn again until it is not UTF-8: a character cut short followed by a stray
-    // continuation byte is a whole character again (E2 82 then AC is `€`), and with such
-    // an argument this check passed env::args() and a hard-coded U+FFFD (a CI run's seed).
-    loop {
-        let bytes = bad_bytes(rng);
-        if std::str::from_utf8(&bytes).is_err() {
-            return OsString::from_vec(bytes);
-        }
-    }
-}
-
-/// ASCII around one or two bad sequences: [`not_unicode`]'s draw.
-#[cfg(unix)]
-fn bad_bytes(rng: &mut Rng) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for _ in 0..rng.usize(1..=2) {
-        let before = rng.usize(0..=4);
-        bytes.extend_from_slice(draw::word(rng, before).as_bytes());
-        if rng.u8(..3) == 0 {
-            // The first bytes of a character of 3 or 4 bytes, without its last byte.
-            let mut wide = [0u8; 4];
-            let encoded = loop {
-                let c = draw::wide_char(rng);
-                if c.len_utf8() > 2 {
-                    break c.encode_utf8(&mut wide).as_bytes();
-                }
-            };
-            bytes.extend_from_slice(&encoded[..encoded.len() - 1]);
-        } else {
-            bytes.push(draw::invalid_utf8_byte(rng));
-        }
-    }
-    let after = rng.usize(0..=4);
-    bytes.extend_from_slice(draw::word(rng, after).as_bytes());
-    bytes
+    let never = |rng: &mut Rng| match rng.bool() {
+        true => rng.u8(0xF5..=0xFF),
+        false => rng.u8(0xC0..=0xC1),
+    };
+    let cut_short = |rng: &mut Rng| {
+        let mut wide = [0u8; 4];
+        let encoded = loop {
+            let c = draw::wide_char(rng);
+            if c.len_utf8() > 2 {
+                break c.encode_utf8(&mut wide).as_bytes().to_vec();
+            }
+        };
+        encoded[..encoded.len() - 1].to_vec()
+    };
+    let kinds: [Vec<u8>; 4] = [
+        vec![never(rng)],
+        vec![rng.u8(0x80..=0xBF)],
+        cut_short(rng),
+        [cut_short(rng), vec![never(rng)]].concat(),
+    ];
+    kinds
+        .into_iter()
+        .map(|sequence| {
+            // ASCII around it (never a continuation byte after a character cut short,
+            // which could complete it), either side possibly empty.
+            let (before, after) = (rng.usize(0..=4), rng.usize(0..=4));
+            let mut bytes = draw::word(rng, before).into_bytes();
+            bytes.extend_from_slice(&sequence);
+            bytes.extend_from_slice(draw::word(rng, after).as_bytes());
+            OsString::from_vec(bytes)
+        })
+        .collect()
 }
 
 /// On Windows, an unpaired surrogate between ASCII letters.
 #[cfg(windows)]
-fn not_unicode(rng: &mut Rng) -> OsString {
+fn not_unicode(rng: &mut Rng) -> Vec<OsString> {
     use std::os::windows::ffi::OsStringExt;
     let mut units: Vec<u16> = draw::word(rng, 3).encode_utf16().collect();
     units.push(rng.u16(0xD800..=0xDFFF));
     units.extend(draw::word(rng, 2).encode_utf16());
-    OsString::from_wide(&units)
+    vec![OsString::from_wide(&units)]
 }
 
 /// How a failure shows an argument that is not text: its bytes, escaped.
@@ -446,16 +448,18 @@ fn whole_stdout_exact(ctx: &Ctx) -> Result<(), Failure> {
 mod tests {
     use std::os::unix::ffi::OsStrExt;
 
-    /// Every draw is an argument that is not UTF-8, whatever the seed: the check's verdict
-    /// must not depend on it.
+    /// Every argument drawn is not UTF-8, whatever the seed: the check's verdict must not
+    /// depend on it. (A character cut short, then a stray continuation byte, was a whole
+    /// character again: seed 9 drew "jv🦈ci".)
     #[test]
     fn not_unicode_is_never_utf8() {
         for seed in 0..20_000 {
-            let arg = super::not_unicode(&mut fastrand::Rng::with_seed(seed));
-            assert!(
-                std::str::from_utf8(arg.as_bytes()).is_err(),
-                "seed {seed}: {arg:?} is UTF-8"
-            );
+            for arg in super::not_unicode(&mut fastrand::Rng::with_seed(seed)) {
+                assert!(
+                    std::str::from_utf8(arg.as_bytes()).is_err(),
+                    "seed {seed}: {arg:?} is UTF-8"
+                );
+            }
         }
     }
 }

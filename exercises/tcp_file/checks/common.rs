@@ -18,7 +18,7 @@ use harness::beneath::{self, Beneath};
 use harness::bytes;
 use harness::draw;
 use harness::seed;
-use harness::{Cmd, Ctx, Failure, Output, Running, start_server};
+use harness::{Cmd, Ctx, Failure, Output, Running, Stream, start_server};
 
 /// How long a receiver has to print its `listening on` line.
 pub(super) const START: Duration = Duration::from_secs(5);
@@ -207,45 +207,14 @@ fn announced(addr: SocketAddr) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Where a line turned up.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Stream {
-    Stdout,
-    Stderr,
-}
-
 /// What a failure says of a contract's line that came on stderr.
 pub(super) const ON_STDERR: &str = "on stderr: the lines the contract names go to stdout \
                                     (println!), where a script reads them; stderr is for errors";
 
-/// Wait for a complete line that satisfies `wanted` on stdout, where the contract has it,
-/// or on stderr: there it is the mistake itself (a log line's eprintln!), said at once
-/// rather than after the whole wait.
-pub(super) fn line_on_either_stream(
-    server: &Running,
-    timeout: Duration,
-    wanted: impl Fn(&str) -> bool,
-) -> Option<Stream> {
-    let has_line = |text: String| {
-        let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
-        complete.lines().any(&wanted)
-    };
-    harness::wait::until(timeout, || {
-        if has_line(server.stdout_so_far()) {
-            Some(Stream::Stdout)
-        } else if has_line(server.stderr_so_far()) {
-            Some(Stream::Stderr)
-        } else {
-            None
-        }
-    })
-    .ok()
-}
-
 /// The receiver prints exactly `saved NAME (N bytes)` on stdout within `SAVE`.
 pub(super) fn saved_line(server: &Running, name: &str, bytes: usize) -> Result<(), Failure> {
     let wanted = format!("saved {name} ({bytes} bytes)");
-    match line_on_either_stream(server, SAVE, |line| line == wanted) {
+    match server.wait_for_line_on_either(SAVE, |line| line == wanted) {
         Some(Stream::Stdout) => return Ok(()),
         Some(Stream::Stderr) => {
             return Err(Failure::expected(

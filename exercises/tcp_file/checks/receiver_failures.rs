@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 
 use crate::peer::{IO_TIMEOUT, Sender};
 use harness::beneath::{self, Kind};
-use harness::{Ctx, Failure, Running};
+use harness::{Ctx, Failure, Running, Stream};
 
 use super::common::{
-    Folder, IDLE_MS, ON_STDERR, SAVE, Stream, could_not_talk, data, entries, file_name,
-    line_on_either_stream, peer_send, quoted, same_file, saved_line, sender_past_ok, text,
-    wait_for_entry, with_receiver,
+    Folder, IDLE_MS, ON_STDERR, SAVE, could_not_talk, data, entries, file_name, peer_send, quoted,
+    same_file, saved_line, sender_past_ok, text, wait_for_entry, with_receiver,
 };
 
 pub(super) fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Failure> {
@@ -240,7 +239,7 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
         // pipe: give each its moment.
         let prefix = format!("saved {name} (");
         let on_stderr = second_taken
-            && line_on_either_stream(server, SAVE, |l| l.starts_with(&prefix))
+            && server.wait_for_line_on_either(SAVE, |l| l.starts_with(&prefix))
                 == Some(Stream::Stderr);
         let first_saved = format!("saved {name} ({} bytes)", first.len());
         server.wait_for_line(Duration::from_millis(300), |l| l == first_saved);
