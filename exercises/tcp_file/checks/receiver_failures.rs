@@ -11,8 +11,9 @@ use harness::beneath::{self, Kind};
 use harness::{Ctx, Failure, Running, Stream};
 
 use super::common::{
-    Folder, IDLE_MS, ON_STDERR, SAVE, could_not_talk, data, entries, file_name, peer_send, quoted,
-    same_file, saved_line, sender_past_ok, text, wait_for_entry, with_receiver,
+    Folder, IDLE_MS, ON_STDERR, Order, SAVE, could_not_talk, data, entries, file_name, peer_send,
+    quoted, same_file, saved_line, sender_past_ok, text, wait_for_entry, with_receiver,
+    with_receiver_shown,
 };
 
 pub(super) fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Failure> {
@@ -338,7 +339,9 @@ pub(super) fn recv_folder_vanishes(ctx: &Ctx) -> Result<(), Failure> {
     };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
-    with_receiver(ctx, &[], &inbox, |server, addr| {
+    // Sorted when shown: the first connection's thread may print its error after the
+    // second connection's line, and a recorded failure must read the same every run.
+    with_receiver_shown(ctx, &[], &inbox, Order::Sorted, |server, addr| {
         folder.files().remove_dir("inbox")?;
         ctx.step("the check removed DIR after the receiver started");
         let mut sender = Sender::connect(addr).map_err(could_not_talk)?;

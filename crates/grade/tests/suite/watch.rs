@@ -193,9 +193,15 @@ impl Watch {
         })
     }
 
-    /// Whether the terminal's settings are as they were before grade started.
-    fn terminal_as_found(&self) -> bool {
-        settings(&self.tty) == self.found
+    /// grade exited with `code` after `what`, gave the terminal back as it found it (its
+    /// settings as before it started) and left nothing running in `builds`.
+    fn ended_cleanly(&mut self, code: i32, what: &str, builds: &Path) {
+        assert_eq!(self.exit_code(), Some(code), "{what}: {}", self.screen());
+        assert!(
+            settings(&self.tty) == self.found,
+            "{what}: the terminal is not as found"
+        );
+        nothing_left_in(builds);
     }
 
     fn press(&mut self, keys: &[u8]) {
@@ -289,12 +295,7 @@ pub fn a_save_checks_again_a_build_error_shows_and_full_marks_move_on() {
     watch.wait_for(at, "keys: Enter");
 
     watch.press(b"q");
-    assert_eq!(watch.exit_code(), Some(0), "{}", watch.screen());
-    assert!(
-        watch.terminal_as_found(),
-        "the terminal was not given back as found"
-    );
-    nothing_left_in(&builds);
+    watch.ended_cleanly(0, "q", &builds);
 }
 
 /// An os_args that never ends: every check waits on it until the round is stopped.
@@ -332,20 +333,13 @@ pub fn a_save_q_ctrl_c_or_a_hang_up_during_a_round_stops_every_program_it_starte
     program_running(&builds);
 
     watch.press(b"q");
-    assert_eq!(watch.exit_code(), Some(0), "{}", watch.screen());
-    assert!(watch.terminal_as_found(), "q: the terminal is not as found");
-    nothing_left_in(&builds);
+    watch.ended_cleanly(0, "q", &builds);
 
     // Ctrl-C, typed on its terminal: SIGINT, and grade exits as the shell expects.
     let mut watch = Watch::start(&copy, &builds, &["--timeout", "60"]);
     program_running(&builds);
     watch.press(b"\x03");
-    assert_eq!(watch.exit_code(), Some(130), "{}", watch.screen());
-    assert!(
-        watch.terminal_as_found(),
-        "Ctrl-C: the terminal is not as found"
-    );
-    nothing_left_in(&builds);
+    watch.ended_cleanly(130, "Ctrl-C", &builds);
 
     // The terminal closed (it is gone: nothing can be written to it any more): SIGHUP.
     let mut watch = Watch::start(&copy, &builds, &["--timeout", "60"]);
