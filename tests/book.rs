@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use netlab_tests::workspace;
 
+mod contracts;
+
 fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).expect("book/src is readable") {
         let path = entry.expect("book/src is readable").path();

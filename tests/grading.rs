@@ -24,6 +24,8 @@ use regex::Regex;
 const FIXTURE_SEED: u64 = 1;
 /// Set to record every fixture's `failures.txt` anew.
 const BLESS: &str = "NETLAB_BLESS";
+/// Set to grade every fixture with seeds 1 to N: its verdicts must be the same for each.
+const FIXTURE_SEEDS: &str = "NETLAB_FIXTURE_SEEDS";
 
 fn main() -> ExitCode {
     // First, while this process has one thread; it also makes this binary the sandbox's
@@ -248,28 +250,9 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
     let mut bins = Binaries::in_dirs(exercise, &student_dir, reference_bins);
     // The checks that need a program that did not compile stop and score 0; others run.
     bins.not_compiled = not_compiled;
-    // In parallel: a hostile fixture (a program that never exits) costs each check its
-    // deadline, once rather than once per check. But not every check of eight fixtures
-    // at once: about 160 checks kept programs from exiting within their deadlines on two
-    // cores (CheckSlots).
-    let results: Vec<CheckResult> = std::thread::scope(|scope| {
-        let handles: Vec<_> = checks
-            .iter()
-            .map(|check| {
-                scope.spawn(|| {
-                    let _slot = CheckSlots::global().take();
-                    run_check_seeded(exercise, check, &bins, FIXTURE_SEED)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("run_check never panics"))
-            .collect()
-    });
-    let mut wrong = Vec::new();
+    let results = run_checks_seeded(exercise, &bins, FIXTURE_SEED);
     let mut words = String::new();
-    for (check, result) in checks.iter().zip(results) {
+    for (check, result) in checks.iter().zip(&results) {
         if !result.passed() {
             words.push_str(&format!(
                 "## {}\n{}\n\n",
@@ -277,6 +260,68 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
                 normalise(&result.explanation())
             ));
         }
+    }
+    let wrong = wrong_verdicts(checks, &results, must_fail);
+    if !wrong.is_empty() {
+        return Err(wrong.join("\n").into());
+    }
+    pinned_words(fixture, &words)?;
+    // A verdict must not depend on the seed: every class of input is tried in every run,
+    // only the values inside a class are drawn (`NETLAB_FIXTURE_SEEDS=20`, a CI step).
+    for seed in (FIXTURE_SEED + 1)..=fixture_seeds() {
+        let results = run_checks_seeded(exercise, &bins, seed);
+        let wrong = wrong_verdicts(checks, &results, must_fail);
+        if !wrong.is_empty() {
+            return Err(format!(
+                "with seed 1 the verdicts were right; with seed {seed} (NETLAB_SEED={seed}):\n{}",
+                wrong.join("\n")
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// How many seeds each fixture is graded with: 1 unless `NETLAB_FIXTURE_SEEDS` says more.
+fn fixture_seeds() -> u64 {
+    std::env::var(FIXTURE_SEEDS)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Every check of `exercise` on `bins` with `seed`, in the checks' order. In parallel: a
+/// hostile fixture (a program that never exits) costs each check its deadline, once
+/// rather than once per check. But not every check of eight fixtures at once: about 160
+/// checks kept programs from exiting within their deadlines on two cores (CheckSlots).
+fn run_checks_seeded(exercise: &Exercise, bins: &Binaries, seed: u64) -> Vec<CheckResult> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = exercise
+            .checks()
+            .iter()
+            .map(|check| {
+                scope.spawn(move || {
+                    let _slot = CheckSlots::global().take();
+                    run_check_seeded(exercise, check, bins, seed)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("run_check never panics"))
+            .collect()
+    })
+}
+
+/// A line for each check whose verdict is not the one `expect.txt` gives it.
+fn wrong_verdicts(
+    checks: &[harness::Check],
+    results: &[CheckResult],
+    must_fail: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (check, result) in checks.iter().zip(results) {
         let should_fail = must_fail.contains(check.name);
         if result.passed() == should_fail {
             wrong.push(if should_fail {
@@ -293,10 +338,7 @@ fn fixture_caught(fixture: &Path, reference_bins: &Path) -> Result<(), Failed> {
             });
         }
     }
-    if !wrong.is_empty() {
-        return Err(wrong.join("\n").into());
-    }
-    pinned_words(fixture, &words)
+    wrong
 }
 
 /// A count of checks running at once in this test: twice what grade runs here (its

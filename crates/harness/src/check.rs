@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::contract::Clause;
 use crate::output::Output;
 use crate::process::{Cmd, Running};
 use crate::transcript::Transcript;
@@ -23,6 +24,12 @@ pub struct Exercise {
     pub chapter: &'static str,
     /// The checks, in the order they run and are reported.
     pub checks: &'static [Check],
+    /// The contract as numbered clauses (`checks/contract.md`, which the chapter
+    /// includes): `- **S1** text`. Each check names the clauses it covers.
+    pub contract: &'static str,
+    /// What the world can send or do, per clause, and which check tries each class
+    /// (`checks/matrix.md`, a table the chapter includes).
+    pub matrix: &'static str,
 }
 
 impl Exercise {
@@ -30,9 +37,19 @@ impl Exercise {
         self.checks
     }
 
-    /// Where the book explains `check`: `book/src/echo.md#what-echo-prints`.
+    /// Where the book explains `check`, with the contract's clauses it covers:
+    /// `book/src/echo.md#what-echo-prints (contract: E1, E4)`.
     pub fn read_about(&self, check: &Check) -> String {
-        format!("book/src/{}{}", self.chapter, check.section)
+        let page = format!("book/src/{}{}", self.chapter, check.section);
+        match check.covers {
+            [] => page,
+            clauses => format!("{page} (contract: {})", clauses.join(", ")),
+        }
+    }
+
+    /// The contract's clauses, in order.
+    pub fn clauses(&self) -> Vec<Clause> {
+        crate::contract::clauses(self.contract)
     }
 
     pub fn max_points(&self) -> u32 {
@@ -52,6 +69,8 @@ pub struct Check {
     /// The check runs a reference program (`ctx.reference`). Where there is none (a class
     /// edition, which carries no solutions) it is skipped as [`GRADED_BY_INSTRUCTOR`].
     pub uses_reference: bool,
+    /// The ids of the contract's clauses this check tries (`S1`): see [`Exercise::contract`].
+    pub covers: &'static [&'static str],
 }
 
 impl Check {
@@ -67,7 +86,14 @@ impl Check {
             section,
             run,
             uses_reference: false,
+            covers: &[],
         }
+    }
+
+    /// The contract's clauses this check tries, by id (`&["S1", "S4"]`).
+    pub const fn covers(mut self, clauses: &'static [&'static str]) -> Check {
+        self.covers = clauses;
+        self
     }
 
     /// Mark a check that runs a reference program: `ctx.reference` panics in any other.

@@ -37,10 +37,11 @@
 //!
 //! ```text
 //! run, cli                         the runners
+//! scenario                         drawn conversations, played at once
 //! check, beneath, expect, net      the check author's vocabulary
 //! process                          runs programs, through the sandbox
 //! output, transcript               what a run did
-//! wait, seed, bytes, panic, groups, signals, draw, memory, cpu   leaves
+//! wait, seed, bytes, panic, groups, signals, draw, memory, cpu, contract   leaves
 //! sandbox                          the walls: they import nothing else of the crate
 //! ```
 //!
@@ -50,6 +51,7 @@
 
 // The check author's API: what `exercises/<ex>/checks/` is written with.
 pub use check::{Check, Ctx, Exercise, Failure, start_server, with_server};
+pub use contract::{Cell, Clause};
 pub use output::{Output, excerpt};
 pub use process::{Cmd, Running, Stream};
 pub mod beneath;
@@ -59,6 +61,7 @@ pub mod draw;
 pub mod expect;
 pub mod memory;
 pub mod net;
+pub mod scenario;
 pub mod wait;
 
 // The runners' API: what `cargo test -p <ex>`, grade, the bench and the root tests run
@@ -66,6 +69,7 @@ pub mod wait;
 pub use check::{Binaries, GRADED_BY_INSTRUCTOR};
 pub use run::{CHECKS_AT_ONCE, CheckResult, run_check, run_check_seeded};
 pub mod cli;
+pub mod contract;
 pub mod groups;
 pub mod sandbox;
 pub mod seed;

@@ -30,6 +30,8 @@ pub static EXERCISE: Exercise = Exercise {
     bins: &["fs_meta"],
     chapter: "fs_meta.md",
     checks: CHECKS,
+    contract: include_str!("contract.md"),
+    matrix: include_str!("matrix.md"),
 };
 
 static CHECKS: &[Check] = &[

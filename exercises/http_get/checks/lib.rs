@@ -29,6 +29,8 @@ pub static EXERCISE: Exercise = Exercise {
     bins: &["http_get"],
     chapter: "http_get.md",
     checks: CHECKS,
+    contract: include_str!("contract.md"),
+    matrix: include_str!("matrix.md"),
 };
 
 static CHECKS: &[Check] = &[

@@ -20,6 +20,8 @@ pub static EXERCISE: Exercise = Exercise {
     bins: &["os_args"],
     chapter: "os_args.md",
     checks: CHECKS,
+    contract: include_str!("contract.md"),
+    matrix: include_str!("matrix.md"),
 };
 
 static CHECKS: &[Check] = &[

@@ -35,6 +35,8 @@ pub static EXERCISE: Exercise = Exercise {
     bins: &["tcp_send", "tcp_recv"],
     chapter: "tcp_file.md",
     checks: CHECKS,
+    contract: include_str!("contract.md"),
+    matrix: include_str!("matrix.md"),
 };
 
 static CHECKS: &[Check] = &[

@@ -26,6 +26,8 @@ pub static EXERCISE: Exercise = Exercise {
     bins: &["tcp_states"],
     chapter: "tcp_states.md",
     checks: CHECKS,
+    contract: include_str!("contract.md"),
+    matrix: include_str!("matrix.md"),
 };
 
 static CHECKS: &[Check] = &[

@@ -19,6 +19,8 @@ pub static EXERCISE: Exercise = Exercise {
     bins: &["udp_server", "udp_client"],
     chapter: "udp_cs.md",
     checks: CHECKS,
+    contract: include_str!("contract.md"),
+    matrix: include_str!("matrix.md"),
 };
 
 /// How long a server may take to print its `listening on` line.
