@@ -29,39 +29,46 @@ static CHECKS: &[Check] = &[
         "argc_counts_every_argument",
         "#what-argv-holds",
         argc_counts_every_argument,
-    ),
+    )
+    .covers(&["A1", "A7"]),
     Check::new(
         "argv0_is_the_program",
         "#argument-zero",
         argv0_is_the_program,
-    ),
-    Check::new("arguments_in_order", "#what-argv-holds", arguments_in_order),
+    )
+    .covers(&["A2", "A7"]),
+    Check::new("arguments_in_order", "#what-argv-holds", arguments_in_order).covers(&["A3", "A7"]),
     Check::new(
         "spaces_stay_one_argument",
         "#arguments-are-not-words",
         spaces_stay_one_argument,
-    ),
-    Check::new("empty_argument", "#arguments-are-not-words", empty_argument),
+    )
+    .covers(&["A4", "A7"]),
+    Check::new("empty_argument", "#arguments-are-not-words", empty_argument).covers(&["A4", "A7"]),
     Check::new(
         "unicode_printed_exactly",
         "#text-that-is-not-utf-8",
         unicode_printed_exactly,
-    ),
+    )
+    .covers(&["A5", "A7"]),
     Check::new(
         "non_utf8_printed_lossily",
         "#text-that-is-not-utf-8",
         non_utf8_printed_lossily,
-    ),
+    )
+    .covers(&["A6", "A7"]),
     Check::new(
         "two_hundred_arguments",
         "#what-argv-holds",
         two_hundred_arguments,
-    ),
+    )
+    .covers(&["A3", "A7"]),
     Check::new(
         "whole_stdout_exact",
         "#the-output-is-a-contract",
         whole_stdout_exact,
-    ),
+    )
+    .covers(&["A1", "A2", "A3", "A7"]),
 ];
 
 /// Printing its arguments takes a program milliseconds; this bounds one that never ends.
@@ -166,18 +173,14 @@ fn distinct_words(rng: &mut Rng, n: usize) -> Vec<String> {
 }
 
 fn argc_counts_every_argument(ctx: &Ctx) -> Result<(), Failure> {
-    // Two runs with different counts (none at all is one possibility), so that no
-    // printed number can be right both times by chance.
-    let (first, second) = {
+    // Every run: no argument at all, one, and several (a drawn count), so that no printed
+    // number can be right every time by chance. Ten and more: two_hundred_arguments.
+    let runs = {
         let mut rng = ctx.rng();
-        let first = rng.usize(0..=9);
-        let second = (first + rng.usize(1..=9)) % 10;
-        (
-            distinct_words(&mut rng, first),
-            distinct_words(&mut rng, second),
-        )
+        let several = rng.usize(2..=9);
+        [0, 1, several].map(|n| distinct_words(&mut rng, n))
     };
-    for words in [first, second] {
+    for words in runs {
         let output = run(ctx, &strings(&words))?;
         let wanted = format!("argc: {}", words.len() + 1);
         let why = match words.len() {
@@ -192,13 +195,11 @@ fn argc_counts_every_argument(ctx: &Ctx) -> Result<(), Failure> {
 fn argv0_is_the_program(ctx: &Ctx) -> Result<(), Failure> {
     let (link_name, words) = {
         let mut rng = ctx.rng();
-        // The name the program is started by: a word, maybe with wide text after it (no
-        // space: splitting words is `spaces_stay_one_argument`'s business).
+        // The name the program is started by: a word with wide text after it (no space:
+        // splitting words is `spaces_stay_one_argument`'s business).
         let mut name = draw::short_word(&mut rng);
-        if rng.bool() {
-            let chars = rng.usize(2..=5);
-            name.push_str(&draw::unicode_text(&mut rng, chars));
-        }
+        let chars = rng.usize(2..=5);
+        name.push_str(&draw::unicode_text(&mut rng, chars));
         let n = rng.usize(1..=3);
         (name, distinct_words(&mut rng, n))
     };
@@ -238,7 +239,20 @@ fn arguments_in_order(ctx: &Ctx) -> Result<(), Failure> {
     let words = {
         let mut rng = ctx.rng();
         let n = rng.usize(3..=8);
-        distinct_words(&mut rng, n)
+        let mut words = distinct_words(&mut rng, n);
+        // Arguments that look like options are arguments too: this program takes none.
+        let word = draw::short_word(&mut rng);
+        let letter = draw::word(&mut rng, 1);
+        for option in [
+            "--".to_string(),
+            "-".into(),
+            format!("--{word}"),
+            format!("-{letter}"),
+        ] {
+            let at = rng.usize(..=words.len());
+            words.insert(at, option);
+        }
+        words
     };
     let args = strings(&words);
     let output = run(ctx, &args)?;
@@ -250,24 +264,25 @@ fn arguments_in_order(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 fn spaces_stay_one_argument(ctx: &Ctx) -> Result<(), Failure> {
+    // Every run: spaces inside (one, or several in a row), before, after, and a tab
+    // inside; only the words and the widths are drawn.
     let args: Vec<String> = {
         let mut rng = ctx.rng();
-        let n = rng.usize(2..=3);
-        (0..n)
-            .map(|_| {
-                let count = rng.usize(2..=3);
-                let words = distinct_words(&mut rng, count);
-                let gap = " ".repeat(rng.usize(1..=3));
-                let mut arg = words.join(&gap);
-                if rng.bool() {
-                    arg.insert_str(0, &" ".repeat(rng.usize(1..=2)));
-                }
-                if rng.bool() {
-                    arg.push_str(&" ".repeat(rng.usize(1..=2)));
-                }
-                arg
-            })
-            .collect()
+        let words = |rng: &mut Rng, gap: &str| {
+            let count = rng.usize(2..=3);
+            distinct_words(rng, count).join(gap)
+        };
+        let spaces = |rng: &mut Rng, from: usize| " ".repeat(rng.usize(from..=3));
+        let inside = {
+            let gap = spaces(&mut rng, 1);
+            words(&mut rng, &gap)
+        };
+        let before = format!("{}{}", spaces(&mut rng, 1), words(&mut rng, " "));
+        let after = format!("{}{}", words(&mut rng, " "), spaces(&mut rng, 1));
+        let tab = words(&mut rng, "\t");
+        let mut args = vec![inside, before, after, tab];
+        rng.shuffle(&mut args);
+        args
     };
     let args = strings(&args);
     let output = run(ctx, &args)?;
@@ -288,13 +303,13 @@ fn spaces_stay_one_argument(ctx: &Ctx) -> Result<(), Failure> {
 fn empty_argument(ctx: &Ctx) -> Result<(), Failure> {
     let args: Vec<String> = {
         let mut rng = ctx.rng();
-        let n = rng.usize(2..=5);
+        // Every run: an empty argument first, two in a row among words, and one last.
+        let n = rng.usize(2..=4);
         let mut args = distinct_words(&mut rng, n);
-        // One or two of them empty, anywhere (first and last included).
-        for _ in 0..rng.usize(1..=2) {
-            let at = rng.usize(..n);
-            args[at].clear();
-        }
+        let middle = rng.usize(1..n);
+        args.splice(middle..middle, [String::new(), String::new()]);
+        args.insert(0, String::new());
+        args.push(String::new());
         args
     };
     let args = strings(&args);
@@ -309,11 +324,17 @@ fn empty_argument(ctx: &Ctx) -> Result<(), Failure> {
 fn unicode_printed_exactly(ctx: &Ctx) -> Result<(), Failure> {
     let args: Vec<String> = {
         let mut rng = ctx.rng();
-        let n = rng.usize(2..=4);
-        (0..n)
-            .map(|_| {
+        // Every run: characters of 2, 3 and 4 bytes, each in an argument of its own among
+        // drawn text.
+        (2..=4)
+            .map(|width| {
                 let chars = rng.usize(2..=8);
-                draw::unicode_text(&mut rng, chars)
+                let mut text = draw::unicode_text(&mut rng, chars);
+                let wide = std::iter::repeat_with(|| draw::wide_char(&mut rng))
+                    .find(|c| c.len_utf8() == width)
+                    .unwrap_or('é');
+                text.push(wide);
+                text
             })
             .collect()
     };
@@ -354,15 +375,13 @@ fn non_utf8_printed_lossily(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 /// Arguments the OS accepts but that are not valid Unicode, one of each kind: on Unix,
-/// drawn ASCII around a byte never found in UTF-8, a stray continuation byte, a
-/// character cut short (its last byte missing), and two bad sequences back to back.
+/// drawn ASCII around a byte never found in UTF-8 (from each of its two ranges), a
+/// stray continuation byte, a character cut short (its last byte missing), and two bad
+/// sequences back to back; one at the start of its argument, one at the end, one alone.
 #[cfg(unix)]
 fn not_unicode(rng: &mut Rng) -> Vec<OsString> {
     use std::os::unix::ffi::OsStringExt;
-    let never = |rng: &mut Rng| match rng.bool() {
-        true => rng.u8(0xF5..=0xFF),
-        false => rng.u8(0xC0..=0xC1),
-    };
+    let never = |rng: &mut Rng| rng.u8(0xF5..=0xFF);
     let cut_short = |rng: &mut Rng| {
         let mut wide = [0u8; 4];
         let encoded = loop {
@@ -373,18 +392,26 @@ fn not_unicode(rng: &mut Rng) -> Vec<OsString> {
         };
         encoded[..encoded.len() - 1].to_vec()
     };
-    let kinds: [Vec<u8>; 4] = [
+    let kinds: [Vec<u8>; 5] = [
         vec![never(rng)],
+        vec![rng.u8(0xC0..=0xC1)],
         vec![rng.u8(0x80..=0xBF)],
         cut_short(rng),
         [cut_short(rng), vec![never(rng)]].concat(),
     ];
     kinds
         .into_iter()
-        .map(|sequence| {
+        .enumerate()
+        .map(|(kind, sequence)| {
             // ASCII around it (never a continuation byte after a character cut short,
-            // which could complete it), either side possibly empty.
-            let (before, after) = (rng.usize(0..=4), rng.usize(0..=4));
+            // which could complete it): none before the first, none after the second,
+            // none either side of the third.
+            let (before, after) = match kind {
+                0 => (0, rng.usize(1..=4)),
+                1 => (rng.usize(1..=4), 0),
+                2 => (0, 0),
+                _ => (rng.usize(1..=4), rng.usize(1..=4)),
+            };
             let mut bytes = draw::word(rng, before).into_bytes();
             bytes.extend_from_slice(&sequence);
             bytes.extend_from_slice(draw::word(rng, after).as_bytes());
@@ -429,21 +456,25 @@ fn two_hundred_arguments(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 fn whole_stdout_exact(ctx: &Ctx) -> Result<(), Failure> {
-    // Plain words: this check is about the shape of the output, not the arguments.
-    let words = {
+    // Plain words: this check is about the shape of the output, not the arguments. Every
+    // run: with no argument at all, and with some.
+    let runs = {
         let mut rng = ctx.rng();
         let n = rng.usize(1..=5);
-        distinct_words(&mut rng, n)
+        [Vec::new(), distinct_words(&mut rng, n)]
     };
-    let args = strings(&words);
-    let output = run(ctx, &args)?;
-    let argv0 = ctx.student_path("os_args").as_os_str().to_os_string();
-    expect::stdout_lines_exact(
-        &output,
-        &contract_lines(&argv0, &args),
-        "stdout is exactly `argc: N`, then one `argv[i]: ...` line per argument, each \
-         ending in a newline, and nothing else",
-    )
+    for words in runs {
+        let args = strings(&words);
+        let output = run(ctx, &args)?;
+        let argv0 = ctx.student_path("os_args").as_os_str().to_os_string();
+        expect::stdout_lines_exact(
+            &output,
+            &contract_lines(&argv0, &args),
+            "stdout is exactly `argc: N`, then one `argv[i]: ...` line per argument, each \
+             ending in a newline, and nothing else",
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(all(test, unix))]
