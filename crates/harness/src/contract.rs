@@ -40,7 +40,7 @@ pub fn clauses(contract: &str) -> Vec<Clause> {
 }
 
 /// One row of the matrix: `| S1 | the class | `check_a`, `check_b` |` or, for a class
-/// no check can try, the reason in the last column instead of names.
+/// no check can try, the reason in the last column instead of names (in words first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cell {
     pub clause: String,
@@ -74,12 +74,16 @@ pub fn cells(matrix: &str) -> Vec<Cell> {
         found.push(Cell {
             clause: clause.to_string(),
             class: class.to_string(),
-            checks: tried_by
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .map(str::to_string)
-                .collect(),
+            // Names when the column starts with one; a reason may quote code too.
+            checks: match tried_by.starts_with('`') {
+                true => tried_by
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect(),
+                false => Vec::new(),
+            },
             tried_by: tried_by.to_string(),
         });
     }
@@ -103,11 +107,11 @@ mod tests {
     #[test]
     fn cells_name_checks_or_a_reason() {
         let text = "| clause | class | tried by |\n|---|---|---|\n\
-                    | S1 | empty | `a`, `b` |\n| S2 | a host | not on loopback: one host |\n";
+                    | S1 | empty | `a`, `b` |\n| S2 | a host | not on loopback: `::1` only |\n";
         let found = cells(text);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].checks, ["a", "b"]);
         assert!(found[1].checks.is_empty());
-        assert_eq!(found[1].tried_by, "not on loopback: one host");
+        assert_eq!(found[1].tried_by, "not on loopback: `::1` only");
     }
 }

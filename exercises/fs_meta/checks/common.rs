@@ -44,29 +44,52 @@ pub(super) fn write(dir: &Folder, name: &str, bytes: &[u8]) -> Result<(), Failur
     Ok(fs::write(path, bytes)?)
 }
 
-/// A file name as people make them: a word, maybe with an extension, spaces or
-/// characters of several bytes; never `/`, never starting with `-` or `.`.
-pub(super) fn file_name(rng: &mut Rng) -> String {
+/// The kinds of file name people make, every one tried wherever a check has room for
+/// several names (never `/`, never starting with `-` or `.`).
+#[derive(Clone, Copy)]
+enum NameKind {
+    /// `my notes€.txt`: a space, characters of several bytes and an extension at once.
+    Everything,
+    /// `notes`: a word alone, no extension.
+    Word,
+    /// `notes.txt`.
+    Extension,
+    /// `my notes`.
+    Space,
+}
+
+fn name_of_kind(rng: &mut Rng, kind: NameKind) -> String {
     let word = draw::short_word(rng);
-    match rng.u8(..4) {
-        0 => word,
-        1 => format!("{word}.{}", draw::word(rng, 3)),
-        2 => {
-            let other = draw::short_word(rng);
-            format!("{word} {other}")
-        }
-        _ => {
+    match kind {
+        NameKind::Word => word,
+        NameKind::Extension => format!("{word}.{}", draw::word(rng, 3)),
+        NameKind::Space => format!("{word} {}", draw::short_word(rng)),
+        NameKind::Everything => {
             let chars = rng.usize(2..=6);
-            format!("{word}{}", draw::unicode_text(rng, chars))
+            let other = draw::short_word(rng);
+            let text = draw::unicode_text(rng, chars);
+            format!("{word} {other}{text}.{}", draw::word(rng, 3))
         }
     }
 }
 
-/// `n` different file names.
+/// A file name with every feature at once (a space, characters of several bytes, an
+/// extension), so that a check of one name tries them all in every run.
+pub(super) fn file_name(rng: &mut Rng) -> String {
+    name_of_kind(rng, NameKind::Everything)
+}
+
+/// `n` different file names, of every kind in turn (the first has every feature).
 pub(super) fn file_names(rng: &mut Rng, n: usize) -> Vec<String> {
+    const KINDS: [NameKind; 4] = [
+        NameKind::Everything,
+        NameKind::Word,
+        NameKind::Extension,
+        NameKind::Space,
+    ];
     let mut names: Vec<String> = Vec::new();
     while names.len() < n {
-        let name = file_name(rng);
+        let name = name_of_kind(rng, KINDS[names.len() % KINDS.len()]);
         if !names.contains(&name) {
             names.push(name);
         }

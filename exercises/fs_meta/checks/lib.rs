@@ -39,78 +39,92 @@ static CHECKS: &[Check] = &[
         "regular_file_name_and_size",
         "#what-stat-tells-you",
         regular_file_name_and_size,
-    ),
-    Check::new("empty_file", "#what-stat-tells-you", empty_file),
-    Check::new("sparse_5gib_file", "#sizes-are-u64", sparse_5gib_file),
-    Check::new("directory_kind", "#what-stat-tells-you", directory_kind),
+    )
+    .covers(&["M1", "M3"]),
+    Check::new("empty_file", "#what-stat-tells-you", empty_file).covers(&["M3"]),
+    Check::new("sparse_5gib_file", "#sizes-are-u64", sparse_5gib_file).covers(&["M3"]),
+    Check::new("directory_kind", "#what-stat-tells-you", directory_kind).covers(&["M3", "M4"]),
     // Sockets, pipes and devices: Unix file kinds.
     #[cfg(unix)]
-    Check::new("other_kinds", "#what-stat-tells-you", other_kinds),
+    Check::new("other_kinds", "#what-stat-tells-you", other_kinds).covers(&["M4"]),
     Check::new(
         "symlink_followed_by_default",
         "#stat-and-lstat",
         symlink_followed_by_default,
-    ),
+    )
+    .covers(&["M5"]),
     Check::new(
         "no_follow_reports_symlink",
         "#stat-and-lstat",
         no_follow_reports_symlink,
-    ),
+    )
+    .covers(&["M6"]),
     Check::new(
         "dangling_symlink_followed_is_an_error",
         "#stat-and-lstat",
         dangling_symlink_followed_is_an_error,
-    ),
+    )
+    .covers(&["M5", "M8"]),
     Check::new(
         "no_follow_dangling_symlink",
         "#stat-and-lstat",
         no_follow_dangling_symlink,
-    ),
+    )
+    .covers(&["M6"]),
     Check::new(
         "several_paths_in_order",
         "#one-bad-path-among-many",
         several_paths_in_order,
-    ),
+    )
+    .covers(&["M1", "M7"]),
     Check::new(
         "name_is_final_component",
         "#the-name-is-the-last-component",
         name_is_final_component,
-    ),
+    )
+    .covers(&["M2"]),
     Check::new(
         "dot_dotdot_and_root_names",
         "#the-name-is-the-last-component",
         dot_dotdot_and_root_names,
-    ),
+    )
+    .covers(&["M2"]),
     Check::new(
         "missing_path_reported_others_still_print",
         "#one-bad-path-among-many",
         missing_path_reported_others_still_print,
-    ),
+    )
+    .covers(&["M7", "M8"]),
     Check::new(
         "whole_stdout_exact",
         "#the-output-is-a-contract",
         whole_stdout_exact,
-    ),
+    )
+    .covers(&["M1", "M7"]),
     Check::new(
         "no_path_is_usage_error",
         "#usage-errors",
         no_path_is_usage_error,
-    ),
+    )
+    .covers(&["M9"]),
     Check::new(
         "no_follow_alone_is_usage_error",
         "#usage-errors",
         no_follow_alone_is_usage_error,
-    ),
+    )
+    .covers(&["M9"]),
     Check::new(
         "unknown_option_is_usage_error",
         "#usage-errors",
         unknown_option_is_usage_error,
-    ),
+    )
+    .covers(&["M9"]),
     // macOS and Windows file systems refuse names that are not valid Unicode.
     #[cfg(target_os = "linux")]
     Check::new(
         "non_utf8_file_name",
         "#file-names-that-are-not-utf-8",
         non_utf8_file_name,
-    ),
+    )
+    .covers(&["M10"]),
 ];

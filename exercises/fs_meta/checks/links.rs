@@ -50,7 +50,10 @@ pub(super) fn with_symlinks(ctx: &Ctx) -> Result<(Folder, [String; 4], usize), F
 
 pub(super) fn symlink_followed_by_default(ctx: &Ctx) -> Result<(), Failure> {
     let (dir, [_, folder_name, file_link, dir_link], size) = with_symlinks(ctx)?;
-    let output = run(ctx, &dir, &[&file_link, &dir_link])?;
+    // And a link to a link: followed to the end of the chain.
+    let chain = format!("{file_link}~");
+    symlink(&dir, &file_link, &chain)?;
+    let output = run(ctx, &dir, &[&file_link, &dir_link, &chain])?;
     expect::exit_code(&output, 0, "the links and what they point at exist")?;
     expect_block(
         &output,
@@ -71,6 +74,16 @@ pub(super) fn symlink_followed_by_default(ctx: &Ctx) -> Result<(), Failure> {
             ("kind", "dir"),
         ],
         "like os.Stat, a link to a folder is followed to the folder",
+    )?;
+    expect_block(
+        &output,
+        2,
+        &[
+            ("name", &chain),
+            ("size", &size.to_string()),
+            ("kind", "file"),
+        ],
+        &format!("a link to a link is followed to the end: the {size}-byte file"),
     )
 }
 

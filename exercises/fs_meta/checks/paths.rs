@@ -110,30 +110,38 @@ pub(super) fn dot_dotdot_and_root_names(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub(super) fn missing_path_reported_others_still_print(ctx: &Ctx) -> Result<(), Failure> {
-    let [first_missing, a, missing, b] = {
-        let names = file_names(&mut ctx.rng(), 4);
-        [
-            names[0].clone(),
-            names[1].clone(),
-            names[2].clone(),
-            names[3].clone(),
-        ]
+    // Paths that fail first, among the others and last; missing, and one under a file
+    // (not a directory: an error that is not "not found").
+    let [first_missing, a, missing, b, last_missing, inner] = {
+        let names = file_names(&mut ctx.rng(), 6);
+        [0, 1, 2, 3, 4, 5].map(|i| names[i].clone())
     };
     let dir = folder()?;
     write(&dir, &a, b"a")?;
     write(&dir, &b, b"b")?;
-    let output = run(ctx, &dir, &[&first_missing, &a, &missing, &b])?;
-    // What the OS says for a missing path, in the words of this platform.
-    let error = fs::metadata(dir.path().join(&missing))
-        .err()
-        .map_or_else(|| "an error".to_string(), |e| e.to_string());
+    let under_file = format!("{a}/{inner}");
+    let output = run(
+        ctx,
+        &dir,
+        &[&first_missing, &a, &missing, &under_file, &b, &last_missing],
+    )?;
+    // What the OS says for each path, in the words of this platform.
+    let os_error = |path: &str| {
+        fs::metadata(dir.path().join(path))
+            .err()
+            .map_or_else(|| "an error".to_string(), |e| e.to_string())
+    };
     let error_line = |gone: &str| -> Result<(), Failure> {
+        let error = os_error(gone);
         let wanted = format!("error: {gone}: {error}");
         if output.stderr_text().lines().any(|l| l == wanted) {
             return Ok(());
         }
         Err(Failure::expected(
-            format!("the line {wanted:?} on stderr (the path that failed, then the OS error)"),
+            format!(
+                "the line {wanted:?} on stderr (the path that failed, then the OS's error \
+                 as io::Error prints it: each kind of failure has its own words)"
+            ),
             "no such line",
         )
         .with_run(&output))
@@ -154,10 +162,21 @@ pub(super) fn missing_path_reported_others_still_print(ctx: &Ctx) -> Result<(), 
     expect_block(&output, 0, &[("name", &a)], &why)?;
     expect_block(&output, 1, &[("name", &b)], &why)?;
     error_line(&missing)?;
+    error_line(&under_file)?;
+    error_line(&last_missing)?;
     expect::no_line_starting(
         &output,
         "error:",
         "errors go to stderr: stdout holds only the blocks",
+    )?;
+    let mut wanted = block_lines(&dir, &a, &a, "file")?;
+    wanted.push(Vec::new());
+    wanted.extend(block_lines(&dir, &b, &b, "file")?);
+    expect::stdout_lines_exact(
+        &output,
+        &wanted,
+        "stdout is the blocks of the paths that worked, one blank line between them: none \
+         for the paths that failed, first, among them or last",
     )?;
     expect::exit_code(&output, 1, "a path failed")
 }
@@ -180,17 +199,17 @@ pub(super) fn block_lines(
 }
 
 pub(super) fn whole_stdout_exact(ctx: &Ctx) -> Result<(), Failure> {
+    // Every run: a file with bytes in it, an empty one and a folder, in a drawn order.
     let paths: Vec<(String, &str, usize)> = {
         let mut rng = ctx.rng();
-        let n = rng.usize(2..=4);
-        let names = file_names(&mut rng, n);
-        names
-            .into_iter()
-            .map(|name| {
-                let kind = if rng.u8(..3) == 0 { "dir" } else { "file" };
-                (name, kind, rng.usize(0..=2000))
-            })
-            .collect()
+        let names = file_names(&mut rng, 3);
+        let mut paths = vec![
+            (names[0].clone(), "file", rng.usize(1..=2000)),
+            (names[1].clone(), "file", 0),
+            (names[2].clone(), "dir", 0),
+        ];
+        rng.shuffle(&mut paths);
+        paths
     };
     let dir = folder()?;
     let mut wanted: Vec<Vec<u8>> = Vec::new();

@@ -25,25 +25,28 @@ pub(super) fn no_follow_alone_is_usage_error(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub(super) fn unknown_option_is_usage_error(ctx: &Ctx) -> Result<(), Failure> {
-    let (option, name) = {
+    // Both spellings of an option in every run: `-x` and `--word`.
+    let (options, name) = {
         let mut rng = ctx.rng();
         let word = draw::short_word(&mut rng);
-        let option = if rng.bool() {
-            format!("-{}", &word[..1])
-        } else {
-            format!("--{word}")
-        };
-        (option, file_name(&mut rng))
+        let letter = draw::word(&mut rng, 1);
+        (
+            [format!("-{letter}"), format!("--{word}")],
+            file_name(&mut rng),
+        )
     };
     let dir = folder()?;
     write(&dir, &name, b"x")?;
-    let output = run(ctx, &dir, &[&option, &name])?;
-    expect::usage_error(
-        &output,
-        "fs_meta",
-        &format!(
-            "`{option}` is not an option fs_meta knows (only --no-follow), and options come \
-             before the paths: a usage error, not a path to look up"
-        ),
-    )
+    for option in options {
+        let output = run(ctx, &dir, &[&option, &name])?;
+        expect::usage_error(
+            &output,
+            "fs_meta",
+            &format!(
+                "`{option}` is not an option fs_meta knows (only --no-follow), and options \
+                 come before the paths: a usage error, not a path to look up"
+            ),
+        )?;
+    }
+    Ok(())
 }
