@@ -8,7 +8,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::{namespaces_unavailable, run_trace};
+use common::{namespaces_unavailable, run_trace, trace};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -24,6 +24,7 @@ fn assert_refused(output: &Output, because: &str) {
 
 #[test]
 fn bad_arguments_print_the_usage_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
     for (args, because) in [
         (&[][..], "-w FILE.pcap"),
         (&["true"], "-w FILE.pcap"),
@@ -39,14 +40,14 @@ fn bad_arguments_print_the_usage_line_and_exit_2() {
             "whole number of seconds",
         ),
     ] {
-        let output = run_trace(args);
+        let output = trace().args(args).current_dir(dir.path()).output().unwrap();
         assert_refused(&output, because);
         let usage = "usage: trace -w FILE.pcap [-q] [-t SECONDS] [--] COMMAND [ARG...]";
         assert!(text(&output.stderr).contains(usage), "{args:?}: {output:?}");
         assert!(output.stdout.is_empty(), "{args:?}: {output:?}");
     }
     assert!(
-        !std::path::Path::new("x.pcap").exists(),
+        !dir.path().join("x.pcap").exists(),
         "a refused run wrote its file"
     );
 }
