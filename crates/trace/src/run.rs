@@ -223,8 +223,8 @@ impl Recorder {
         let dropped = capture.dropped();
         if dropped > 0 {
             eprintln!(
-                "trace: {frames} frames written to {path}; {dropped} more were lost (the \
-                 kernel's buffer was full: try -q)"
+                "trace: {frames} frames written to {path}; {dropped} more were lost: the \
+                 kernel's buffer for them was full (a smaller transfer keeps them all)"
             );
         } else {
             eprintln!("trace: {frames} frames written to {path}");
