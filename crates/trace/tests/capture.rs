@@ -8,49 +8,21 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{ACK, FIN, SYN, Segment, read_pcap, run_trace, skip_without_namespaces, trace};
+use common::{
+    ACK, FIN, SYN, Segment, read_pcap, reply, request, run_trace, skip_without_namespaces, trace,
+};
 
-/// What the client sends, and what the server answers before it closes.
-fn request() -> Vec<u8> {
-    (0..3000u32).map(|i| (i * 7 % 251) as u8).collect()
-}
-
-fn reply() -> Vec<u8> {
-    (0..1500u32).map(|i| (i * 13 % 241) as u8).collect()
-}
-
-/// Not a test: the program trace runs in the other tests (with TRACE_TEST_TALK set). A
-/// server on 127.0.0.1:0 reads the request to its end, answers and closes; the client
-/// sends the request, shuts its writing half, reads the answer to its end and closes.
+/// Not a test: the program trace runs in the other tests (with TRACE_TEST_TALK set).
 #[test]
 #[ignore = "the helper the capture tests run inside trace"]
 fn talk_helper() {
-    if std::env::var_os("TRACE_TEST_TALK").is_none() {
-        return;
-    }
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let server = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        let mut got = Vec::new();
-        conn.read_to_end(&mut got).unwrap();
-        assert_eq!(got, request());
-        conn.write_all(&reply()).unwrap();
-    });
-    let mut client = TcpStream::connect(address).unwrap();
-    client.write_all(&request()).unwrap();
-    client.shutdown(Shutdown::Write).unwrap();
-    let mut answer = Vec::new();
-    client.read_to_end(&mut answer).unwrap();
-    assert_eq!(answer, reply());
-    server.join().unwrap();
+    common::talk_if_asked();
 }
 
 /// trace's arguments that run `talk_helper` in it, writing `file`.
@@ -72,7 +44,7 @@ fn talk_under_trace(file: &Path) -> std::process::Output {
     ];
     let output = trace()
         .args(args)
-        .env("TRACE_TEST_TALK", "1")
+        .env("TRACE_TEST_TALK", "v4")
         .output()
         .unwrap();
     assert!(
@@ -300,7 +272,7 @@ fn ctrl_c_stops_the_command_and_still_writes_the_capture() {
             "-c",
             &script,
         ])
-        .env("TRACE_TEST_TALK", "1")
+        .env("TRACE_TEST_TALK", "v4")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -157,3 +157,113 @@ impl Segment {
         self.flags & flags == flags
     }
 }
+
+/// What the helper's client sends, and what its server answers before it closes.
+pub fn request() -> Vec<u8> {
+    (0..3000u32).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+pub fn reply() -> Vec<u8> {
+    (0..1500u32).map(|i| (i * 13 % 241) as u8).collect()
+}
+
+/// The helper program a test binary runs inside trace (as the ignored test
+/// `talk_helper`), by the mode in TRACE_TEST_TALK; nothing without it. `v4` and `v6`: a
+/// server on the loopback reads the request to its end, answers and closes; the client
+/// sends the request, shuts its writing half, reads the answer to its end and closes.
+/// `reset`: the server closes with the request unread, which sends a reset.
+pub fn talk_if_asked() {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let Some(mode) = std::env::var_os("TRACE_TEST_TALK") else {
+        return;
+    };
+    let host = if mode == "v6" {
+        "[::1]:0"
+    } else {
+        "127.0.0.1:0"
+    };
+    let listener = TcpListener::bind(host).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut client = TcpStream::connect(address).unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    client.write_all(&request()).unwrap();
+    if mode == "reset" {
+        drop(conn);
+        let _ = client.read_to_end(&mut Vec::new()); // the reset ends it
+        return;
+    }
+    client.shutdown(Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    conn.read_to_end(&mut got).unwrap();
+    assert_eq!(got, request());
+    conn.write_all(&reply()).unwrap();
+    drop(conn);
+    let mut answer = Vec::new();
+    client.read_to_end(&mut answer).unwrap();
+    assert_eq!(answer, reply());
+}
+
+/// How a pcap file is written: byte order, stamps' unit, link type.
+#[derive(Clone, Copy, Debug)]
+pub struct Encoding {
+    pub big_endian: bool,
+    pub nanoseconds: bool,
+    /// 1 Ethernet, 113 Linux cooked (SLL), 101 raw IP.
+    pub linktype: u32,
+}
+
+/// A classic pcap file of `frames` (Ethernet frames, each with the bytes kept of it),
+/// encoded as asked: Ethernet headers become SLL headers or go, for those link types.
+pub fn pcap_bytes(encoding: Encoding, frames: &[(&[u8], usize)]) -> Vec<u8> {
+    let word = |n: u32| {
+        if encoding.big_endian {
+            n.to_be_bytes()
+        } else {
+            n.to_le_bytes()
+        }
+    };
+    let half = |n: u16| {
+        if encoding.big_endian {
+            n.to_be_bytes()
+        } else {
+            n.to_le_bytes()
+        }
+    };
+    let magic: u32 = if encoding.nanoseconds {
+        0xa1b2_3c4d
+    } else {
+        0xa1b2_c3d4
+    };
+    let mut out = Vec::new();
+    out.extend(word(magic));
+    out.extend(half(2));
+    out.extend(half(4));
+    out.extend([0; 8]);
+    out.extend(word(262_144));
+    out.extend(word(encoding.linktype));
+    for (i, (frame, kept)) in frames.iter().enumerate() {
+        let (whole, kept): (Vec<u8>, usize) = match encoding.linktype {
+            113 => {
+                // packet type, ARPHRD_LOOPBACK, address length, address, protocol
+                let mut sll = vec![0, 0, 3, 4, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+                sll.extend_from_slice(&frame[12..]);
+                (sll, kept + 2)
+            }
+            101 => (frame[14..].to_vec(), kept.saturating_sub(14)),
+            _ => (frame.to_vec(), *kept),
+        };
+        let kept = kept.min(whole.len());
+        let fraction = if encoding.nanoseconds {
+            1000 * i as u32
+        } else {
+            i as u32
+        };
+        out.extend(word(1_700_000_000 + i as u32));
+        out.extend(word(fraction));
+        out.extend(word(kept as u32));
+        out.extend(word(whole.len() as u32));
+        out.extend_from_slice(&whole[..kept]);
+    }
+    out
+}
