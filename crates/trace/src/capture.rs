@@ -1,6 +1,8 @@
 //! The packet socket that sees every frame on the namespace's loopback: AF_PACKET,
 //! SOCK_RAW, ETH_P_ALL, bound to `lo`. A loopback frame passes the interface twice (sent,
 //! then received): PACKET_IGNORE_OUTGOING keeps only the second, so each is seen once.
+//! Frames come through a ring shared with the kernel (`ring.rs`), or where it cannot be
+//! made, one recvfrom(2) each.
 
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -9,14 +11,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::ring::{Ring, RingFrame};
+
 /// From linux/if_packet.h (not all in libc's stable modules).
 const PACKET_STATISTICS: libc::c_int = 6;
 const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 const PACKET_OUTGOING: u8 = 4;
 /// SIOCGSTAMP (SIOCGSTAMP_OLD): the kernel's timestamp of the last frame read, a timeval.
 const SIOCGSTAMP: libc::c_ulong = 0x8906;
-/// The receive buffer asked for: a burst of 64 KiB loopback frames (a file sent as fast
-/// as the loopback goes) must wait there while trace prints.
+/// The receive buffer asked for without a ring: a burst of 64 KiB loopback frames (a
+/// file sent as fast as the loopback goes) must wait there while trace prints.
 const RECEIVE_BUFFER: libc::c_int = 32 << 20;
 
 /// One frame read: when the kernel saw it, its bytes, its length on the wire.
@@ -26,10 +30,16 @@ pub struct Frame<'a> {
     pub original_len: usize,
 }
 
-/// The open packet socket, and a buffer a frame fits in.
+/// The open packet socket, and where its frames are read.
 pub struct Capture {
     socket: Socket,
-    buffer: Vec<u8>,
+    frames: Frames,
+}
+
+enum Frames {
+    Ring(Ring),
+    /// One copy each, into a buffer a frame fits in.
+    Copied(Vec<u8>),
 }
 
 impl Capture {
@@ -38,60 +48,37 @@ impl Capture {
         let all = Protocol::from(i32::from((libc::ETH_P_ALL as u16).to_be()));
         let socket = Socket::new(Domain::PACKET, Type::RAW, Some(all))?;
         let fd = socket.as_raw_fd();
-        set_option(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)?;
-        // Root of the namespace may pass net.core.rmem_max; where not, the default will do.
-        if set_option(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RECEIVE_BUFFER).is_err() {
-            let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER as usize);
-        }
+        // Linux 4.20 and later; before, the frames sent are skipped as they are read.
+        let _ = set_option(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
+        // NETLAB_TRACE_NO_RING=1 takes the road without a ring, which the tests try too.
+        let ring = match std::env::var_os("NETLAB_TRACE_NO_RING") {
+            None => Ring::new(fd),
+            Some(_) => Err(io::ErrorKind::Unsupported.into()),
+        };
+        let frames = match ring {
+            Ok(ring) => Frames::Ring(ring),
+            Err(_) => {
+                // Without a ring, the socket's buffer, as large as net.core.rmem_max lets.
+                let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER as usize);
+                // Turns the kernel's timestamps on (see `stamp`) before the first frame.
+                stamp(fd);
+                Frames::Copied(vec![0; crate::pcap::SNAPLEN as usize])
+            }
+        };
         bind(fd, ifindex)?;
-        // Turns the kernel's timestamps on (see `stamp`) before the first frame comes.
-        stamp(fd);
-        Ok(Capture {
-            socket,
-            buffer: vec![0; crate::pcap::SNAPLEN as usize],
-        })
+        Ok(Capture { socket, frames })
     }
 
     /// Wait up to `wait` for a frame, then hand `each` every frame queued, without waiting
-    /// again. Returns how many there were. The wait is the socket's receive timeout
-    /// (SO_RCVTIMEO): a poll with a timeout, through a safe API. A signal ends it early.
-    pub fn read_ready(
-        &mut self,
-        wait: Duration,
-        mut each: impl FnMut(Frame<'_>),
-    ) -> io::Result<usize> {
-        self.socket
-            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
-        let mut flags = 0;
-        let mut count = 0;
-        loop {
-            let fd = self.socket.as_raw_fd();
-            match receive(fd, &mut self.buffer, flags) {
-                Ok((_, _, PACKET_OUTGOING)) => {} // a kernel before 4.20 ignored the option
-                Ok((kept, original_len, _)) => {
-                    each(Frame {
-                        stamp: stamp(fd),
-                        data: &self.buffer[..kept],
-                        original_len,
-                    });
-                    count += 1;
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    return Ok(count);
-                }
-                Err(e) => return Err(e),
-            }
-            flags = libc::MSG_DONTWAIT;
+    /// again. Returns how many there were. A signal ends the wait early.
+    pub fn read_ready(&mut self, wait: Duration, each: impl FnMut(Frame<'_>)) -> io::Result<usize> {
+        match &mut self.frames {
+            Frames::Ring(ring) => read_ring(ring, self.socket.as_raw_fd(), wait, each),
+            Frames::Copied(buffer) => read_copies(&self.socket, buffer, wait, each),
         }
     }
-
-    /// Frames the kernel dropped because the receive buffer was full (PACKET_STATISTICS,
-    /// which counts since the last time it was asked).
+    /// Frames the kernel dropped because the ring or the receive buffer was full
+    /// (PACKET_STATISTICS, which counts since the last time it was asked).
     pub fn dropped(&self) -> u32 {
         let mut stats = [0u32; 2]; // struct tpacket_stats { tp_packets, tp_drops }
         let mut len = size_of::<[u32; 2]>() as libc::socklen_t;
@@ -108,6 +95,82 @@ impl Capture {
             )
         };
         if done == 0 { stats[1] } else { 0 }
+    }
+}
+
+/// With the ring: the blocks the kernel has filled, or those it fills within `wait`
+/// (a block with frames is handed over after at most 10 ms).
+fn read_ring(
+    ring: &mut Ring,
+    fd: RawFd,
+    wait: Duration,
+    mut each: impl FnMut(Frame<'_>),
+) -> io::Result<usize> {
+    let mut give = |frame: RingFrame<'_>| {
+        if frame.direction != PACKET_OUTGOING {
+            each(Frame {
+                stamp: frame.stamp,
+                data: frame.data,
+                original_len: frame.original_len,
+            });
+        }
+    };
+    let count = ring.read_filled(&mut give);
+    if count > 0 {
+        return Ok(count);
+    }
+    let mut ready = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = wait.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+    #[allow(unsafe_code)]
+    // SAFETY: poll reads and writes the one pollfd given, which outlives the call.
+    let polled = unsafe { libc::poll(&mut ready, 1, millis) };
+    if polled < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    Ok(ring.read_filled(&mut give))
+}
+
+/// Without the ring: one recvfrom(2) a frame, the first waiting up to `wait` (the socket's
+/// receive timeout, SO_RCVTIMEO).
+fn read_copies(
+    socket: &Socket,
+    buffer: &mut [u8],
+    wait: Duration,
+    mut each: impl FnMut(Frame<'_>),
+) -> io::Result<usize> {
+    socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
+    let fd = socket.as_raw_fd();
+    let mut flags = 0;
+    let mut count = 0;
+    loop {
+        match receive(fd, buffer, flags) {
+            Ok((_, _, PACKET_OUTGOING)) => {} // a kernel before 4.20 ignored the option
+            Ok((kept, original_len, _)) => {
+                each(Frame {
+                    stamp: stamp(fd),
+                    data: &buffer[..kept],
+                    original_len,
+                });
+                count += 1;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                return Ok(count);
+            }
+            Err(e) => return Err(e),
+        }
+        flags = libc::MSG_DONTWAIT;
     }
 }
 

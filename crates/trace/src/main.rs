@@ -12,6 +12,8 @@ mod capture;
 #[cfg(target_os = "linux")]
 mod namespace;
 #[cfg(target_os = "linux")]
+mod ring;
+#[cfg(target_os = "linux")]
 mod run;
 
 use std::ffi::OsString;

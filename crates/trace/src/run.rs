@@ -224,7 +224,7 @@ impl Recorder {
         if dropped > 0 {
             eprintln!(
                 "trace: {frames} frames written to {path}; {dropped} more were lost: the \
-                 kernel's buffer for them was full (a smaller transfer keeps them all)"
+                 kernel had no room left for them (capture a smaller transfer)"
             );
         } else {
             eprintln!("trace: {frames} frames written to {path}");

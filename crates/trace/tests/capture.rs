@@ -330,3 +330,56 @@ fn interrupt(pid: u32) {
     let done = unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
     assert_eq!(done, 0, "kill -INT {pid}");
 }
+
+#[test]
+fn a_burst_at_loopback_speed_loses_no_frame() {
+    if skip_without_namespaces("a_burst_...") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bulk.pcap");
+    let me = std::env::current_exe().unwrap();
+    let output = trace()
+        .args(["-t", "30", "-w"])
+        .arg(&file)
+        .arg("--")
+        .arg(&me)
+        .args(["--exact", "talk_helper", "--ignored", "--test-threads=1"])
+        .env("TRACE_TEST_TALK", "bulk")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("lost"), "{stderr}");
+    let (_, records) = read_pcap(&file);
+    for (i, a) in records.iter().enumerate().skip(1) {
+        assert!(
+            a.data != records[i - 1].data,
+            "frame {i} was recorded twice"
+        );
+    }
+    let segments: Vec<Segment> = records
+        .iter()
+        .filter_map(|r| Segment::parse(&r.data))
+        .collect();
+    let syn = &segments[0];
+    // The stream's bytes the capture holds (a segment TCP sent again counts once).
+    let mut ranges: Vec<(usize, usize)> = segments
+        .iter()
+        .filter(|s| s.from == syn.from && !s.payload.is_empty())
+        .map(|s| {
+            let at = s.seq.wrapping_sub(syn.seq.wrapping_add(1)) as usize;
+            (at, at + s.payload.len())
+        })
+        .collect();
+    ranges.sort();
+    let mut covered = 0;
+    for (start, end) in ranges {
+        assert!(
+            start <= covered,
+            "bytes {covered}..{start} are missing from the capture"
+        );
+        covered = covered.max(end);
+    }
+    assert_eq!(covered, common::BULK, "the bytes the capture holds");
+}

@@ -171,13 +171,17 @@ pub fn reply() -> Vec<u8> {
 /// `talk_helper`), by the mode in TRACE_TEST_TALK; nothing without it. `v4` and `v6`: a
 /// server on the loopback reads the request to its end, answers and closes; the client
 /// sends the request, shuts its writing half, reads the answer to its end and closes.
-/// `reset`: the server closes with the request unread, which sends a reset.
+/// `reset`: the server closes with the request unread, which sends a reset. `bulk`:
+/// BULK bytes one way, as fast as the loopback goes.
 pub fn talk_if_asked() {
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     let Some(mode) = std::env::var_os("TRACE_TEST_TALK") else {
         return;
     };
+    if mode == "bulk" {
+        return bulk();
+    }
     let host = if mode == "v6" {
         "[::1]:0"
     } else {
@@ -266,4 +270,29 @@ pub fn pcap_bytes(encoding: Encoding, frames: &[(&[u8], usize)]) -> Vec<u8> {
         out.extend_from_slice(&whole[..kept]);
     }
     out
+}
+
+/// How much the `bulk` helper sends.
+pub const BULK: usize = 20 << 20;
+
+fn bulk() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut got = 0;
+        let mut buffer = vec![0; 1 << 20];
+        loop {
+            match conn.read(&mut buffer).unwrap() {
+                0 => return got,
+                n => got += n,
+            }
+        }
+    });
+    let mut client = TcpStream::connect(address).unwrap();
+    client.write_all(&vec![b'b'; BULK]).unwrap();
+    drop(client);
+    assert_eq!(reader.join().unwrap(), BULK);
 }
