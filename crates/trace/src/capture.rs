@@ -25,6 +25,9 @@ const RECEIVE_BUFFER: libc::c_int = 32 << 20;
 
 /// One frame read: when the kernel saw it, its bytes, its length on the wire.
 pub struct Frame<'a> {
+    /// The kernel's timestamp of the frame, not the time trace read it: the ring's
+    /// tp_sec/tp_nsec (the kernel's receive time), or without the ring SIOCGSTAMP's; the
+    /// time of the read only where the kernel gives none.
     pub stamp: Duration,
     pub data: &'a [u8],
     pub original_len: usize,
