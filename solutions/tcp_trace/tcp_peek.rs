@@ -220,53 +220,45 @@ fn describe(link: Link, frame: &[u8], seqs: &mut Conversations) -> String {
 
 // ANCHOR: ip
 fn ipv4(line: &mut String, packet: &[u8], seqs: &mut Conversations) {
-    let ip = Bytes(packet);
-    let Some(first) = ip.u8(0) else {
+    if packet.is_empty() {
         line.push_str(" [|ip]");
         return;
-    };
-    line.push_str("IP ");
-    let header_len = usize::from(first & 0x0f) * 4;
-    if first >> 4 != 4 {
-        let _ = write!(line, "IP{} ", first >> 4);
     }
+    line.push_str("IP ");
+    if packet.len() < 20 {
+        line.push_str(" [|ip]");
+        return;
+    }
+    let ip = Bytes(packet);
+    if packet[0] >> 4 != 4 {
+        let _ = write!(line, "IP{} ", packet[0] >> 4);
+    }
+    let header_len = usize::from(packet[0] & 0x0f) * 4;
     if header_len < 20 {
         let _ = write!(line, "bad-hlen {header_len}");
         return;
     }
-    let (Some(total), Some(offset), Some(protocol)) =
-        (ip.u16(2), ip.u16(6), ip.u8(9))
-    else {
-        line.push_str(" [|ip]");
+    if packet.len() < header_len {
+        let kept = packet.len();
+        let _ = write!(
+            line,
+            " [remaining caplen({kept}) < header length({header_len})] [|ip]"
+        );
         return;
-    };
-    let total = usize::from(total);
+    }
+    let total = usize::from(ip.u16(2).unwrap_or(0));
     if total < header_len {
         let _ = write!(line, "bad-len {total}");
         return;
     }
-    let (Some(src), Some(dst)) = (ip.u32(12), ip.u32(16)) else {
-        line.push_str(" [|ip]");
-        return;
-    };
-    let (src, dst) = (Ipv4Addr::from(src), Ipv4Addr::from(dst));
-    if offset & 0x1fff != 0 || protocol != 6 {
-        // A later fragment has no TCP header; other protocols are not ours.
-        let _ = write!(
-            line,
-            "{src} > {dst}: ip-proto-{protocol} {}",
-            total - header_len
-        );
-        return;
-    }
-    let segment = packet.get(header_len..).unwrap_or(&[]);
-    tcp(
-        line,
-        segment,
-        total - header_len,
-        (src.into(), dst.into()),
-        seqs,
-    );
+    let src = Ipv4Addr::from(ip.u32(12).unwrap_or(0));
+    let dst = Ipv4Addr::from(ip.u32(16).unwrap_or(0));
+    // A later fragment has no header of its protocol.
+    let fragment = ip.u16(6).unwrap_or(0) & 0x1fff != 0;
+    let protocol = if fragment { 0 } else { packet[9] };
+    let body = &packet[header_len..];
+    let addresses = (src.into(), dst.into());
+    transport(line, protocol, body, total - header_len, addresses, seqs);
 }
 
 fn ipv6(line: &mut String, packet: &[u8], seqs: &mut Conversations) {
@@ -280,14 +272,59 @@ fn ipv6(line: &mut String, packet: &[u8], seqs: &mut Conversations) {
     let (payload, next) = (ip.u16(4).unwrap_or(0), packet[6]);
     let src = Ipv6Addr::from(<[u8; 16]>::try_from(src).unwrap_or_default());
     let dst = Ipv6Addr::from(<[u8; 16]>::try_from(dst).unwrap_or_default());
-    if next != 6 {
-        // Extension headers are not followed here.
-        let _ = write!(line, "{src} > {dst}: ip-proto-{next} {payload}");
-        return;
-    }
-    let segment = packet.get(40..).unwrap_or(&[]);
+    // Extension headers are not followed: the loopback's TCP has none.
+    let body = packet.get(40..).unwrap_or(&[]);
     let addresses = (src.into(), dst.into());
-    tcp(line, segment, usize::from(payload), addresses, seqs);
+    transport(line, next, body, usize::from(payload), addresses, seqs);
+}
+
+/// What the IP header carries: TCP, a short line for UDP, a shorter one for the
+/// rest. `length` is the IP header's count of the bytes after it.
+fn transport(
+    line: &mut String,
+    protocol: u8,
+    body: &[u8],
+    length: usize,
+    (src, dst): (IpAddr, IpAddr),
+    seqs: &mut Conversations,
+) {
+    let udp = Bytes(body);
+    match protocol {
+        6 => tcp(line, body, length, (src, dst), seqs),
+        // The length is read only with the whole 8-byte header captured.
+        17 => match (
+            udp.u16(0),
+            udp.u16(2),
+            udp.u16(4).filter(|_| body.len() >= 8),
+        ) {
+            (Some(from), Some(to), _) if length < 8 => {
+                let _ = write!(
+                    line,
+                    "{src}.{from} > {dst}.{to}: truncated-udp {length}"
+                );
+            }
+            (Some(from), Some(to), Some(size)) if size >= 8 => {
+                let data = usize::from(size - 8).min(length - 8);
+                let _ =
+                    write!(line, "{src}.{from} > {dst}.{to}: UDP, length {data}");
+            }
+            (Some(from), Some(to), Some(size)) => {
+                let _ = write!(
+                    line,
+                    "{src}.{from} > {dst}.{to}: truncated-udplength {size}"
+                );
+            }
+            (Some(from), Some(to), None) => {
+                let _ = write!(line, "{src}.{from} > {dst}.{to}:  [|udp]");
+            }
+            _ => {
+                let _ = write!(line, "{src} > {dst}:  [|udp]");
+            }
+        },
+        _ => {
+            let _ = write!(line, "{src} > {dst}:  ip-proto-{protocol} {length}");
+        }
+    }
 }
 // ANCHOR_END: ip
 

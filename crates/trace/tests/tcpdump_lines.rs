@@ -2,7 +2,8 @@
 //! exercise) prints what `tcpdump -n -t -r` prints, byte for byte: on live captures made
 //! with trace (a connection over IPv4 and IPv6, a reset), on made-up segments (sequence
 //! numbers across 2^32, every flag, known, unknown and malformed options, SACK blocks,
-//! headers too short or too long, a connection caught in the middle), on every cut of
+//! headers too short or too long, a connection caught in the middle, IP options, UDP
+//! and a protocol of no name), on every cut of
 //! them a snap length could make, and in every encoding (both byte orders, micro- and
 //! nanoseconds, Ethernet, Linux cooked and raw IP). Skipped where tcpdump is absent;
 //! the live part also where there are no user namespaces. Its own errors need neither.
@@ -177,30 +178,52 @@ impl Made<'_> {
         tcp.extend([offset << 4, self.flags, 2, 0, 0, 0, 0, 7]);
         tcp.extend_from_slice(self.options);
         tcp.extend(std::iter::repeat_n(b'x', self.data));
-        let total = (20 + tcp.len()) as u16;
-        let mut frame = vec![0; 12];
-        frame.extend([0x08, 0x00, 0x45, 0]);
-        frame.extend(total.to_be_bytes());
-        frame.extend([0, 1, 0x40, 0, 64, 6, 0, 0]);
-        frame.extend(self.from.0);
-        frame.extend(self.to.0);
-        frame.extend(tcp);
-        frame
+        ipv4_frame((self.from.0, self.to.0), 6, &[], &tcp)
     }
 }
 
-/// The same segment over IPv6 (addresses ::1 and ::2 by the IPv4 ones' last byte).
+/// An IPv4 packet in an Ethernet frame: `body` as `protocol`, after the IP options.
+fn ipv4_frame(
+    (from, to): ([u8; 4], [u8; 4]),
+    protocol: u8,
+    ip_options: &[u8],
+    body: &[u8],
+) -> Vec<u8> {
+    let header = 20 + ip_options.len();
+    let total = (header + body.len()) as u16;
+    let mut frame = vec![0; 12];
+    frame.extend([0x08, 0x00, 0x40 | (header / 4) as u8, 0]);
+    frame.extend(total.to_be_bytes());
+    frame.extend([0, 1, 0x40, 0, 64, protocol, 0, 0]);
+    frame.extend(from);
+    frame.extend(to);
+    frame.extend_from_slice(ip_options);
+    frame.extend_from_slice(body);
+    frame
+}
+
+fn udp(from: u16, to: u16, data: &[u8]) -> Vec<u8> {
+    let mut datagram = Vec::new();
+    datagram.extend(from.to_be_bytes());
+    datagram.extend(to.to_be_bytes());
+    datagram.extend((8 + data.len() as u16).to_be_bytes());
+    datagram.extend([0, 0]);
+    datagram.extend_from_slice(data);
+    datagram
+}
+
+/// The same packet over IPv6 (addresses ::1 and ::2 by the IPv4 ones' last byte).
 fn over_ipv6(frame: &[u8]) -> Vec<u8> {
-    let tcp = &frame[34..];
+    let body = &frame[14 + usize::from(frame[14] & 0x0f) * 4..];
     let mut out = vec![0; 12];
     out.extend([0x86, 0xdd, 0x60, 0, 0, 0]);
-    out.extend((tcp.len() as u16).to_be_bytes());
-    out.extend([6, 64]);
+    out.extend((body.len() as u16).to_be_bytes());
+    out.extend([frame[23], 64]);
     for last in [frame[29], frame[33]] {
         out.extend([0; 15]);
         out.push(last);
     }
-    out.extend_from_slice(tcp);
+    out.extend_from_slice(body);
     out
 }
 
@@ -303,7 +326,21 @@ fn made_up_segments_print_as_tcpdump_prints_them() {
         },
     ];
     let mut frames: Vec<Vec<u8>> = made.iter().map(Made::frame).collect();
-    let ipv6: Vec<Vec<u8>> = frames[..6].iter().map(|f| over_ipv6(f)).collect();
+    let syn = &made[0].frame()[34..];
+    // IP options (nop and eol; record route), UDP both ways, a protocol of no name.
+    let others = [
+        ipv4_frame((a, b), 6, &[1, 1, 1, 0], syn),
+        ipv4_frame((a, b), 6, &[7, 7, 4, 0, 0, 0, 0, 0], syn),
+        ipv4_frame((a, b), 17, &[], &udp(40000, 9000, b"hello")),
+        ipv4_frame((b, a), 17, &[], &udp(9000, 40000, b"")),
+        ipv4_frame((a, b), 253, &[], b"xxxx"),
+    ];
+    frames.extend(others);
+    let ipv6: Vec<Vec<u8>> = frames[..6]
+        .iter()
+        .chain(&frames[frames.len() - 3..])
+        .map(|f| over_ipv6(f))
+        .collect();
     frames.extend(ipv6);
     let dir = tempfile::tempdir().unwrap();
     let problems = compare_all(dir.path(), "made-up", &frames);
