@@ -20,11 +20,18 @@ const EXPORTED: &[&str] = &[
     "crates/harness",
     "crates/grading",
     "crates/grade",
+    // The capture command: students record their own programs' packets with it.
+    "crates/trace",
     "exercises",
     "book",
 ];
-/// book/book is mdbook's output: built in the checkout, it quotes every solution.
-const LEFT_OUT: &[&str] = &["crates/grade/tests", "book/book"];
+/// book/book is mdbook's output: built in the checkout, it quotes every solution. trace's
+/// tcpdump test runs a reference packet printer.
+const LEFT_OUT: &[&str] = &[
+    "crates/grade/tests",
+    "book/book",
+    "crates/trace/tests/tcpdump_lines.rs",
+];
 
 /// What the book shows where the checkout's chapter quotes a solution.
 const NOTE: &str = "> The reference code for this part is shown after the due date: write \
@@ -99,7 +106,9 @@ fn class_edition(root: &Path) -> Result<Edition> {
         let Ok(text) = std::str::from_utf8(bytes) else {
             continue;
         };
-        let edited = if path.starts_with("exercises") && path.ends_with("Cargo.toml") {
+        let manifest_with_references = path.starts_with("exercises")
+            || path.starts_with("crates/trace");
+        let edited = if manifest_with_references && path.ends_with("Cargo.toml") {
             let edited = without_reference_bins(text);
             if edited.contains("_sol\"") {
                 bail!(
@@ -263,7 +272,7 @@ fn workspace_manifest(manifest: &str) -> Result<String> {
     for line in manifest.lines() {
         if line.starts_with("members") {
             out.push_str(
-                "members = [\"crates/harness\", \"crates/grading\", \"crates/grade\", \"exercises/*\", \"exercises/*/checks\"]\n",
+                "members = [\"crates/harness\", \"crates/grading\", \"crates/grade\", \"crates/trace\", \"exercises/*\", \"exercises/*/checks\"]\n",
             );
             members = true;
         } else if line.starts_with("default-members") {
