@@ -65,18 +65,31 @@ pub fn timeout_in_milliseconds(ctx: &Ctx) -> Result<(), Failure> {
     }
 }
 
+/// Noise a server sends that no check's payload equals: 0xfe never starts one.
+pub(super) fn drawn_noise(rng: &mut fastrand::Rng) -> [u8; 8] {
+    let mut noise = [0xfe; 8];
+    rng.fill(&mut noise[1..]);
+    noise
+}
+
 pub fn no_reply_gives_up(ctx: &Ctx) -> Result<(), Failure> {
-    let (timeout, tries, message) = {
+    let (timeout, tries, message, noise) = {
         let mut rng = ctx.rng();
         let count = rng.usize(1..=3);
         (
             rng.u64(60..=100),
             rng.u64(2..=4),
             words(&mut rng, count).join(" "),
+            drawn_noise(&mut rng),
         )
     };
+    // The server never echoes, but chatters: a datagram of noise every quarter of the
+    // timeout, which the client skips without waiting any longer for it.
+    let every = Duration::from_millis(timeout / 4);
     let peer = EchoPeer::start(Behaviour {
         silent: true,
+        chatter: Some(every),
+        noise,
         ..Behaviour::default()
     })?;
     let addr = peer.addr().to_string();
@@ -86,11 +99,35 @@ pub fn no_reply_gives_up(ctx: &Ctx) -> Result<(), Failure> {
         .arg(&addr)
         .arg(&message)
         .run()?;
-    not_hung(
-        &output,
-        &format!("{tries} tries of {timeout} ms each, then give up"),
-        Some((timeout, tries)),
-    )?;
+    if output.timed_out {
+        return Err(Failure::expected(
+            format!(
+                "{tries} tries of {timeout} ms each, then giving up: a try ends {timeout} ms \
+                 after its send, whatever arrives meanwhile"
+            ),
+            format!(
+                "still running after {} ms, having sent {}, while the server sent a datagram \
+                 of noise every {} ms and never the echo. Does each skipped datagram start the \
+                 wait again (a timeout per recv, not per try)? Compute the try's deadline \
+                 before the first recv and set the read timeout to what is left of it before \
+                 each. (Or is no read timeout set at all, or set in seconds?)",
+                output.elapsed.as_millis(),
+                datagrams(&peer.received()),
+                every.as_millis()
+            ),
+        )
+        .with_run(&output));
+    }
+    if !output.stdout.is_empty() {
+        return Err(Failure::expected(
+            "nothing on stdout: the server never echoed, it only sent noise",
+            format!(
+                "stdout {}: a datagram that is not the echo of what was sent is no reply",
+                show(&output.stdout)
+            ),
+        )
+        .with_run(&output));
+    }
     gave_up(&output, &addr, tries)?;
     expect::exit_code(&output, 1, "no reply is an error")?;
     let wanted = vec![message.as_bytes(); tries as usize];
@@ -277,4 +314,86 @@ pub fn duplicate_reply_printed_once(ctx: &Ctx) -> Result<(), Failure> {
         ),
     )?;
     expect::exit_code(&output, 0, "every line got its reply")
+}
+
+/// The options at their edges: both at their largest and at 1, in either order, each
+/// left out (its default: 3 tries, 1000 ms).
+pub fn option_values(ctx: &Ctx) -> Result<(), Failure> {
+    let messages: Vec<String> = {
+        let mut rng = ctx.rng();
+        (0..3).map(|_| draw::short_word(&mut rng)).collect()
+    };
+    let largest = u32::MAX.to_string();
+    // Answered at once: one try whatever its timeout, and a try of 1 ms retried until
+    // its echo comes in time.
+    let answered: [(&[&str], &str); 2] = [
+        (&["--tries", &largest, "--timeout", "1"], &messages[0]),
+        (&["--timeout", &largest], &messages[1]),
+    ];
+    for (options, message) in answered {
+        let peer = EchoPeer::echo()?;
+        let output = student_client(ctx)
+            .args(options)
+            .arg(peer.addr().to_string())
+            .arg(message)
+            .run()?;
+        not_hung(&output, "an echo server answers at once", None)?;
+        let why = format!(
+            "{} are whole numbers from 1 to {largest}, in either order (parse them as u32 \
+             or wider)",
+            options.join(" ")
+        );
+        if output.code() == Some(2) {
+            return Err(Failure::expected(
+                format!("the echo printed: {why}"),
+                "a usage error".to_string(),
+            )
+            .with_run(&output));
+        }
+        replies_printed(&output, &[message.as_bytes()], &why)?;
+        expect::exit_code(&output, 0, "the server replied")?;
+    }
+    default_tries(ctx, &messages[2])?;
+    default_timeout(ctx, &messages[0])
+}
+
+/// No --tries: 3 tries.
+fn default_tries(ctx: &Ctx, message: &str) -> Result<(), Failure> {
+    let peer = EchoPeer::start(Behaviour {
+        silent: true,
+        ..Behaviour::default()
+    })?;
+    let addr = peer.addr().to_string();
+    let output = student_client(ctx)
+        .args(["--timeout", "20", &addr, message])
+        .run()?;
+    not_hung(&output, "3 tries of 20 ms", Some((20, 3)))?;
+    peer_got(
+        &peer,
+        &[message.as_bytes(); 3],
+        "no --tries: 3 tries, the default",
+        &output,
+    )?;
+    gave_up(&output, &addr, 3)
+}
+
+/// No --timeout: a try waits 1000 ms, so an echo 300 ms late is taken at the first try.
+fn default_timeout(ctx: &Ctx, message: &str) -> Result<(), Failure> {
+    let late = Duration::from_millis(300);
+    let peer = EchoPeer::start(Behaviour {
+        delay: Some(late),
+        ..Behaviour::default()
+    })?;
+    let output = student_client(ctx)
+        .args([&peer.addr().to_string(), message])
+        .run()?;
+    not_hung(&output, "the echo comes 300 ms after the message", None)?;
+    peer_got(
+        &peer,
+        &[message.as_bytes()],
+        "no --timeout: a try waits 1000 ms, the default, and the echo comes after 300 ms",
+        &output,
+    )?;
+    replies_printed(&output, &[message.as_bytes()], "the echo, 300 ms late")?;
+    expect::exit_code(&output, 0, "the server replied")
 }

@@ -2,7 +2,7 @@
 //! address and a taken port, echoes of drawn payloads (empty, largest, binary, IPv6), many
 //! clients, vanished clients, and the reference client against the student's server.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -488,6 +488,49 @@ pub fn survives_vanished_client(ctx: &Ctx) -> Result<(), Failure> {
         }
         Ok(())
     })
+}
+
+pub fn host_name(ctx: &Ctx) -> Result<(), Failure> {
+    let payload = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        words(&mut rng, count).join(" ").into_bytes()
+    };
+    // Where `localhost` leads here: any of its addresses will do.
+    let given = "localhost:0";
+    let resolved: Vec<IpAddr> = given
+        .to_socket_addrs()
+        .map(|addrs| addrs.map(|a| a.ip()).collect())
+        .unwrap_or_default();
+    let server = ctx.student("udp_server").arg(given).spawn()?;
+    let addr = match server.listening_addr(START) {
+        Ok(addr) => addr,
+        Err(problem) => {
+            return Err(Failure::expected(
+                format!(
+                    "`listening on ADDR`: ADDR may be a host name and port ({given}), which \
+                     the server resolves (UdpSocket::bind does: do not parse it as an IP \
+                     address)"
+                ),
+                problem,
+            )
+            .with_run(&server.kill()));
+        }
+    };
+    if addr.port() == 0 || !resolved.contains(&addr.ip()) {
+        return Err(Failure::expected(
+            format!("`listening on ADDR` with an address of localhost, and the port the OS picked"),
+            format!("`listening on {addr}`"),
+        )
+        .with_run(&server.kill()));
+    }
+    expect_echoes(
+        ctx,
+        addr,
+        &[payload],
+        "a server started on a host name echoes too",
+    )
+    .map_err(|failure| failure.with_run(&server.kill()))
 }
 
 pub fn ipv6_loopback(ctx: &Ctx) -> Result<(), Failure> {
