@@ -5,7 +5,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
-use super::{CLIENT_RUN, START, words};
+use super::{CLIENT_RUN, LARGEST, START, words};
 use crate::peer::{Behaviour, EchoPeer};
 use harness::bytes::show;
 use harness::draw;
@@ -243,11 +243,11 @@ pub fn reply_printed_as_is(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub fn long_reply(ctx: &Ctx) -> Result<(), Failure> {
-    // Far over 1 KiB, close to the largest datagram: any buffer short of 64 KiB cuts it.
+    // The largest datagram, far over 1 KiB: any buffer short of 65,507 bytes cuts it.
     // One stdin line, so that the command line in a failure stays short.
     let line = {
         let mut rng = ctx.rng();
-        let total = rng.usize(60_000..=65_000);
+        let total = LARGEST;
         let mut line = draw::word(&mut rng, 8);
         while line.len() < total {
             let word_len = rng.usize(1..=12).min(total - line.len()).max(1);

@@ -37,7 +37,7 @@ const CLIENT_RUN: Duration = Duration::from_secs(3);
 const LARGEST: usize = 65_507;
 
 static CHECKS: &[Check] = &[
-    Check::new("server_ready_line", "#the-ready-line", server::ready_line).covers(&["U1"]),
+    Check::new("server_ready_line", "#the-ready-line", server::ready_line).covers(&["U1", "U3"]),
     #[cfg(target_os = "linux")]
     Check::new(
         "server_bound_where_announced",
@@ -113,7 +113,7 @@ static CHECKS: &[Check] = &[
         "#the-command-line",
         client::message_words_joined,
     )
-    .covers(&["U13", "U16"]),
+    .covers(&["U13", "U15", "U16"]),
     Check::new(
         "client_reply_printed_as_is",
         "#printing-the-reply",
@@ -191,7 +191,7 @@ static CHECKS: &[Check] = &[
         "#the-command-line",
         client_waits::option_values,
     )
-    .covers(&["U24", "U25", "U29"]),
+    .covers(&["U13", "U24", "U25", "U29"]),
     Check::new(
         "client_scenarios",
         "#duplicates-and-late-replies",

@@ -519,7 +519,7 @@ pub fn host_name(ctx: &Ctx) -> Result<(), Failure> {
     };
     if addr.port() == 0 || !resolved.contains(&addr.ip()) {
         return Err(Failure::expected(
-            format!("`listening on ADDR` with an address of localhost, and the port the OS picked"),
+            "`listening on ADDR` with an address of localhost, and the port the OS picked",
             format!("`listening on {addr}`"),
         )
         .with_run(&server.kill()));
