@@ -145,15 +145,36 @@ pub(super) fn peer_got(
         return Ok(());
     }
     let shown: Vec<String> = wanted.iter().map(|w| show(w)).collect();
+    let hint = sent_mistake(wanted, &received).unwrap_or_default();
     Err(Failure::expected(
         format!(
             "the server to receive {} datagram(s): {} ({why})",
             wanted.len(),
             shown.join(", ")
         ),
-        format!("it received {}", datagrams(&received)),
+        format!("it received {}{hint}", datagrams(&received)),
     )
     .with_run(output))
+}
+
+/// Which stdin mistake turns the lines `wanted` into the datagrams `received`, in words.
+fn sent_mistake(wanted: &[&[u8]], received: &[Vec<u8>]) -> Option<&'static str> {
+    let with_cr = received.iter().any(|r| {
+        r.strip_suffix(b"\r")
+            .is_some_and(|line| wanted.contains(&line))
+    });
+    let empty_wanted = wanted.iter().any(|w| w.is_empty());
+    let empty_sent = received.iter().any(Vec::is_empty);
+    if with_cr {
+        Some(
+            ": a line went out with the \\r of its \\r\\n line end, which is not part of \
+             the line (drop a \\r before the \\n too)",
+        )
+    } else if empty_wanted && !empty_sent {
+        Some(": the empty line was not sent (an empty line is an empty datagram)")
+    } else {
+        None
+    }
 }
 
 /// Stderr has exactly the give-up line.

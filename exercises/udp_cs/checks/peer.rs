@@ -29,8 +29,8 @@ pub struct Behaviour {
     /// For every datagram received, a stranger (another socket) first sends the client a
     /// copy of it, as if it were the server's reply.
     pub stranger_copies: bool,
-    /// From the first datagram on, send its sender `noise` this often, from the server's
-    /// own address: datagrams the client must skip without waiting longer.
+    /// From the first datagram until the second, send its sender `noise` this often, from
+    /// the server's own address: datagrams the client must skip without waiting longer.
     pub chatter: Option<Duration>,
     /// The noise: no payload a check sends starts with 0xfe.
     pub noise: [u8; 8],
@@ -157,8 +157,10 @@ fn serve(
             .unwrap_or_else(|e| e.into_inner())
             .push((Instant::now(), payload.to_vec()));
         seen += 1;
-        if behaviour.chatter.is_some() && chatter.is_none() {
-            chatter = Some((from, Instant::now()));
+        // Only while the client waits for its first try's reply: a second datagram (the
+        // next try) ends it.
+        if behaviour.chatter.is_some() {
+            chatter = (seen == 1).then(|| (from, Instant::now()));
         }
         if behaviour.stranger_copies {
             let _ = stranger.send_to(payload, from);

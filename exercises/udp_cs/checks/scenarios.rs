@@ -85,22 +85,22 @@ impl fmt::Display for Scenario {
         if self.lines.is_empty() {
             return f.write_str(" (empty)");
         }
-        f.write_str(":")?;
+        let mut parts = Vec::new();
         for (i, line) in self.lines.iter().enumerate() {
             let shown = self.answered_at(i).unwrap_or(self.tries);
             let fates: Vec<&str> = self.fates[i][..shown].iter().map(|f| f.name()).collect();
-            write!(
-                f,
-                " line {} \"{}\": {};",
+            parts.push(format!(
+                "line {} \"{}\": {}",
                 i + 1,
                 escape(line),
                 fates.join(", ")
-            )?;
+            ));
             if self.answered_at(i).is_none() {
-                return write!(f, " no reply: give up there");
+                parts.push("no reply: give up there".to_string());
+                break;
             }
         }
-        Ok(())
+        write!(f, ": {}", parts.join("; "))
     }
 }
 
@@ -335,7 +335,25 @@ fn printed_right(scenario: &Scenario, output: &Output) -> Result<(), Failure> {
 fn stdout_mistake(scenario: &Scenario, got: &[u8]) -> Option<String> {
     let lines = &scenario.lines[..scenario.answered()];
     let got: Vec<&[u8]> = got.split(|&b| b == b'\n').collect();
+    if let Some(g) = scenario.gives_up_at() {
+        let more =
+            got.len() > lines.len() + 1 || got.get(lines.len()).is_some_and(|l| !l.is_empty());
+        if more && got[..lines.len().min(got.len())] == *lines {
+            return Some(format!(
+                "line {} got no reply in {} tries: the client gives up there, and sends no \
+                 later line",
+                g + 1,
+                scenario.tries
+            ));
+        }
+    }
     let d = (0..lines.len()).find(|&d| got.get(d) != Some(&lines[d].as_slice()))?;
+    let unterminated = scenario.ends.last().is_some_and(|end| end.is_empty());
+    if d + 1 == scenario.lines.len() && unterminated && got.get(d).is_none_or(|l| l.is_empty()) {
+        return Some(
+            "the last line has no line end, and it is a line all the same: send it too".to_string(),
+        );
+    }
     let printed = got.get(d)?;
     let earlier = scenario.lines[..d].iter().position(|l| l == printed);
     if let Some(j) = earlier {
