@@ -276,6 +276,11 @@ pub fn long_reply(ctx: &Ctx) -> Result<(), Failure> {
             line.push_str(&draw::word(&mut rng, word_len));
         }
         line.truncate(total);
+        // Never a blank at the end: trimming is client_reply_printed_as_is's business.
+        if line.ends_with(' ') {
+            line.pop();
+            line.push(rng.lowercase());
+        }
         line.into_bytes()
     };
     let peer = EchoPeer::echo()?;

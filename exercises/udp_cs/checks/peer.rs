@@ -24,13 +24,15 @@ pub struct Behaviour {
     pub drop_first: usize,
     /// Reply to nothing at all: a server that is down but whose port is taken.
     pub silent: bool,
-    /// Send every reply twice (duplication).
+    /// Send every echo twice (duplication): at once, and again when the next datagram
+    /// arrives, before that one's echo, so the copy is there while the client waits for
+    /// the next reply (a client that empties its socket before sending still meets it).
     pub twice: bool,
     /// For every datagram received, a stranger (another socket) first sends the client a
     /// copy of it, as if it were the server's reply.
     pub stranger_copies: bool,
-    /// From the first datagram until the second, send its sender `noise` this often, from
-    /// the server's own address: datagrams the client must skip without waiting longer.
+    /// From the first datagram on, send its sender `noise` this often, from the server's
+    /// own address: datagrams the client must skip without waiting longer.
     pub chatter: Option<Duration>,
     /// The noise: no payload a check sends starts with 0xfe.
     pub noise: [u8; 8],
@@ -131,6 +133,7 @@ fn serve(
     let mut seen = 0;
     let mut chatter: Option<(SocketAddr, Instant)> = None;
     let mut delayed: Vec<(Instant, Vec<u8>, SocketAddr)> = Vec::new();
+    let mut copy_for_next: Option<Vec<u8>> = None;
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
         let now = Instant::now();
         if let (Some((to, next)), Some(every)) = (chatter, behaviour.chatter) {
@@ -157,10 +160,11 @@ fn serve(
             .unwrap_or_else(|e| e.into_inner())
             .push((Instant::now(), payload.to_vec()));
         seen += 1;
-        // Only while the client waits for its first try's reply: a second datagram (the
-        // next try) ends it.
-        if behaviour.chatter.is_some() {
-            chatter = (seen == 1).then(|| (from, Instant::now()));
+        if behaviour.chatter.is_some() && chatter.is_none() {
+            chatter = Some((from, Instant::now()));
+        }
+        if let Some(copy) = copy_for_next.take() {
+            let _ = socket.send_to(&copy, from);
         }
         if behaviour.stranger_copies {
             let _ = stranger.send_to(payload, from);
@@ -174,7 +178,7 @@ fn serve(
         }
         let _ = socket.send_to(payload, from);
         if behaviour.twice {
-            let _ = socket.send_to(payload, from);
+            copy_for_next = Some(payload.to_vec());
         }
     }
 }
