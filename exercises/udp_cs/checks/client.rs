@@ -172,6 +172,9 @@ fn sent_mistake(wanted: &[&[u8]], received: &[Vec<u8>]) -> Option<&'static str> 
         )
     } else if empty_wanted && !empty_sent {
         Some(": the empty line was not sent (an empty line is an empty datagram)")
+    } else if received.len() + 1 == wanted.len() && received.iter().zip(wanted).all(|(r, w)| r == w)
+    {
+        Some(": all but the last line, which has no line end: it is a line all the same")
     } else {
         None
     }

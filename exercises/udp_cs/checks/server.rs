@@ -507,15 +507,20 @@ pub fn host_name(ctx: &Ctx) -> Result<(), Failure> {
     let addr = match server.listening_addr(START) {
         Ok(addr) => addr,
         Err(problem) => {
+            let output = server.kill();
+            let got = match output.code() {
+                Some(_) => format!("no `listening on` line: it ended, {}", output.ending()),
+                None => problem,
+            };
             return Err(Failure::expected(
                 format!(
                     "`listening on ADDR`: ADDR may be a host name and port ({given}), which \
                      the server resolves (UdpSocket::bind does: do not parse it as an IP \
                      address)"
                 ),
-                problem,
+                got,
             )
-            .with_run(&server.kill()));
+            .with_run(&output));
         }
     };
     if addr.port() == 0 || !resolved.contains(&addr.ip()) {
