@@ -9,6 +9,9 @@ mod scenario_peer;
 
 mod client;
 mod client_waits;
+mod hints;
+#[cfg(target_os = "linux")]
+mod proc_net;
 mod scenarios;
 mod server;
 

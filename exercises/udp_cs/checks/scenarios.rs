@@ -11,7 +11,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::client::{not_hung, print_mistake, student_client};
+use super::client::{not_hung, student_client};
+use super::hints::print_mistake;
 use crate::scenario_peer::{Fate, Plan, Received, ScenarioPeer};
 use harness::bytes::{escape, show};
 use harness::expect;
