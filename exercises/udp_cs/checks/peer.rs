@@ -134,6 +134,10 @@ fn serve(
     let mut chatter: Option<(SocketAddr, Instant)> = None;
     let mut delayed: Vec<(Instant, Vec<u8>, SocketAddr)> = Vec::new();
     let mut copy_for_next: Option<Vec<u8>> = None;
+    if let Some(every) = behaviour.chatter {
+        // Look at the clock often enough to keep the noise on time.
+        let _ = socket.set_read_timeout(Some((every / 4).clamp(Duration::from_millis(1), TICK)));
+    }
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
         let now = Instant::now();
         if let (Some((to, next)), Some(every)) = (chatter, behaviour.chatter) {
