@@ -167,10 +167,13 @@ pub fn closed_port_keeps_trying(ctx: &Ctx) -> Result<(), Failure> {
         let mut rng = ctx.rng();
         (rng.u64(50..=80), rng.u64(2..=3), draw::short_word(&mut rng))
     };
-    // A port that was free a moment ago and that nothing listens on now.
-    let addr = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .to_string();
+    // A closed port that stays closed: the check holds it with a socket connected to
+    // another port (9), so no other program's port 0 can land on it, and the kernel,
+    // finding no socket that takes the client's datagrams, answers them with ICMP "port
+    // unreachable" as for a port nobody holds.
+    let holder = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+    holder.connect((Ipv4Addr::LOCALHOST, 9))?;
+    let addr = holder.local_addr()?.to_string();
     ctx.step(format!("nothing listens on {addr}"));
     let output = student_client(ctx)
         .args(["--timeout", &timeout.to_string()])
