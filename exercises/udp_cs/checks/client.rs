@@ -3,9 +3,10 @@
 //! against the reference server and the student's own. What the client does while it
 //! waits (timeouts, retries, strangers, duplicates) is in client_waits.rs.
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
-use super::{CLIENT_RUN, START, words};
+use super::hints::{print_mistake, sent_mistake};
+use super::{CLIENT_RUN, LARGEST, START, words};
 use crate::peer::{Behaviour, EchoPeer};
 use harness::bytes::show;
 use harness::draw;
@@ -46,51 +47,6 @@ pub(super) fn replies_printed(
         None => why.to_string(),
     };
     expect::stdout_is(output, &wanted, &why)
-}
-
-/// Which printing mistake turns `replies` into `got`, if it is a common one.
-pub(super) fn print_mistake(replies: &[&[u8]], got: &[u8]) -> Option<&'static str> {
-    let concat =
-        |f: &dyn Fn(&[u8]) -> Vec<u8>| -> Vec<u8> { replies.iter().flat_map(|r| f(r)).collect() };
-    let lossy = |r: &[u8]| -> Vec<u8> {
-        let mut v = String::from_utf8_lossy(r).into_owned().into_bytes();
-        v.push(b'\n');
-        v
-    };
-    let debug =
-        |r: &[u8]| -> Vec<u8> { format!("{:?}\n", String::from_utf8_lossy(r)).into_bytes() };
-    let bare = |r: &[u8]| -> Vec<u8> { r.to_vec() };
-    let trimmed = |r: &[u8]| -> Vec<u8> {
-        let mut v = r.trim_ascii().to_vec();
-        v.push(b'\n');
-        v
-    };
-    let trimmed_end = |r: &[u8]| -> Vec<u8> {
-        let mut v = r.trim_ascii_end().to_vec();
-        v.push(b'\n');
-        v
-    };
-    if got == concat(&bare) {
-        Some("each reply is there but not its newline: print the reply, then \"\\n\"")
-    } else if got == concat(&debug) {
-        Some(
-            "the replies came out quoted and escaped, Debug formatting ({:?}): write the \
-             bytes themselves (stdout.write_all)",
-        )
-    } else if got == concat(&lossy) {
-        Some(
-            "bytes that are not UTF-8 came out as U+FFFD (\\xef\\xbf\\xbd), as \
-             String::from_utf8_lossy makes them: write the reply's bytes as they are \
-             (stdout.write_all)",
-        )
-    } else if got == concat(&trimmed) || got == concat(&trimmed_end) {
-        Some(
-            "the spaces or newline at the end of a reply are part of it: print it without \
-             trimming",
-        )
-    } else {
-        None
-    }
 }
 
 /// A client that ran out of time is told so before anything else. `tries`: the
@@ -145,13 +101,14 @@ pub(super) fn peer_got(
         return Ok(());
     }
     let shown: Vec<String> = wanted.iter().map(|w| show(w)).collect();
+    let hint = sent_mistake(wanted, &received).unwrap_or_default();
     Err(Failure::expected(
         format!(
             "the server to receive {} datagram(s): {} ({why})",
             wanted.len(),
             shown.join(", ")
         ),
-        format!("it received {}", datagrams(&received)),
+        format!("it received {}{hint}", datagrams(&received)),
     )
     .with_run(output))
 }
@@ -187,21 +144,27 @@ pub(super) fn echo_exchange(
 }
 
 pub fn message_words_joined(ctx: &Ctx) -> Result<(), Failure> {
-    let message = {
+    let (message, stdin) = {
         let mut rng = ctx.rng();
         let count = rng.usize(2..=4);
         let mut message = words(&mut rng, count);
         let chars = rng.usize(2..=5);
         message.insert(1, draw::unicode_text(&mut rng, chars));
-        message
+        // After ADDR every argument is a word, one that looks like an option too.
+        let dashed = format!("--{}", draw::short_word(&mut rng));
+        message.insert(2, dashed);
+        // Lines on stdin that are not to be read: the message is on the command line.
+        let stdin = format!("{}\n", words(&mut rng, 2).join("\n"));
+        (message, stdin)
     };
     let joined = message.join(" ");
     echo_exchange(
         ctx,
-        |cmd| cmd.args(&message),
+        |cmd| cmd.args(&message).stdin(stdin),
         &[joined.as_bytes()],
         [
-            "the words joined by single spaces, sent as ONE datagram",
+            "the words after ADDR (`--` ones too) joined by single spaces, sent as ONE \
+             datagram; with MESSAGE words, stdin is not read",
             "the reply and a newline",
             "the server replied",
         ],
@@ -209,15 +172,16 @@ pub fn message_words_joined(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub fn reply_printed_as_is(ctx: &Ctx) -> Result<(), Failure> {
-    // A last word ending in spaces and a newline: the reply ends the same way, and
-    // printing it as it is gives a blank-looking line.
+    // A first word that starts with a space, a last one ending in spaces, a tab and a
+    // newline: the reply starts and ends the same way, and printing it as it is gives a
+    // blank-looking line.
     let message = {
         let mut rng = ctx.rng();
         let count = rng.usize(2..=4);
         let mut message = words(&mut rng, count);
-        let tail = [" \n", "\n", "  \n", "\t\n"][rng.usize(..4)];
+        message[0].insert(0, ' ');
         if let Some(last) = message.last_mut() {
-            last.push_str(tail);
+            last.push_str(" \t\n");
         }
         message
     };
@@ -227,19 +191,20 @@ pub fn reply_printed_as_is(ctx: &Ctx) -> Result<(), Failure> {
         |cmd| cmd.args(&message),
         &[joined.as_bytes()],
         [
-            "the words joined by single spaces, the last one's newline included",
-            "the reply as it came (its own newline included), then a newline",
+            "the words joined by single spaces, the first one's space and the last one's \
+             newline included",
+            "the reply as it came (its spaces and its own newline included), then a newline",
             "the server replied",
         ],
     )
 }
 
 pub fn long_reply(ctx: &Ctx) -> Result<(), Failure> {
-    // Far over 1 KiB, close to the largest datagram: any buffer short of 64 KiB cuts it.
+    // The largest datagram, far over 1 KiB: any buffer short of 65,507 bytes cuts it.
     // One stdin line, so that the command line in a failure stays short.
     let line = {
         let mut rng = ctx.rng();
-        let total = rng.usize(60_000..=65_000);
+        let total = LARGEST;
         let mut line = draw::word(&mut rng, 8);
         while line.len() < total {
             let word_len = rng.usize(1..=12).min(total - line.len()).max(1);
@@ -247,6 +212,11 @@ pub fn long_reply(ctx: &Ctx) -> Result<(), Failure> {
             line.push_str(&draw::word(&mut rng, word_len));
         }
         line.truncate(total);
+        // Never a blank at the end: trimming is client_reply_printed_as_is's business.
+        if line.ends_with(' ') {
+            line.pop();
+            line.push(rng.lowercase());
+        }
         line.into_bytes()
     };
     let peer = EchoPeer::echo()?;
@@ -349,32 +319,50 @@ pub fn message_too_long_error(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub fn stdin_lines_in_order(ctx: &Ctx) -> Result<(), Failure> {
-    let lines: Vec<String> = {
+    let (lines, crlf_at, empty_at) = {
         let mut rng = ctx.rng();
-        let count = rng.usize(3..=5);
+        let count = rng.usize(4..=6);
         let mut lines: Vec<String> = (0..count)
             .map(|_| {
                 let n = rng.usize(1..=3);
                 words(&mut rng, n).join(" ")
             })
             .collect();
-        // Spaces at either end are part of a line; only the newline is not.
-        let at = rng.usize(..count);
-        lines[at] = format!("  {} ", lines[at]);
-        lines
+        // An empty line, never the last (which has no line end), and a line that ends
+        // in \r\n, in every run; that one has spaces at both ends, kept.
+        let empty_at = rng.usize(..count - 1);
+        lines[empty_at] = String::new();
+        let crlf_at = (empty_at + 1 + rng.usize(..count - 2)) % (count - 1);
+        lines[crlf_at] = format!("  {} ", lines[crlf_at]);
+        (lines, crlf_at, empty_at)
     };
-    // The last line without a newline, in every run (an editor's file, `printf`): still a
-    // line. The other stdin checks end theirs with one.
-    let stdin: String = lines.join("\n");
+    // The last line without a line end, in every run (an editor's file, `printf`): still
+    // a line. The other stdin checks end theirs with one.
+    let mut stdin = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        stdin.push_str(line);
+        if i == crlf_at {
+            stdin.push('\r');
+        }
+        if i + 1 < lines.len() {
+            stdin.push('\n');
+        }
+    }
     let wanted: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let why_sent = format!(
+        "no MESSAGE words: one datagram per stdin line, without its line end (\\n, or \
+         \\r\\n as line {} has: drop the \\r too), nothing else taken off; line {} is \
+         empty: an empty datagram; a last line without a line end is a line too",
+        crlf_at + 1,
+        empty_at + 1
+    );
     echo_exchange(
         ctx,
         |cmd| cmd.stdin(stdin),
         &wanted,
         [
-            "no MESSAGE words: one datagram per stdin line, without its newline, nothing else \
-             taken off; a last line without a newline is a line too",
-            "each reply on its own line, in order",
+            &why_sent,
+            "each reply on its own line, in order, the empty line's reply an empty line",
             "every line got its reply",
         ],
     )
@@ -418,14 +406,17 @@ pub fn bad_options_usage_error(ctx: &Ctx) -> Result<(), Failure> {
     let unknown = format!("--{word}");
     let peer = EchoPeer::echo()?;
     let addr = peer.addr().to_string();
-    let cases: [&[&str]; 8] = [
+    let cases: [&[&str]; 11] = [
         &["--timeout", &word, &addr, "x"],
         &["--timeout", "-5", &addr, "x"],
         &["--timeout", "0", &addr, "x"],
+        &["--timeout", "1.5", &addr, "x"],
         &["--tries", "0", &addr, "x"],
+        &["--tries", "-1", &addr, "x"],
         &["--tries", &word, &addr, "x"],
         &[&unknown, &addr, "x"],
         &["--timeout"],
+        &["--tries"],
         &[],
     ];
     for args in cases {
@@ -437,6 +428,39 @@ pub fn bad_options_usage_error(ctx: &Ctx) -> Result<(), Failure> {
         )?;
     }
     Ok(())
+}
+
+pub fn host_name(ctx: &Ctx) -> Result<(), Failure> {
+    let message = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(1..=3);
+        words(&mut rng, count)
+    };
+    let joined = message.join(" ");
+    // Where `localhost` leads here: the peer listens on its first address.
+    let first = ("localhost", 0)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+    let peer = EchoPeer::start_on(first, Behaviour::default())?;
+    let addr = format!("localhost:{}", peer.addr().port());
+    ctx.step(format!("the server listens on {}", peer.addr()));
+    let output = student_client(ctx).arg(&addr).args(&message).run()?;
+    not_hung(&output, "an echo server answers at once", None)?;
+    let why = format!(
+        "ADDR may be a host name and port ({addr}): resolve it (ToSocketAddrs, as \
+         UdpSocket::connect does), do not parse it as an IP address"
+    );
+    if output.stdout.is_empty() && output.code() != Some(0) {
+        return Err(Failure::expected(
+            format!("the echo of {}, then a newline", show(joined.as_bytes())),
+            format!("{}: {why}", output.ending()),
+        )
+        .with_run(&output));
+    }
+    replies_printed(&output, &[joined.as_bytes()], &why)?;
+    expect::exit_code(&output, 0, "the server replied")
 }
 
 pub fn ipv6_loopback(ctx: &Ctx) -> Result<(), Failure> {

@@ -15,9 +15,9 @@ use harness::{Ctx, Failure};
 
 pub fn timeout_in_milliseconds(ctx: &Ctx) -> Result<(), Failure> {
     // 2 tries of 1 ms: done within a few ms. The same in seconds is 2 tries of 1000 ms,
-    // which the peer sees as two datagrams a second apart before the run's limit: 1.8 s,
-    // room for a start slowed by a busy machine, and still before such a client would
-    // give up by itself (2 s), so that it always ends the same way.
+    // which the peer sees as two datagrams a second apart, and which gives up by itself
+    // after 2 s, before the run's limit: 3 s, room for a start slowed by a very busy
+    // machine (the gap is what tells).
     let message = {
         let mut rng = ctx.rng();
         draw::short_word(&mut rng)
@@ -28,7 +28,7 @@ pub fn timeout_in_milliseconds(ctx: &Ctx) -> Result<(), Failure> {
     })?;
     let output = ctx
         .student("udp_client")
-        .timeout(Duration::from_millis(1800))
+        .timeout(Duration::from_millis(3000))
         .args(["--timeout", "1", "--tries", "2"])
         .arg(peer.addr().to_string())
         .arg(&message)
@@ -65,18 +65,33 @@ pub fn timeout_in_milliseconds(ctx: &Ctx) -> Result<(), Failure> {
     }
 }
 
+/// Noise a server sends that no check's payload equals: 0xfe never starts one.
+pub(super) fn drawn_noise(rng: &mut fastrand::Rng) -> [u8; 8] {
+    let mut noise = [0xfe; 8];
+    rng.fill(&mut noise[1..]);
+    noise
+}
+
 pub fn no_reply_gives_up(ctx: &Ctx) -> Result<(), Failure> {
-    let (timeout, tries, message) = {
+    let (timeout, tries, message, noise) = {
         let mut rng = ctx.rng();
         let count = rng.usize(1..=3);
         (
-            rng.u64(60..=100),
-            rng.u64(2..=4),
+            rng.u64(150..=200),
+            rng.u64(2..=3),
             words(&mut rng, count).join(" "),
+            drawn_noise(&mut rng),
         )
     };
+    // The server never echoes, but chatters: a datagram of noise every eighth of the
+    // timeout, which the client skips without waiting longer.
+    // Often: a client whose wait starts again at every datagram must hang even if a
+    // stall of a busy machine lets it out of a try (it then needs one in every try).
+    let every = Duration::from_millis(timeout / 8);
     let peer = EchoPeer::start(Behaviour {
         silent: true,
+        chatter: Some(every),
+        noise,
         ..Behaviour::default()
     })?;
     let addr = peer.addr().to_string();
@@ -86,11 +101,42 @@ pub fn no_reply_gives_up(ctx: &Ctx) -> Result<(), Failure> {
         .arg(&addr)
         .arg(&message)
         .run()?;
+    // Still waiting, with noise coming all the while: every skipped datagram started the
+    // wait again. (A client with no read timeout at all ends its tries here, on the
+    // noise: the other waiting checks catch that one.)
+    if output.timed_out {
+        return Err(Failure::expected(
+            format!(
+                "{tries} tries of {timeout} ms each, then giving up: a try ends {timeout} ms \
+                 after its send, whatever arrives meanwhile"
+            ),
+            format!(
+                "still running after {} ms, while the server sent a datagram of noise every \
+                 {} ms and never the echo: each skipped datagram started the wait again (a \
+                 timeout per recv, not per try). Compute the try's deadline before the first \
+                 recv, and set the read timeout to what is left of it before each. (Or is \
+                 the timeout in seconds?)",
+                output.elapsed.as_millis(),
+                every.as_millis()
+            ),
+        )
+        .with_run(&output));
+    }
     not_hung(
         &output,
         &format!("{tries} tries of {timeout} ms each, then give up"),
         Some((timeout, tries)),
     )?;
+    if !output.stdout.is_empty() {
+        return Err(Failure::expected(
+            "nothing on stdout: the server never echoed, it only sent noise",
+            format!(
+                "stdout {}: a datagram that is not the echo of what was sent is no reply",
+                show(&output.stdout)
+            ),
+        )
+        .with_run(&output));
+    }
     gave_up(&output, &addr, tries)?;
     expect::exit_code(&output, 1, "no reply is an error")?;
     let wanted = vec![message.as_bytes(); tries as usize];
@@ -121,10 +167,13 @@ pub fn closed_port_keeps_trying(ctx: &Ctx) -> Result<(), Failure> {
         let mut rng = ctx.rng();
         (rng.u64(50..=80), rng.u64(2..=3), draw::short_word(&mut rng))
     };
-    // A port that was free a moment ago and that nothing listens on now.
-    let addr = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .to_string();
+    // A closed port that stays closed: the check holds it with a socket connected to
+    // another port (9), so no other program's port 0 can land on it, and the kernel,
+    // finding no socket that takes the client's datagrams, answers them with ICMP "port
+    // unreachable" as for a port nobody holds.
+    let holder = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+    holder.connect((Ipv4Addr::LOCALHOST, 9))?;
+    let addr = holder.local_addr()?.to_string();
     ctx.step(format!("nothing listens on {addr}"));
     let output = student_client(ctx)
         .args(["--timeout", &timeout.to_string()])
@@ -271,10 +320,113 @@ pub fn duplicate_reply_printed_once(ctx: &Ctx) -> Result<(), Failure> {
         &output,
         &wanted,
         &format!(
-            "the server sends each echo twice; the second copy of `{}` is not the reply to \
-             `{}`: skip datagrams that are not the echo of what you just sent",
+            "the server sends each echo twice, the second copy when the next line arrives; \
+             that copy of `{}` is not the reply to `{}`: skip datagrams that are not the \
+             echo of what you just sent (emptying the socket before sending is not enough)",
             lines[0], lines[1]
         ),
     )?;
     expect::exit_code(&output, 0, "every line got its reply")
+}
+
+/// The options at their edges: both at their largest and at 1, in either order, each
+/// left out (its default: 3 tries, 1000 ms).
+pub fn option_values(ctx: &Ctx) -> Result<(), Failure> {
+    let messages: Vec<String> = {
+        let mut rng = ctx.rng();
+        (0..3).map(|_| draw::short_word(&mut rng)).collect()
+    };
+    let largest = u32::MAX.to_string();
+    // Answered at once: one try whatever its timeout, and a try of 1 ms retried until
+    // its echo comes in time.
+    let answered: [(&[&str], &str); 2] = [
+        (&["--tries", &largest, "--timeout", "1"], &messages[0]),
+        (&["--timeout", &largest], &messages[1]),
+    ];
+    // The four runs at once: each waits on its own peer.
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = answered
+            .iter()
+            .map(|(options, message)| scope.spawn(|| answered_at_once(ctx, options, message)))
+            .chain([
+                scope.spawn(|| default_tries(ctx, &messages[2])),
+                scope.spawn(|| default_timeout(ctx, &messages[0])),
+            ])
+            .collect();
+        // The first failure in the order above, whatever order they ended in.
+        runs.into_iter()
+            .map(|run| {
+                run.join()
+                    .unwrap_or_else(|_| Err(Failure::new("a run of the check panicked")))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Result<(), Failure>>()
+    })
+}
+
+/// An echo server answers at once: with `options`, the client prints the echo.
+fn answered_at_once(ctx: &Ctx, options: &[&str], message: &str) -> Result<(), Failure> {
+    let peer = EchoPeer::echo()?;
+    let output = student_client(ctx)
+        .args(options)
+        .arg(peer.addr().to_string())
+        .arg(message)
+        .run()?;
+    not_hung(&output, "an echo server answers at once", None)?;
+    let why = format!(
+        "{} are whole numbers from 1 to {}, in either order (parse them as u32 or wider)",
+        options.join(" "),
+        u32::MAX
+    );
+    if output.code() == Some(2) {
+        return Err(Failure::expected(
+            format!("the echo printed: {why}"),
+            "a usage error".to_string(),
+        )
+        .with_run(&output));
+    }
+    replies_printed(&output, &[message.as_bytes()], &why)?;
+    expect::exit_code(&output, 0, "the server replied")
+}
+
+/// No --tries: 3 tries.
+fn default_tries(ctx: &Ctx, message: &str) -> Result<(), Failure> {
+    let peer = EchoPeer::start(Behaviour {
+        silent: true,
+        ..Behaviour::default()
+    })?;
+    let addr = peer.addr().to_string();
+    let output = student_client(ctx)
+        .args(["--timeout", "20", &addr, message])
+        .run()?;
+    not_hung(&output, "3 tries of 20 ms", Some((20, 3)))?;
+    peer_got(
+        &peer,
+        &[message.as_bytes(); 3],
+        "no --tries: 3 tries, the default",
+        &output,
+    )?;
+    gave_up(&output, &addr, 3)
+}
+
+/// No --timeout: a try waits 1000 ms, so an echo 300 ms late is taken at the first try.
+fn default_timeout(ctx: &Ctx, message: &str) -> Result<(), Failure> {
+    let late = Duration::from_millis(300);
+    let peer = EchoPeer::start(Behaviour {
+        delay: Some(late),
+        ..Behaviour::default()
+    })?;
+    let output = student_client(ctx)
+        .args([&peer.addr().to_string(), message])
+        .run()?;
+    not_hung(&output, "the echo comes 300 ms after the message", None)?;
+    peer_got(
+        &peer,
+        &[message.as_bytes()],
+        "no --timeout: a try waits 1000 ms, the default, and the echo comes after 300 ms",
+        &output,
+    )?;
+    replies_printed(&output, &[message.as_bytes()], "the echo, 300 ms late")?;
+    expect::exit_code(&output, 0, "the server replied")
 }

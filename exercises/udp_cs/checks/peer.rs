@@ -24,11 +24,20 @@ pub struct Behaviour {
     pub drop_first: usize,
     /// Reply to nothing at all: a server that is down but whose port is taken.
     pub silent: bool,
-    /// Send every reply twice (duplication).
+    /// Send every echo twice (duplication): at once, and again when the next datagram
+    /// arrives, before that one's echo, so the copy is there while the client waits for
+    /// the next reply (a client that empties its socket before sending still meets it).
     pub twice: bool,
     /// For every datagram received, a stranger (another socket) first sends the client a
     /// copy of it, as if it were the server's reply.
     pub stranger_copies: bool,
+    /// From the first datagram on, send its sender `noise` this often, from the server's
+    /// own address: datagrams the client must skip without waiting longer.
+    pub chatter: Option<Duration>,
+    /// The noise: no payload a check sends starts with 0xfe.
+    pub noise: [u8; 8],
+    /// Send each echo this long after the datagram came, not at once.
+    pub delay: Option<Duration>,
 }
 
 /// What an [`EchoPeer`] received: every datagram's payload with when it came, in order.
@@ -122,7 +131,28 @@ fn serve(
     let deadline = Instant::now() + LIFETIME;
     let mut buf = vec![0u8; BUF];
     let mut seen = 0;
+    let mut chatter: Option<(SocketAddr, Instant)> = None;
+    let mut delayed: Vec<(Instant, Vec<u8>, SocketAddr)> = Vec::new();
+    let mut copy_for_next: Option<Vec<u8>> = None;
+    if let Some(every) = behaviour.chatter {
+        // Look at the clock often enough to keep the noise on time.
+        let _ = socket.set_read_timeout(Some((every / 4).clamp(Duration::from_millis(1), TICK)));
+    }
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+        let now = Instant::now();
+        if let (Some((to, next)), Some(every)) = (chatter, behaviour.chatter) {
+            if now >= next {
+                let _ = socket.send_to(&behaviour.noise, to);
+                chatter = Some((to, next + every));
+            }
+        }
+        delayed.retain(|(when, payload, to)| {
+            let due = now >= *when;
+            if due {
+                let _ = socket.send_to(payload, to);
+            }
+            !due
+        });
         let (len, from) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
             // The tick passed (or an ICMP error surfaced): look at the stop flag again.
@@ -134,15 +164,25 @@ fn serve(
             .unwrap_or_else(|e| e.into_inner())
             .push((Instant::now(), payload.to_vec()));
         seen += 1;
+        if behaviour.chatter.is_some() && chatter.is_none() {
+            chatter = Some((from, Instant::now()));
+        }
+        if let Some(copy) = copy_for_next.take() {
+            let _ = socket.send_to(&copy, from);
+        }
         if behaviour.stranger_copies {
             let _ = stranger.send_to(payload, from);
         }
         if behaviour.silent || seen <= behaviour.drop_first {
             continue;
         }
+        if let Some(delay) = behaviour.delay {
+            delayed.push((Instant::now() + delay, payload.to_vec(), from));
+            continue;
+        }
         let _ = socket.send_to(payload, from);
         if behaviour.twice {
-            let _ = socket.send_to(payload, from);
+            copy_for_next = Some(payload.to_vec());
         }
     }
 }

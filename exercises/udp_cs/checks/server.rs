@@ -2,7 +2,7 @@
 //! address and a taken port, echoes of drawn payloads (empty, largest, binary, IPv6), many
 //! clients, vanished clients, and the reference client against the student's server.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -99,7 +99,7 @@ pub fn bound_where_announced(ctx: &Ctx) -> Result<(), Failure> {
         // server_ready_line says what is wrong with the line itself.
         return Ok(());
     }
-    let bound = proc_net::local_addrs(addr.port());
+    let bound = crate::proc_net::local_addrs(addr.port());
     ctx.step(format!(
         "the server announced {addr}; the kernel lists {} on port {}",
         match bound.is_empty() {
@@ -153,79 +153,6 @@ pub fn bound_where_announced(ctx: &Ctx) -> Result<(), Failure> {
         )
         .with_run(&server.kill())),
         _ => Ok(()),
-    }
-}
-
-/// The kernel's list of UDP sockets (Linux).
-#[cfg(target_os = "linux")]
-mod proc_net {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-    /// The local addresses of every UDP socket (IPv4 and IPv6) bound to `port`.
-    pub fn local_addrs(port: u16) -> Vec<IpAddr> {
-        let mut found = Vec::new();
-        // thread-self: the check's thread may be in a network namespace of its own (the
-        // sandbox); /proc/net is the whole process's, which may be another.
-        for file in ["/proc/thread-self/net/udp", "/proc/thread-self/net/udp6"] {
-            let Ok(text) = std::fs::read_to_string(file) else {
-                continue;
-            };
-            for line in text.lines().skip(1) {
-                let Some((ip, hex_port)) = line
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|local| local.split_once(':'))
-                else {
-                    continue;
-                };
-                if u16::from_str_radix(hex_port, 16) == Ok(port) {
-                    found.extend(decode(ip));
-                }
-            }
-        }
-        // One per address: a server may have a socket per core on the same one.
-        found.sort();
-        found.dedup();
-        found
-    }
-
-    /// `0100007F` is 127.0.0.1: the address's bytes, printed as native-endian 32-bit words.
-    fn decode(hex: &str) -> Option<IpAddr> {
-        let words: Option<Vec<[u8; 4]>> = (0..hex.len() / 8)
-            .map(|i| {
-                let word = u32::from_str_radix(hex.get(i * 8..i * 8 + 8)?, 16).ok()?;
-                Some(word.to_ne_bytes())
-            })
-            .collect();
-        let bytes: Vec<u8> = words?.concat();
-        match bytes.len() {
-            4 => Some(IpAddr::V4(Ipv4Addr::new(
-                bytes[0], bytes[1], bytes[2], bytes[3],
-            ))),
-            16 => <[u8; 16]>::try_from(bytes)
-                .ok()
-                .map(|b| IpAddr::V6(Ipv6Addr::from(b))),
-            _ => None,
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn addresses_decode_as_the_kernel_prints_them() {
-            #[cfg(target_endian = "little")]
-            {
-                assert_eq!(
-                    super::decode("0100007F"),
-                    Some("127.0.0.1".parse().unwrap())
-                );
-                assert_eq!(
-                    super::decode("00000000000000000000000001000000"),
-                    Some("::1".parse().unwrap())
-                );
-            }
-            assert_eq!(super::decode("00000000"), Some("0.0.0.0".parse().unwrap()));
-        }
     }
 }
 
@@ -430,7 +357,8 @@ pub fn binary_payload(ctx: &Ctx) -> Result<(), Failure> {
         // Every byte value once, in a drawn order, then bytes that are never UTF-8.
         let mut every = draw::shuffled(&mut rng, (0..=255u8).collect());
         every.extend_from_slice(&draw::not_utf8(&mut rng).0);
-        let len = rng.usize(1..=2000);
+        // Under 1024 bytes: the size of a buffer is server_largest_datagram's business.
+        let len = rng.usize(1..=1000);
         let random = draw::bytes(&mut rng, len);
         let (mut last, _) = draw::not_utf8(&mut rng);
         last.push(b'\n');
@@ -488,6 +416,54 @@ pub fn survives_vanished_client(ctx: &Ctx) -> Result<(), Failure> {
         }
         Ok(())
     })
+}
+
+pub fn host_name(ctx: &Ctx) -> Result<(), Failure> {
+    let payload = {
+        let mut rng = ctx.rng();
+        let count = rng.usize(2..=4);
+        words(&mut rng, count).join(" ").into_bytes()
+    };
+    // Where `localhost` leads here: any of its addresses will do.
+    let given = "localhost:0";
+    let resolved: Vec<IpAddr> = given
+        .to_socket_addrs()
+        .map(|addrs| addrs.map(|a| a.ip()).collect())
+        .unwrap_or_default();
+    let server = ctx.student("udp_server").arg(given).spawn()?;
+    let addr = match server.listening_addr(START) {
+        Ok(addr) => addr,
+        Err(problem) => {
+            let output = server.kill();
+            let got = match output.code() {
+                Some(_) => format!("no `listening on` line: it ended, {}", output.ending()),
+                None => problem,
+            };
+            return Err(Failure::expected(
+                format!(
+                    "`listening on ADDR`: ADDR may be a host name and port ({given}), which \
+                     the server resolves (UdpSocket::bind does: do not parse it as an IP \
+                     address)"
+                ),
+                got,
+            )
+            .with_run(&output));
+        }
+    };
+    if addr.port() == 0 || !resolved.contains(&addr.ip()) {
+        return Err(Failure::expected(
+            "`listening on ADDR` with an address of localhost, and the port the OS picked",
+            format!("`listening on {addr}`"),
+        )
+        .with_run(&server.kill()));
+    }
+    expect_echoes(
+        ctx,
+        addr,
+        &[payload],
+        "a server started on a host name echoes too",
+    )
+    .map_err(|failure| failure.with_run(&server.kill()))
 }
 
 pub fn ipv6_loopback(ctx: &Ctx) -> Result<(), Failure> {
