@@ -17,6 +17,10 @@ use harness::{Ctx, Failure, Output};
 
 /// Run `tcp_states --file <table> [PORT]`, expecting exit code 0.
 fn run_file(ctx: &Ctx, table: &Table, port: Option<u16>) -> Result<Output, Failure> {
+    run_file_why(ctx, table, port, "the file exists and can be read")
+}
+
+fn run_file_why(ctx: &Ctx, table: &Table, port: Option<u16>, why: &str) -> Result<Output, Failure> {
     let dir = TempDir::new()?;
     let path = dir.path().join("tcp");
     std::fs::write(&path, &table.text)?;
@@ -25,7 +29,7 @@ fn run_file(ctx: &Ctx, table: &Table, port: Option<u16>) -> Result<Output, Failu
         cmd = cmd.arg(port.to_string());
     }
     let output = cmd.run()?;
-    expect::exit_code(&output, 0, "the file exists and can be read")?;
+    expect::exit_code(&output, 0, why)?;
     Ok(output)
 }
 
@@ -63,12 +67,31 @@ fn draw_socket(rng: &mut Rng, v6: bool) -> Sock {
     Sock::new(local, remote, table::plain_code(rng))
 }
 
+/// Sockets of one family with every shape of address in every run: the local address
+/// takes shape j, the remote end is a listener's `any:0` or an address of another shape.
 fn family_table(ctx: &Ctx, v6: bool) -> Table {
     let mut rng = ctx.rng();
     let mut table = Table::new(&mut rng, if v6 { HEADER6 } else { HEADER });
-    for _ in 0..rng.usize(3..=6) {
-        let sock = draw_socket(&mut rng, v6);
-        table.socket(&mut rng, sock);
+    let shapes = if v6 { 7 } else { 4 };
+    let ip = |rng: &mut Rng, k: usize| -> IpAddr {
+        match v6 {
+            true => table::ipv6_shape(rng, k).into(),
+            false => table::ipv4_shape(rng, k).into(),
+        }
+    };
+    let first = rng.usize(..shapes);
+    for j in 0..shapes {
+        let [lp, rp] = table::ports(&mut rng, 2, &[])[..] else {
+            unreachable!("two ports")
+        };
+        let local = SocketAddr::new(ip(&mut rng, first + j), lp);
+        let remote = match j % 3 {
+            0 if v6 => SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), 0),
+            0 => SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0),
+            _ => SocketAddr::new(ip(&mut rng, first + j + 1 + j % 2), rp),
+        };
+        let code = table::plain_code(&mut rng);
+        table.socket(&mut rng, Sock::new(local, remote, code));
     }
     table
 }
@@ -99,16 +122,17 @@ pub fn v4_mapped_addresses_shown(ctx: &Ctx) -> Result<(), Failure> {
     let table = {
         let mut rng = ctx.rng();
         let mut table = Table::new(&mut rng, HEADER6);
-        for _ in 0..rng.usize(2..=4) {
+        for j in 0..4 {
             let [lp, rp] = table::ports(&mut rng, 2, &[])[..] else {
                 unreachable!("two ports")
             };
-            let mapped = |rng: &mut Rng| match rng.bool() {
-                true => Ipv4Addr::LOCALHOST.to_ipv6_mapped(),
-                false => table::ipv4(rng).to_ipv6_mapped(),
+            // Loopback and drawn, at both ends, in every run.
+            let mapped = |rng: &mut Rng, k: usize| match k % 2 {
+                0 => Ipv4Addr::LOCALHOST.to_ipv6_mapped(),
+                _ => table::ipv4(rng).to_ipv6_mapped(),
             };
-            let local = SocketAddr::new(mapped(&mut rng).into(), lp);
-            let remote = SocketAddr::new(mapped(&mut rng).into(), rp);
+            let local = SocketAddr::new(mapped(&mut rng, j).into(), lp);
+            let remote = SocketAddr::new(mapped(&mut rng, j / 2 + 1).into(), rp);
             let code = table::plain_code(&mut rng);
             table.socket(&mut rng, Sock::new(local, remote, code));
         }
@@ -241,7 +265,7 @@ fn broken_lines(rng: &mut Rng, local: String, remote: String) -> Vec<Broken> {
         chars[at] = ['G', 'Z', 'x', '-'][rng.usize(..4)];
         chars.into_iter().collect()
     };
-    let not_a_state = ["00", "0C", "0F", "FF"][rng.usize(..4)];
+    let above = ["0C", "0F", "FF"][rng.usize(..3)];
     // Digits only: a program reading the code as decimal takes it for a state.
     let decimal = ["10", "11"][rng.usize(..2)];
     let mut lines: Vec<Broken> = vec![
@@ -275,8 +299,12 @@ fn broken_lines(rng: &mut Rng, local: String, remote: String) -> Vec<Broken> {
             ),
         ),
         (
-            good(&local, &remote, not_a_state),
-            "a state code outside 01..0B names no state".to_string(),
+            good(&local, &remote, "00"),
+            "there is no state 00: codes run from 01 to 0B".to_string(),
+        ),
+        (
+            good(&local, &remote, above),
+            "a state code above 0B names no state".to_string(),
         ),
         (
             format!("{local} {remote} 01").into_bytes(),
@@ -313,7 +341,7 @@ pub fn malformed_lines_skipped(ctx: &Ctx) -> Result<(), Failure> {
     // a local port of its own, so a row printed for it can be traced back to it.
     let (table, broken) = {
         let mut rng = ctx.rng();
-        let kinds = 11;
+        let kinds = 12;
         let good_n = rng.usize(2..=4);
         let all_ports = table::ports(&mut rng, kinds + good_n + 1, &[]);
         let remote = table::proc_addr(SocketAddr::new(table::ipv4(&mut rng).into(), all_ports[0]));
@@ -324,20 +352,22 @@ pub fn malformed_lines_skipped(ctx: &Ctx) -> Result<(), Failure> {
             let pick = lines.swap_remove(broken.len() % lines.len());
             broken.push((pick, *port));
         }
-        let mut order: Vec<Option<usize>> = (0..broken.len()).map(Some).collect();
-        order.extend([None; 4]);
-        order.push(None);
+        // The broken lines (Ok), and (Err) the other kinds of line, each in every run:
+        // 0 empty, 1 a header, 2 a word, 3 a good socket; the rest of the good ones at
+        // the end.
+        let mut order: Vec<Result<usize, usize>> = (0..broken.len()).map(Ok).collect();
+        order.extend((0..5).map(|k| Err(k % 4)));
         rng.shuffle(&mut order);
         let mut table = Table::new(&mut rng, HEADER);
         let mut good = all_ports[kinds + 1..].iter();
         let mut texts = Vec::new();
         for item in order {
             match item {
-                Some(i) => {
+                Ok(i) => {
                     let text = table.broken(&mut rng, &broken[i].0.0);
                     texts.push((text, broken[i].0.1.clone(), broken[i].1));
                 }
-                None => match rng.u8(..4) {
+                Err(kind) => match kind {
                     0 => table.raw(b""),
                     1 => table.raw(HEADER6.as_bytes()),
                     2 => {
@@ -364,7 +394,13 @@ pub fn malformed_lines_skipped(ctx: &Ctx) -> Result<(), Failure> {
         }
         (table, texts)
     };
-    let output = run_file(ctx, &table, None)?;
+    let output = run_file_why(
+        ctx,
+        &table,
+        None,
+        "the file can be read: a line holding a byte that is not UTF-8 is one line to skip, \
+         not a file to refuse (read bytes, then String::from_utf8_lossy)",
+    )?;
     // Each printed row is traced to its line by its local port (or that port with its bytes
     // swapped: a program that decodes ports wrong fails the address checks, not this one).
     let printed = rows(&output);
@@ -518,9 +554,10 @@ pub fn filters_by_port(ctx: &Ctx) -> Result<(), Failure> {
         ];
         for (decoy, _) in &decoys {
             let at = SocketAddr::new(v4(&mut rng), *decoy);
-            socks.push(match rng.bool() {
-                true => Sock::new(at, any4, table::plain_code(&mut rng)),
-                false => Sock::new(SocketAddr::new(v4(&mut rng), others[3]), at, 1),
+            // The decoys at the local end and at the remote end, in every run.
+            socks.push(match socks.len() % 2 {
+                0 => Sock::new(at, any4, table::plain_code(&mut rng)),
+                _ => Sock::new(SocketAddr::new(v4(&mut rng), others[3]), at, 1),
             });
         }
         rng.shuffle(&mut socks);
@@ -539,9 +576,29 @@ pub fn filters_by_port(ctx: &Ctx) -> Result<(), Failure> {
         .filter(|(s, _)| s.local.port() == port || s.remote.port() == port)
         .map(|(s, _)| s.row())
         .collect();
-    let (missing, extra) = difference(&wanted, &rows(&output), Row::ports);
+    let printed = rows(&output);
+    let (missing, extra) = difference(&wanted, &printed, Row::ports);
     if missing.is_empty() && extra.is_empty() {
         return Ok(());
+    }
+    // Every socket of the table listed: the filter is not there at all, whatever the
+    // decoys among them look like.
+    let all = table.rows();
+    let (not_listed, _) = difference(&all, &printed, Row::ports);
+    if not_listed.is_empty() {
+        return Err(Failure::expected(
+            format!(
+                "only the {} sockets whose local or remote port is {port}: {}",
+                wanted.len(),
+                show_rows(&wanted, Row::addresses, 8)
+            ),
+            format!(
+                "every socket of the table, {} lines: PORT {port} was not applied (the \
+                 program took the argument, then listed as without it)",
+                printed.len()
+            ),
+        )
+        .with_run(&output));
     }
     let why = |row: &Row| {
         let ports = [Row::port(&row.local), Row::port(&row.remote)];
