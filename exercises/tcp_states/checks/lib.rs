@@ -3,8 +3,10 @@
 //! state walk and window, cross-checked with what the kernel shows.
 //!
 //! Files of one concept: `table` (drawing recorded tables, reading listings back, naming
-//! decoding mistakes), `recorded` (the `--file` checks), `live` (the check's own sockets),
-//! `demo` (the demo's states, its connection, its window). Live and demo checks need
+//! decoding mistakes), `recorded` (the `--file` checks), `malformed` (lines that are not
+//! sockets), `live` (the check's own sockets), `demo` (the demo's states, its connection,
+//! its window), `scenarios` (whole tables and many live sockets, drawn) and `listing`
+//! (a whole listing compared with the one a scenario computed). Live and demo checks need
 //! Linux's /proc and are only registered on Linux.
 
 #[cfg(target_os = "linux")]
@@ -12,6 +14,7 @@ mod demo;
 mod listing;
 #[cfg(target_os = "linux")]
 mod live;
+mod malformed;
 mod recorded;
 mod scenarios;
 mod table;
@@ -21,6 +24,7 @@ use tempfile::TempDir;
 use harness::expect;
 use harness::{Check, Ctx, Exercise, Failure};
 
+use malformed::*;
 use recorded::*;
 
 pub static EXERCISE: Exercise = Exercise {
@@ -44,7 +48,7 @@ static CHECKS: &[Check] = &[
         "#reading-procnettcp",
         ipv6_addresses_decoded,
     )
-    .covers(&["T2", "T4", "T6"]),
+    .covers(&["T2", "T4", "T6", "T7"]),
     Check::new(
         "v4_mapped_addresses_shown",
         "#ipv4-mapped-addresses",
