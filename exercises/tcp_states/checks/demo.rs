@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::table::{TIME_WAIT, kernel_sockets};
+use super::table::{self, Sock, TIME_WAIT, kernel_sockets};
 use harness::expect;
 use harness::{Ctx, Failure, Output, Running};
 
@@ -51,16 +51,19 @@ fn found_neither(line: &str) -> bool {
 
 /// Read the demo's lines until its state walk is over (step 5, or the first `window:` line,
 /// or a step that found neither socket, or the end of output), within the limit; then stop
-/// the demo. The lines before the
-/// window part, and the run so far.
-fn state_walk(ctx: &Ctx) -> Result<(Vec<String>, Output), Failure> {
+/// the demo. The lines before the window part, the run so far, and the sockets the kernel
+/// listed when the check stopped reading (the demo still running).
+fn state_walk(ctx: &Ctx, stop_at_empty_step: bool) -> Result<Walk, Failure> {
     let demo = start_demo(ctx, WHOLE_DEMO_LIMIT)?;
-    // A step that finds neither socket ends the walk too: the rest would be as empty, and
-    // waiting for it costs the demo's every deadline.
+    // For the states, a step that finds neither socket ends the walk too: the rest would be
+    // as empty, and waiting for it costs the demo's every deadline.
     let end = |line: &str| {
-        line.starts_with("window:") || line.starts_with("step 5:") || found_neither(line)
+        line.starts_with("window:")
+            || line.starts_with("step 5:")
+            || (stop_at_empty_step && found_neither(line))
     };
     demo.wait_for_line(WALK_LIMIT, end);
+    let kernel = kernel_sockets();
     let mut output = demo.kill();
     // What the check read, up to the line it stopped at: whatever the demo printed in the
     // moment before it was stopped differs from run to run.
@@ -77,7 +80,17 @@ fn state_walk(ctx: &Ctx) -> Result<(Vec<String>, Output), Failure> {
         .into_iter()
         .take_while(|line| !line.starts_with("window:"))
         .collect();
-    Ok((lines, output))
+    Ok(Walk {
+        lines,
+        output,
+        kernel,
+    })
+}
+
+struct Walk {
+    lines: Vec<String>,
+    output: Output,
+    kernel: Vec<Sock>,
 }
 
 /// The run of a state walk, for a failure: what the demo printed up to where the check
@@ -98,18 +111,38 @@ impl WithWalk for Failure {
 }
 
 pub fn states_in_order(ctx: &Ctx) -> Result<(), Failure> {
-    let (lines, output) = state_walk(ctx)?;
+    let Walk {
+        lines,
+        output,
+        kernel,
+    } = state_walk(ctx, true)?;
     if let Some(empty) = lines.iter().find(|l| found_neither(l)) {
+        // What the kernel listed for the server the demo named, as /proc writes it: the
+        // line its lookup missed.
+        let server = addresses(&lines).into_iter().next();
+        let listed = server.and_then(|server| kernel.iter().find(|s| s.local == server));
+        let why = match listed {
+            Some(sock) => format!(
+                "yet /proc/net/tcp listed the demo's server {} right then, as `{} {} {:02X}` \
+                 (state {:02X} is {}): the demo's lookup missed that line. Decode it as the \
+                 listing does (each address word in the machine's byte order, the state code \
+                 hex) and compare with the address the socket reports",
+                sock.local,
+                table::proc_addr(sock.local),
+                table::proc_addr(sock.remote),
+                sock.code,
+                sock.code,
+                sock.state()
+            ),
+            None => "the demo found neither of its sockets in /proc/net/tcp: look them up by \
+                     their local address (and the peer's), decoded as the listing decodes them"
+                .to_string(),
+        };
         return Err(Failure::expected(
             "every step line showing at least one of the demo's two sockets: from listen() \
              on, /proc/net/tcp lists the server's, and the client's from connect() on"
                 .to_string(),
-            format!(
-                "`{}`: the demo found neither of its sockets in /proc/net/tcp (it looks them \
-                 up by their local address, and the peer's: decode the table as the listing \
-                 does, and compare with the addresses the sockets report)",
-                empty.trim()
-            ),
+            format!("`{}`: {why}", empty.trim()),
         )
         .with_walk(&output));
     }
@@ -181,7 +214,9 @@ pub fn connection_is_real(ctx: &Ctx) -> Result<(), Failure> {
     // TIME_WAIT for 60 s after the demo exits: a trace no transcript can fake. It must be
     // new (not there before the demo started) and join two addresses the demo printed.
     let before = time_waits();
-    let (lines, output) = state_walk(ctx)?;
+    // Not stopped at a step finding neither socket: the connection may be real all the
+    // same (its states are demo_states_in_order's business).
+    let Walk { lines, output, .. } = state_walk(ctx, false)?;
     let printed = addresses(&lines);
     let shown = printed
         .iter()

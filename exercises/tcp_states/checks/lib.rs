@@ -48,7 +48,7 @@ static CHECKS: &[Check] = &[
         "#reading-procnettcp",
         ipv6_addresses_decoded,
     )
-    .covers(&["T2", "T4", "T6", "T7"]),
+    .covers(&["T2", "T4", "T6"]),
     Check::new(
         "v4_mapped_addresses_shown",
         "#ipv4-mapped-addresses",
@@ -191,7 +191,10 @@ fn bad_port_is_usage_error(ctx: &Ctx) -> Result<(), Failure> {
             let why = format!("{arg:?} {why}: not a port");
             [
                 (vec![arg.clone()], why.clone()),
-                (vec!["--file".to_string(), path.clone(), arg], why),
+                (
+                    vec!["--file".to_string(), path.clone(), arg],
+                    format!("{why}, after `--file PATH` as alone"),
+                ),
             ]
         })
         .collect();

@@ -147,11 +147,18 @@ fn hint(s: &Wanted, got: &[Vec<String>], at: usize) -> Option<String> {
                 got_row.addresses()
             ));
         }
-        if p(&want.remote) == Some(port) && p(&want.local) != Some(port) {
-            return Some(format!(
-                "the line missing is `{}`: its REMOTE port is {port}",
-                want.addresses()
-            ));
+        for (end, only) in [("REMOTE", &want.remote), ("LOCAL", &want.local)] {
+            let other = if end == "LOCAL" {
+                &want.remote
+            } else {
+                &want.local
+            };
+            if p(only) == Some(port) && p(other) != Some(port) {
+                return Some(format!(
+                    "the line missing is `{}`: its {end} port is {port}",
+                    want.addresses()
+                ));
+            }
         }
     }
     table::proto_mistake(want, got_row)
@@ -194,9 +201,34 @@ pub(super) fn expect_live_listing(output: &Output, wanted: &[Sock]) -> Result<()
     };
     let count = |proto: &str, rows: &[Row]| rows.iter().filter(|r| r.proto == proto).count();
     let wanted_rows: Vec<Row> = wanted.iter().map(Sock::row).collect();
-    let hint = if count("tcp6", &printed) == 0 && count("tcp6", &missing) > 0 {
+    let numbers = |r: &Row| (Row::port(&r.local), Row::port(&r.remote));
+    let same_ports = printed.iter().find(|r| numbers(r) == numbers(first));
+    let listed_some = |proto: &str| count(proto, &missing) < count(proto, &wanted_rows);
+    let hint = if let Some(got) = same_ports {
+        table::proto_mistake(first, got)
+            .or_else(|| table::address_mistake(&first.local, &got.local).map(str::to_string))
+            .or_else(|| {
+                (first.addresses() == got.addresses()).then(|| {
+                    format!(
+                        "state {} where the kernel lists {}: codes run from 01 \
+                         (ESTABLISHED) to 0B (CLOSING), in hex",
+                        got.state, first.state
+                    )
+                })
+            })
+            .map_or(format!("listed as `{}`", got.line()), |hint| {
+                format!("listed as `{}`: {hint}", got.line())
+            })
+    } else if count("tcp", &missing) == 0 && count("tcp6", &printed) == 0 {
         "no tcp6 line at all: IPv6 sockets are in /proc/net/tcp6, read it too".to_string()
-    } else if printed.len() < wanted.len() {
+    } else if missing.iter().all(|r| r.state == "LISTEN")
+        && count("tcp", &missing) > 0
+        && wanted_rows.iter().any(|w| w.state != "LISTEN")
+    {
+        "every socket in state 0A (LISTEN) is missing, the others are there: the state code \
+         is hex, 0A is 10"
+            .to_string()
+    } else if listed_some("tcp") || listed_some("tcp6") {
         format!(
             "{} socket lines listed, while the check alone has {} ({} IPv4, {} IPv6): \
              the kernel hands /proc/net/tcp out a page (about 4 KiB) per read(); read to \
@@ -207,13 +239,7 @@ pub(super) fn expect_live_listing(output: &Output, wanted: &[Sock]) -> Result<()
             count("tcp6", &wanted_rows)
         )
     } else {
-        match printed
-            .iter()
-            .find(|r| r.local == first.local && r.remote == first.remote)
-        {
-            Some(r) => format!("listed as `{}`", r.line()),
-            None => "no line with its addresses".to_string(),
-        }
+        "no line with its ports".to_string()
     };
     Err(Failure::new(format!(
         "expected: every one of the check's {} sockets listed (with no PORT, every socket of \
