@@ -123,14 +123,15 @@ pub fn states_in_order(ctx: &Ctx) -> Result<(), Failure> {
         let listed = server.and_then(|server| kernel.iter().find(|s| s.local == server));
         let why = match listed {
             Some(sock) => format!(
-                "yet /proc/net/tcp listed the demo's server {} right then, as `{} {} {:02X}` \
-                 (state {:02X} is {}): the demo's lookup missed that line. Decode it as the \
-                 listing does (each address word in the machine's byte order, the state code \
-                 hex) and compare with the address the socket reports",
+                "yet /proc/net/tcp listed the demo's server {} right then, its address \
+                 written `{}`, its state `{:02X}` ({}): the demo's lookup missed that line. \
+                 Decode it as the listing does (each address word in the machine's byte \
+                 order, the state code hex) and compare with the address the socket reports",
                 sock.local,
-                table::proc_addr(sock.local),
-                table::proc_addr(sock.remote),
-                sock.code,
+                table::proc_addr(sock.local)
+                    .split(':')
+                    .next()
+                    .unwrap_or_default(),
                 sock.code,
                 sock.state()
             ),
