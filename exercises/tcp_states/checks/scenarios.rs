@@ -125,9 +125,9 @@ impl fmt::Display for Scenario {
             }
             Scenario::Live(s) => write!(
                 f,
-                "the check's own {} IPv4 and {} IPv6 listeners, an established connection \
-                 and a half-closed one (more than a page of /proc/net/tcp and of tcp6), \
-                 `tcp_states` with no PORT",
+                "the check's own {} IPv4 and {} IPv6 listeners, connections established, \
+                 half-closed and in TIME_WAIT (more than a page of /proc/net/tcp and of \
+                 tcp6), `tcp_states` with no PORT",
                 s.v4_listeners, s.v6_listeners
             ),
         }
@@ -375,20 +375,32 @@ fn play_live(ctx: &Ctx, s: &LiveScenario) -> Result<(), Failure> {
         wanted.push(Sock::new(l.local_addr()?, any6, LISTEN));
         keep.push(l);
     }
-    // An established connection and a half-closed one, on the first listener.
+    // On the first listener: a connection established, one half-closed, and one closed
+    // by the client first, then the server, which leaves the client's end in TIME_WAIT
+    // (the server's is gone).
     let server = keep[0].local_addr()?;
-    for half_close in [false, true] {
+    for step in 0..3 {
         let client = TcpStream::connect(server)?;
         let (conn, client_addr) = keep[0].accept()?;
-        let (c, s) = match half_close {
-            false => (1, 1),
-            true => {
-                client.shutdown(Shutdown::Write)?;
-                (table::FIN_WAIT2, table::CLOSE_WAIT)
+        if step > 0 {
+            client.shutdown(Shutdown::Write)?;
+        }
+        match step {
+            0 => {
+                wanted.push(Sock::new(client_addr, server, 1));
+                wanted.push(Sock::new(server, client_addr, 1));
             }
-        };
-        wanted.push(Sock::new(client_addr, server, c));
-        wanted.push(Sock::new(server, client_addr, s));
+            1 => {
+                wanted.push(Sock::new(client_addr, server, table::FIN_WAIT2));
+                wanted.push(Sock::new(server, client_addr, table::CLOSE_WAIT));
+            }
+            _ => {
+                drop(conn);
+                wanted.push(Sock::new(client_addr, server, table::TIME_WAIT));
+                streams.push(client);
+                continue;
+            }
+        }
         streams.extend([client, conn]);
     }
     let settled = harness::wait::until(Duration::from_secs(3), || {
