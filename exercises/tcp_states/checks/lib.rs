@@ -134,15 +134,31 @@ static CHECKS: &[Check] = &[
     .covers(&["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T10"]),
 ];
 
-/// Each argument list must be a usage error: exit 2, `usage: tcp_states` on stderr.
+/// Each argument list must be a usage error: exit 2, `usage: tcp_states` on stderr. The
+/// runs at once (each is a process start, and there are a dozen), judged in the list's
+/// order, so the same seed names the same case.
 fn expect_usage_errors(ctx: &Ctx, cases: &[(Vec<String>, String)]) -> Result<(), Failure> {
-    for (args, why) in cases {
-        let output = ctx
-            .student("tcp_states")
-            .args(args)
-            .timeout(std::time::Duration::from_secs(3))
-            .run()?;
-        expect::usage_error(&output, "tcp_states", why)?;
+    let outputs: Vec<std::io::Result<harness::Output>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = cases
+            .iter()
+            .map(|(args, _)| {
+                scope.spawn(move || {
+                    ctx.student("tcp_states")
+                        .args(args)
+                        .timeout(std::time::Duration::from_secs(3))
+                        .run()
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| {
+                run.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the run's thread panicked")))
+            })
+            .collect()
+    });
+    for ((_, why), output) in cases.iter().zip(outputs) {
+        expect::usage_error(&output?, "tcp_states", why)?;
     }
     Ok(())
 }

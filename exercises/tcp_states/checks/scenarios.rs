@@ -71,8 +71,12 @@ const PORTS: [PortClass; 6] = [
     PortClass::Max,
     PortClass::NoMatch,
 ];
-/// Enough scenarios for every class of each kind, and several pairs of them.
-const TABLES: usize = 12;
+/// Enough scenarios for every class of each kind (6 PORT classes, 4 sizes), each table
+/// taking class i of each; the endings are shifted by one so that the tables over 65536
+/// bytes whose last socket is listed (i = 3 and 7) hold a `\r\n` one and one without its
+/// last newline: a program that reads one buffer, or drops the last line, fails whatever
+/// the seed.
+const TABLES: usize = 8;
 
 /// One saved table, the PORT asked for, and the listing that must come out.
 pub(super) struct TableScenario {
@@ -227,7 +231,7 @@ fn socket_count(rng: &mut Rng, size: Size, v6: bool) -> usize {
 fn draw_table(rng: &mut Rng, i: usize) -> TableScenario {
     let family = FAMILIES[i % FAMILIES.len()];
     let size = SIZES[i % SIZES.len()];
-    let ending = ENDINGS[(i / 2) % ENDINGS.len()];
+    let ending = ENDINGS[(i + 1) % ENDINGS.len()];
     let port_class = PORTS[i % PORTS.len()];
     let (n4, n6) = match family {
         Family::V4 => (socket_count(rng, size, false), 0),
