@@ -96,14 +96,18 @@ struct Walk {
 /// The run of a state walk, for a failure: what the demo printed up to where the check
 /// stopped reading (how it ended is the check's doing, not the demo's).
 trait WithWalk {
-    fn with_walk(self, output: &Output) -> Failure;
+    fn with_walk(self, output: &Output, stop_at_empty_step: bool) -> Failure;
 }
 
 impl WithWalk for Failure {
-    fn with_walk(self, output: &Output) -> Failure {
+    fn with_walk(self, output: &Output, stop_at_empty_step: bool) -> Failure {
+        let stops = match stop_at_empty_step {
+            true => "step 5, the first `window:` line or a step finding neither socket",
+            false => "step 5 or the first `window:` line",
+        };
         Failure::new(format!(
-            "{self}\n     ran: {}\n  stdout: {}\n          (the check read up to step 5, the \
-             first `window:` line or a step finding neither socket, then stopped the demo)",
+            "{self}\n     ran: {}\n  stdout: {}\n          (the check read up to {stops}, then \
+             stopped the demo)",
             output.command_line,
             harness::excerpt(&output.stdout, 0)
         ))
@@ -145,7 +149,7 @@ pub fn states_in_order(ctx: &Ctx) -> Result<(), Failure> {
                 .to_string(),
             format!("`{}`: {why}", empty.trim()),
         )
-        .with_walk(&output));
+        .with_walk(&output, true));
     }
     let steps: Vec<(String, String)> = lines.iter().filter_map(|l| step(l)).collect();
     let wanted = [
@@ -183,7 +187,7 @@ pub fn states_in_order(ctx: &Ctx) -> Result<(), Failure> {
             seen.join(", ")
         },
     )
-    .with_walk(&output))
+    .with_walk(&output, true))
 }
 
 /// Every `address:port` the lines name (`server 127.0.0.1:40051`, `is 127.0.0.1:49242;`).
@@ -234,7 +238,7 @@ pub fn connection_is_real(ctx: &Ctx) -> Result<(), Failure> {
                 format!("only {shown}")
             },
         )
-        .with_walk(&output));
+        .with_walk(&output, false));
     }
     let found = harness::wait::until(SETTLE, || {
         time_waits()
@@ -259,7 +263,7 @@ pub fn connection_is_real(ctx: &Ctx) -> Result<(), Failure> {
              /proc/net/tcp, not printed from a script)"
         ),
     )
-    .with_walk(&output))
+    .with_walk(&output, false))
 }
 
 /// The number `text` starts with: `4096 bytes` gives 4096.
