@@ -416,6 +416,12 @@ pub(super) fn address_mistake(want: &str, got: &str) -> Option<&'static str> {
         return None;
     }
     let want: SocketAddr = want.parse().ok()?;
+    if want.is_ipv6() && got == format!("{}:{}", want.ip(), want.port()) {
+        return Some(
+            "an IPv6 address prints in brackets before its port, [addr]:port, as SocketAddr \
+             shows it: without them the port reads as one more group of the address",
+        );
+    }
     let port = want.port();
     let same_port = |ip: IpAddr| SocketAddr::new(ip, port).to_string() == got;
     let same_ip = |port: u16| SocketAddr::new(want.ip(), port).to_string() == got;
