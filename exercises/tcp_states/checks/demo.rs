@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::table::{TIME_WAIT, kernel_sockets};
+use super::table::{self, Sock, TIME_WAIT, kernel_sockets};
 use harness::expect;
 use harness::{Ctx, Failure, Output, Running};
 
@@ -20,8 +20,9 @@ const WALK_LIMIT: Duration = Duration::from_secs(20);
 /// (and misses some) still gets to its window part.
 const WHOLE_DEMO_LIMIT: Duration = Duration::from_secs(25);
 /// How long the window part may take once the state walk is over: the reference's takes
-/// milliseconds (it stops writing at the first WouldBlock and reads /proc once).
-const WINDOW_LIMIT: Duration = Duration::from_secs(5);
+/// milliseconds (it stops writing at the first WouldBlock and reads /proc once), 2 s at
+/// most (its last write retries for 2 s while the ACKs that free its buffer come in).
+const WINDOW_LIMIT: Duration = Duration::from_secs(3);
 /// How long the client's end may take to show TIME_WAIT once the demo said it does.
 const SETTLE: Duration = Duration::from_secs(2);
 
@@ -43,13 +44,26 @@ fn step(line: &str) -> Option<(String, String)> {
     }
 }
 
+/// `step N: client - server -`: the demo found neither of its sockets in /proc.
+fn found_neither(line: &str) -> bool {
+    step(line).is_some_and(|(c, s)| c == "-" && s == "-")
+}
+
 /// Read the demo's lines until its state walk is over (step 5, or the first `window:` line,
-/// or the end of output), within the limit; then stop the demo. The lines before the
-/// window part, and the run so far.
-fn state_walk(ctx: &Ctx) -> Result<(Vec<String>, Output), Failure> {
+/// or a step that found neither socket, or the end of output), within the limit; then stop
+/// the demo. The lines before the window part, the run so far, and the sockets the kernel
+/// listed when the check stopped reading (the demo still running).
+fn state_walk(ctx: &Ctx, stop_at_empty_step: bool) -> Result<Walk, Failure> {
     let demo = start_demo(ctx, WHOLE_DEMO_LIMIT)?;
-    let end = |line: &str| line.starts_with("window:") || line.starts_with("step 5:");
+    // For the states, a step that finds neither socket ends the walk too: the rest would be
+    // as empty, and waiting for it costs the demo's every deadline.
+    let end = |line: &str| {
+        line.starts_with("window:")
+            || line.starts_with("step 5:")
+            || (stop_at_empty_step && found_neither(line))
+    };
     demo.wait_for_line(WALK_LIMIT, end);
+    let kernel = kernel_sockets();
     let mut output = demo.kill();
     // What the check read, up to the line it stopped at: whatever the demo printed in the
     // moment before it was stopped differs from run to run.
@@ -66,20 +80,34 @@ fn state_walk(ctx: &Ctx) -> Result<(Vec<String>, Output), Failure> {
         .into_iter()
         .take_while(|line| !line.starts_with("window:"))
         .collect();
-    Ok((lines, output))
+    Ok(Walk {
+        lines,
+        output,
+        kernel,
+    })
+}
+
+struct Walk {
+    lines: Vec<String>,
+    output: Output,
+    kernel: Vec<Sock>,
 }
 
 /// The run of a state walk, for a failure: what the demo printed up to where the check
 /// stopped reading (how it ended is the check's doing, not the demo's).
 trait WithWalk {
-    fn with_walk(self, output: &Output) -> Failure;
+    fn with_walk(self, output: &Output, stop_at_empty_step: bool) -> Failure;
 }
 
 impl WithWalk for Failure {
-    fn with_walk(self, output: &Output) -> Failure {
+    fn with_walk(self, output: &Output, stop_at_empty_step: bool) -> Failure {
+        let stops = match stop_at_empty_step {
+            true => "step 5, the first `window:` line or a step finding neither socket",
+            false => "step 5 or the first `window:` line",
+        };
         Failure::new(format!(
-            "{self}\n     ran: {}\n  stdout: {}\n          (the check read up to step 5 or \
-             the first `window:` line, then stopped the demo)",
+            "{self}\n     ran: {}\n  stdout: {}\n          (the check read up to {stops}, then \
+             stopped the demo)",
             output.command_line,
             harness::excerpt(&output.stdout, 0)
         ))
@@ -87,7 +115,42 @@ impl WithWalk for Failure {
 }
 
 pub fn states_in_order(ctx: &Ctx) -> Result<(), Failure> {
-    let (lines, output) = state_walk(ctx)?;
+    let Walk {
+        lines,
+        output,
+        kernel,
+    } = state_walk(ctx, true)?;
+    if let Some(empty) = lines.iter().find(|l| found_neither(l)) {
+        // What the kernel listed for the server the demo named, as /proc writes it: the
+        // line its lookup missed.
+        let server = addresses(&lines).into_iter().next();
+        let listed = server.and_then(|server| kernel.iter().find(|s| s.local == server));
+        let why = match listed {
+            Some(sock) => format!(
+                "yet /proc/net/tcp listed the demo's server {} right then, its address \
+                 written `{}`, its state `{:02X}` ({}): the demo's lookup missed that line. \
+                 Decode it as the listing does (each address word in the machine's byte \
+                 order, the state code hex) and compare with the address the socket reports",
+                sock.local,
+                table::proc_addr(sock.local)
+                    .split(':')
+                    .next()
+                    .unwrap_or_default(),
+                sock.code,
+                sock.state()
+            ),
+            None => "the demo found neither of its sockets in /proc/net/tcp: look them up by \
+                     their local address (and the peer's), decoded as the listing decodes them"
+                .to_string(),
+        };
+        return Err(Failure::expected(
+            "every step line showing at least one of the demo's two sockets: from listen() \
+             on, /proc/net/tcp lists the server's, and the client's from connect() on"
+                .to_string(),
+            format!("`{}`: {why}", empty.trim()),
+        )
+        .with_walk(&output, true));
+    }
     let steps: Vec<(String, String)> = lines.iter().filter_map(|l| step(l)).collect();
     let wanted = [
         ("-", "LISTEN"),
@@ -124,7 +187,7 @@ pub fn states_in_order(ctx: &Ctx) -> Result<(), Failure> {
             seen.join(", ")
         },
     )
-    .with_walk(&output))
+    .with_walk(&output, true))
 }
 
 /// Every `address:port` the lines name (`server 127.0.0.1:40051`, `is 127.0.0.1:49242;`).
@@ -156,7 +219,9 @@ pub fn connection_is_real(ctx: &Ctx) -> Result<(), Failure> {
     // TIME_WAIT for 60 s after the demo exits: a trace no transcript can fake. It must be
     // new (not there before the demo started) and join two addresses the demo printed.
     let before = time_waits();
-    let (lines, output) = state_walk(ctx)?;
+    // Not stopped at a step finding neither socket: the connection may be real all the
+    // same (its states are demo_states_in_order's business).
+    let Walk { lines, output, .. } = state_walk(ctx, false)?;
     let printed = addresses(&lines);
     let shown = printed
         .iter()
@@ -173,7 +238,7 @@ pub fn connection_is_real(ctx: &Ctx) -> Result<(), Failure> {
                 format!("only {shown}")
             },
         )
-        .with_walk(&output));
+        .with_walk(&output, false));
     }
     let found = harness::wait::until(SETTLE, || {
         time_waits()
@@ -198,7 +263,7 @@ pub fn connection_is_real(ctx: &Ctx) -> Result<(), Failure> {
              /proc/net/tcp, not printed from a script)"
         ),
     )
-    .with_walk(&output))
+    .with_walk(&output, false))
 }
 
 /// The number `text` starts with: `4096 bytes` gives 4096.

@@ -74,7 +74,8 @@ fn expect_listing(ctx: &Ctx, port: u16, wanted: &[Sock], why: &str) -> Result<()
     }
     let got = match (missing.first(), extra.first()) {
         (Some(m), Some(e)) => {
-            let hint = table::address_mistake(&m.local, &e.local)
+            let hint = table::proto_mistake(m, e)
+                .or_else(|| table::address_mistake(&m.local, &e.local).map(str::to_string))
                 .map_or(String::new(), |h| format!(" ({h})"));
             format!("no line `{}`; printed `{}`{hint}", m.line(), e.line())
         }

@@ -160,27 +160,66 @@ pub(super) fn ipv4(rng: &mut Rng) -> Ipv4Addr {
     }
 }
 
-/// An IPv6 address: documentation, unique-local or link-local, with zero groups in the
-/// middle (so that `::` shows) and random groups around them.
+/// An IPv6 address: documentation or unique-local, with a run of 1 to 4 zero groups in
+/// the middle and drawn groups around it.
 pub(super) fn ipv6(rng: &mut Rng) -> Ipv6Addr {
-    let mut g = [0u16; 8];
-    g[0] = match rng.u8(..3) {
-        0 => 0x2001,
-        1 => 0xfd00 | rng.u16(..0x100),
-        _ => 0xfe80,
-    };
-    if g[0] == 0x2001 {
-        g[1] = 0x0db8;
-    }
     let zeros = rng.usize(1..=4);
-    let link_local = g[0] == 0xfe80;
-    for (i, group) in g.iter_mut().enumerate().skip(2) {
-        if i >= 2 + zeros || (i == 2 && !link_local) {
-            *group = rng.u16(1..);
-        }
+    ipv6_with_zeros(rng, zeros)
+}
+
+/// A documentation or unique-local address with one run of `zeros` zero groups (1 to 4)
+/// in the middle, every other group not zero: one zero group prints `:0:`, a run of two
+/// or more `::`.
+pub(super) fn ipv6_with_zeros(rng: &mut Rng, zeros: usize) -> Ipv6Addr {
+    let mut g = [0u16; 8].map(|_| rng.u16(1..));
+    if rng.bool() {
+        (g[0], g[1]) = (0x2001, 0x0db8);
+    } else {
+        g[0] = 0xfd00 | rng.u16(1..0x100);
     }
-    g[7] = rng.u16(0x100..);
+    let zeros = zeros.clamp(1, 4);
+    let start = rng.usize(2..=7 - zeros);
+    g[start..start + zeros].fill(0);
     Ipv6Addr::from(g)
+}
+
+/// IPv4 addresses of every shape a table holds, shape `i` (mod their count): drawn,
+/// loopback, a last byte over 127 (the word printed is over 0x7FFFFFFF: not an i32), a
+/// private one.
+pub(super) fn ipv4_shape(rng: &mut Rng, i: usize) -> Ipv4Addr {
+    match i % 4 {
+        0 => ipv4(rng),
+        1 => Ipv4Addr::LOCALHOST,
+        2 => Ipv4Addr::new(rng.u8(1..=223), rng.u8(..), rng.u8(..), rng.u8(128..=254)),
+        _ => Ipv4Addr::new(10, rng.u8(..), rng.u8(..), rng.u8(1..=254)),
+    }
+}
+
+/// IPv6 addresses of every shape, shape `i` (mod their count): one zero group (`:0:`),
+/// a run of them (`::`), loopback, v4-mapped loopback and drawn, eight groups none zero,
+/// link-local.
+pub(super) fn ipv6_shape(rng: &mut Rng, i: usize) -> Ipv6Addr {
+    match i % 7 {
+        0 => ipv6_with_zeros(rng, 1),
+        1 => {
+            let zeros = rng.usize(2..=4);
+            ipv6_with_zeros(rng, zeros)
+        }
+        2 => Ipv6Addr::LOCALHOST,
+        3 => Ipv4Addr::LOCALHOST.to_ipv6_mapped(),
+        4 => ipv4(rng).to_ipv6_mapped(),
+        5 => Ipv6Addr::from([0u16; 8].map(|_| rng.u16(1..))),
+        _ => Ipv6Addr::new(
+            0xfe80,
+            0,
+            0,
+            0,
+            rng.u16(..),
+            rng.u16(..),
+            rng.u16(..),
+            rng.u16(1..),
+        ),
+    }
 }
 
 /// An address of either family, drawn, loopback or any: the mix a real table has.
@@ -371,7 +410,18 @@ pub(super) fn show_rows(rows: &[Row], show: impl Fn(&Row) -> String, max: usize)
 
 /// The decoding mistake that turns the address `want` into `got`, when it is a common one.
 pub(super) fn address_mistake(want: &str, got: &str) -> Option<&'static str> {
+    // An address printed right is no mistake, even one that reads the same backwards
+    // (0.0.0.0): a difference elsewhere in its line is another mistake's.
+    if want == got {
+        return None;
+    }
     let want: SocketAddr = want.parse().ok()?;
+    if want.is_ipv6() && got == format!("{}:{}", want.ip(), want.port()) {
+        return Some(
+            "an IPv6 address prints in brackets before its port, [addr]:port, as SocketAddr \
+             shows it: without them the port reads as one more group of the address",
+        );
+    }
     let port = want.port();
     let same_port = |ip: IpAddr| SocketAddr::new(ip, port).to_string() == got;
     let same_ip = |port: u16| SocketAddr::new(want.ip(), port).to_string() == got;
@@ -452,11 +502,23 @@ pub(super) fn explain_difference(
         let _ = write!(text, "printed instead: {}", show_rows(extra, &show, 3));
     }
     if let (Some(want), Some(got)) = (missing.first(), extra.first()) {
-        let hint = address_mistake(&want.local, &got.local)
-            .or_else(|| address_mistake(&want.remote, &got.remote));
+        let hint = proto_mistake(want, got)
+            .or_else(|| address_mistake(&want.local, &got.local).map(str::to_string))
+            .or_else(|| address_mistake(&want.remote, &got.remote).map(str::to_string));
         if let Some(hint) = hint {
             let _ = write!(text, "\n          ({hint})");
         }
     }
     text
+}
+
+/// The wrong proto label, when the addresses are right and only the label differs.
+pub(super) fn proto_mistake(want: &Row, got: &Row) -> Option<String> {
+    (want.local == got.local && want.remote == got.remote && want.proto != got.proto).then(|| {
+        format!(
+            "the proto is `{}`, not `{}`: `tcp` for an IPv4 address, `tcp6` for an IPv6 one, \
+             v4-mapped addresses included (they stay IPv6)",
+            want.proto, got.proto
+        )
+    })
 }
