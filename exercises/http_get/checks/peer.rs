@@ -88,6 +88,8 @@ pub enum Step {
         len: usize,
         watch: Option<u32>,
     },
+    /// Write nothing for this long (a server thinking, a slow network).
+    Pause(Duration),
     /// Keep the connection open, reading and dropping, until the client closes it (or
     /// the server is stopped): a keep-alive server that never closes, or one that never
     /// answers.
@@ -230,6 +232,10 @@ fn play(stream: TcpStream, n: usize, shared: &Shared, answer: &Answer) -> io::Re
             Step::BigBody { base, len, watch } => {
                 write_big_body(&mut stream, &base, len, watch, shared)?
             }
+            Step::Pause(pause) => {
+                stream.set_nodelay(true)?;
+                harness::wait::on_purpose(pause, "a server that answers slowly");
+            }
             Step::Hold => {}
         }
     }
@@ -362,6 +368,18 @@ pub fn head_of_version(
     text.into_bytes()
 }
 
+/// A head from a status line and header lines written as they are (`name:value`,
+/// `NAME:  value \t`), CRLF after each and the empty line.
+pub fn head_lines(status_line: &str, lines: &[String]) -> Vec<u8> {
+    let mut text = format!("{status_line}\r\n");
+    for line in lines {
+        text.push_str(line);
+        text.push_str("\r\n");
+    }
+    text.push_str("\r\n");
+    text.into_bytes()
+}
+
 /// A whole response with a `Content-Length` body.
 pub fn response(status: u16, reason: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
     let mut headers = headers.to_vec();
@@ -380,6 +398,22 @@ pub fn chunked(
     extension: impl Fn(usize) -> String,
     trailers: &[(&str, String)],
 ) -> Vec<u8> {
+    chunked_lines(
+        body,
+        sizes,
+        |i, size| format!("{size:x}{}", extension(i)),
+        trailers,
+    )
+}
+
+/// [`chunked`], each size line (without its CRLF) written by `size_line(i, size)`: hex
+/// in upper case, with leading zeros, with extensions.
+pub fn chunked_lines(
+    body: &[u8],
+    sizes: &[usize],
+    size_line: impl Fn(usize, usize) -> String,
+    trailers: &[(&str, String)],
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = body;
     let mut i = 0;
@@ -389,13 +423,13 @@ pub fn chunked(
             .copied()
             .unwrap_or(rest.len())
             .clamp(1, rest.len());
-        out.extend_from_slice(format!("{size:x}{}\r\n", extension(i)).as_bytes());
+        out.extend_from_slice(format!("{}\r\n", size_line(i, size)).as_bytes());
         out.extend_from_slice(&rest[..size]);
         out.extend_from_slice(b"\r\n");
         rest = &rest[size..];
         i += 1;
     }
-    out.extend_from_slice(format!("0{}\r\n", extension(i)).as_bytes());
+    out.extend_from_slice(format!("{}\r\n", size_line(i, 0)).as_bytes());
     for (name, value) in trailers {
         out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }

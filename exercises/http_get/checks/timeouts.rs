@@ -1,0 +1,201 @@
+//! Checks of time: every phase of a fetch that stalls (the connect, the answer, the
+//! head, the body) ends in an error not before `--timeout` and not long after; and the
+//! timeout bounds each wait, not the whole transfer, so a slow body that keeps coming
+//! is fetched whole.
+
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use socket2::{Domain, Socket, Type};
+
+use crate::peer::{self as http, Server, Step};
+use harness::expect;
+use harness::{Ctx, Failure, Output};
+
+use super::{HANG, body_is, fetch, not_hung, shown, target, text};
+
+/// How much later than `--timeout` a program may give up: a process start, a busy
+/// machine. A program that waits twice the timeout, or the timeout once per phase added
+/// up, is past it.
+const SLACK: Duration = Duration::from_millis(1_500);
+
+/// A listener that never completes a connection: its queue of one (backlog 0) is taken
+/// by a connection of our own, so the kernel drops every further SYN, and a connect to
+/// it waits until the client gives up. Keep both alive while the client runs.
+fn stalled_listener() -> std::io::Result<(Socket, TcpStream, SocketAddr)> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    socket.listen(0)?;
+    let addr = socket
+        .local_addr()?
+        .as_socket()
+        .ok_or_else(|| std::io::Error::other("no address"))?;
+    let filler = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    Ok((socket, filler, addr))
+}
+
+/// Where a stalled fetch points: a server (or a listener that never accepts), and what it
+/// does, in words.
+struct Stall {
+    server: Option<Server>,
+    url: String,
+    what: String,
+}
+
+pub(super) fn timeout_honoured(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, timeout, body, cut) = {
+        let mut rng = ctx.rng();
+        let body = text(&mut rng);
+        let cut = rng.usize(1..body.len());
+        (target(&mut rng), rng.u64(200..=400), body, cut)
+    };
+    let (_socket, _filler, stalled) = stalled_listener()?;
+    let head = http::head(200, "OK", &[("Content-Length", body.len().to_string())]);
+    let head_cut = head.len() / 2;
+    let mut stalls = vec![Stall {
+        server: None,
+        url: format!("http://{stalled}{target}"),
+        what: "a listener whose queue is full: the connection is never accepted".into(),
+    }];
+    let scripts = [
+        (
+            vec![Step::Hold],
+            "the server accepts the connection, reads the request, and never answers".to_string(),
+        ),
+        (
+            vec![Step::Write(head[..head_cut].to_vec()), Step::Hold],
+            format!(
+                "the server sends {} of its head, and nothing more",
+                shown(&head[..head_cut])
+            ),
+        ),
+        (
+            vec![
+                Step::Write(head.clone()),
+                Step::Write(body[..cut].to_vec()),
+                Step::Hold,
+            ],
+            format!(
+                "the server sends its head (`Content-Length: {}`) and {cut} bytes of the \
+                 body, and nothing more",
+                body.len()
+            ),
+        ),
+    ];
+    for (steps, what) in scripts {
+        let server = Server::always("127.0.0.1:0", steps)?;
+        let url = format!("http://{}{target}", server.addr());
+        stalls.push(Stall {
+            server: Some(server),
+            url,
+            what,
+        });
+    }
+    let options = ["--timeout".to_string(), timeout.to_string()];
+    for (i, stall) in stalls.iter().enumerate() {
+        ctx.step(format!(
+            "{}. http_get --timeout {timeout} {}: {}",
+            i + 1,
+            stall.url,
+            stall.what
+        ));
+    }
+    ctx.step("the four run at once");
+    // At once: each waits about the timeout, and the check stays quick.
+    let outputs: Vec<std::io::Result<Output>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = stalls
+            .iter()
+            .map(|stall| {
+                let cmd = ctx
+                    .student("http_get")
+                    .args(&options)
+                    .arg(&stall.url)
+                    .timeout(HANG);
+                scope.spawn(move || cmd.run())
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| {
+                run.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("panicked")))
+            })
+            .collect()
+    });
+    for (stall, output) in stalls.into_iter().zip(outputs) {
+        let output = output?;
+        drop(stall.server.map(Server::finish));
+        let within =
+            |failure: Failure| Failure::new(format!("when {}:\n{}", stall.what, failure.message()));
+        gave_up_in_time(&output, timeout).map_err(within)?;
+    }
+    Ok(())
+}
+
+/// The run ended in a clean error, not before `timeout` ms and not long after.
+fn gave_up_in_time(output: &Output, timeout: u64) -> Result<(), Failure> {
+    not_hung(
+        output,
+        &format!(
+            "nothing comes within --timeout {timeout}: every connect and every read has \
+             the timeout (TcpStream::connect_timeout, stream.set_read_timeout)"
+        ),
+    )?;
+    expect::clean_error(output, "the server stopped answering: an error")?;
+    let waited = output.elapsed.as_millis();
+    if waited < u128::from(timeout) {
+        return Err(Failure::expected(
+            format!("a wait of at least --timeout {timeout} ms before giving up"),
+            format!("it gave up after {waited} ms"),
+        )
+        .with_run(output));
+    }
+    let bound = u128::from(timeout) + SLACK.as_millis();
+    if waited > bound {
+        return Err(Failure::expected(
+            format!(
+                "giving up soon after --timeout {timeout} ms (within {bound} ms): the \
+                 timeout is in milliseconds, once per wait"
+            ),
+            format!("it gave up after {waited} ms"),
+        )
+        .with_run(output));
+    }
+    Ok(())
+}
+
+pub(super) fn timeout_per_read(ctx: &Ctx) -> Result<(), Failure> {
+    let (target, timeout, body, pieces) = {
+        let mut rng = ctx.rng();
+        let mut body = text(&mut rng);
+        while body.len() < 64 {
+            body.extend_from_slice(&text(&mut rng));
+        }
+        (target(&mut rng), rng.u64(200..=300), body, rng.usize(6..=8))
+    };
+    // Each pause a third of the timeout; all of them together twice it, or more.
+    let pause = Duration::from_millis(timeout / 3);
+    let head = http::head(200, "OK", &[("Content-Length", body.len().to_string())]);
+    let mut steps = vec![Step::Write(head)];
+    let piece = body.len().div_ceil(pieces);
+    for chunk in body.chunks(piece) {
+        steps.push(Step::Pause(pause));
+        steps.push(Step::Write(chunk.to_vec()));
+    }
+    let server = Server::always("127.0.0.1:0", steps)?;
+    ctx.step(format!(
+        "the server answers 200 with {} in {} pieces, {} ms apart: each pause well under \
+         --timeout {timeout}, all of them together well over it",
+        shown(&body),
+        body.len().div_ceil(piece),
+        pause.as_millis()
+    ));
+    let options = ["--timeout".to_string(), timeout.to_string()];
+    let fetched = fetch(ctx, server, &options, &target, HANG)?;
+    not_hung(&fetched.output, "the body comes, slowly but steadily")?;
+    body_is(
+        &fetched.output,
+        &body,
+        "the whole body: the timeout bounds each wait (set_read_timeout), not the whole \
+         transfer, which may take as long as the server keeps sending",
+    )
+}
