@@ -88,7 +88,7 @@ static CHECKS: &[Check] = &[
         "#where-a-body-ends",
         body::stops_when_body_complete,
     )
-    .covers(&["H10", "H11", "H19"]),
+    .covers(&["H10", "H11", "H14", "H16", "H19"]),
     Check::new("body_binary", "#bytes-not-text", body::binary).covers(&["H1", "H20"]),
     Check::new(
         "body_large_flat_memory",
@@ -148,7 +148,7 @@ static CHECKS: &[Check] = &[
     Check::new("timeout_honoured", "#timeouts", timeouts::timeout_honoured).covers(&["H27"]),
     Check::new("timeout_per_read", "#timeouts", timeouts::timeout_per_read).covers(&["H28"]),
     Check::new("redirect_relative", "#redirects", redirects::relative).covers(&["H25"]),
-    Check::new("redirect_absolute", "#redirects", redirects::absolute).covers(&["H25"]),
+    Check::new("redirect_absolute", "#redirects", redirects::absolute).covers(&["H8", "H25"]),
     Check::new("redirect_every_code", "#redirects", redirects::every_code).covers(&["H11", "H25"]),
     Check::new("redirect_limit", "#redirects", redirects::limit).covers(&["H26"]),
     Check::new("scenarios_servers", "#the-checks", scenarios::servers).covers(&[

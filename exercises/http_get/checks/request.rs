@@ -41,6 +41,14 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
             vec!["--timeout".into(), "0".into(), url.clone()],
             "--timeout 0: no time at all is no timeout",
         ),
+        (
+            vec![
+                "--max-redirects".into(),
+                format!("-{}", word.len()),
+                url.clone(),
+            ],
+            "a negative --max-redirects",
+        ),
     ];
     for (args, what) in cases {
         let output = ctx.student("http_get").args(&args).timeout(RUN).run()?;
@@ -93,6 +101,10 @@ pub(super) fn bad_url(ctx: &Ctx) -> Result<(), Failure> {
         (
             format!("http://{scheme}!{scheme}:{}{path}", addr.port()),
             "a host with a `!`, which no host name has",
+        ),
+        (
+            format!("http://{addr}{path}\r\nX-{scheme}: {scheme}"),
+            "a CR LF, which would end the request line and add a header of its own",
         ),
         (
             format!("http://{addr}{path} {scheme}"),

@@ -2,8 +2,10 @@
 //! write boundaries, pauses, interim answers, statuses and redirects are all drawn, each
 //! knowing the right stdout, stderr line and exit code itself (no reference program),
 //! several played at once, each on a listener of its own. Scenario i takes feature
-//! i mod [`FEATURES`] and size class i mod-ish [`SIZES`], so that every class is played
-//! in every run and a verdict does not depend on the seed; the rest is drawn.
+//! i mod [`FEATURES`], its variant of that feature from the round i / [`FEATURES`], a
+//! size class, a header spelling and a way of writing values in turn, so that every
+//! class is played in every run and a verdict does not depend on the seed; the rest
+//! (values, and extras whose every class some scenario already plays) is drawn.
 
 use std::fmt;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use harness::{Ctx, Failure};
 use super::{HANG, not_hung, spellings};
 
 /// How many scenarios a run plays, and how many at once.
-const SCENARIOS: usize = 20;
+const SCENARIOS: usize = 30;
 const AT_ONCE: usize = 6;
 
 /// The main feature of a scenario: the class it is there to play.
@@ -105,7 +107,8 @@ const REDIRECTS: [(u16, &str); 5] = [
 impl Scenario {
     fn draw(rng: &mut Rng, i: usize) -> Scenario {
         let feature = FEATURES[i % FEATURES.len()];
-        let size_class = (i + i / FEATURES.len()) % SIZES;
+        let round = i / FEATURES.len();
+        let size_class = (i + round) % SIZES;
         let len = match size_class {
             0 => 0,
             1 => 1,
@@ -113,9 +116,10 @@ impl Scenario {
             3 => 8192 + rng.usize(..3) - 1,
             _ => rng.usize(70_000..=150_000),
         };
-        let body = match rng.bool() {
-            true => draw::bytes(rng, len),
-            false => {
+        // Bytes of every value every other scenario, drawn text the others.
+        let body = match i % 2 {
+            1 => draw::bytes(rng, len),
+            _ => {
                 let mut text = Vec::new();
                 while text.len() < len {
                     text.extend_from_slice(&super::text(rng));
@@ -137,26 +141,26 @@ impl Scenario {
             (_, Framing::Chunked | Framing::ChunkedBesideLength) => "HTTP/1.1",
             _ => ["HTTP/1.0", "HTTP/1.1"][rng.usize(..2)],
         };
-        let interim_count = match feature {
-            Feature::Interim => rng.usize(1..=3),
-            _ if rng.u8(..5) == 0 => 1,
-            _ => 0,
+        let interim = match (feature, round) {
+            (Feature::Interim, 0) => vec![100],
+            (Feature::Interim, 1) => vec![102, 103],
+            (Feature::Interim, _) => vec![103, 100, 102],
+            _ if rng.u8(..5) == 0 => vec![[100, 102, 103][rng.usize(..3)]],
+            _ => vec![],
         };
-        let interim = (0..interim_count)
-            .map(|_| [100, 102, 103][rng.usize(..3)])
-            .collect();
-        let status = match feature {
-            Feature::ErrorStatus => [
-                (400, "Bad Request"),
-                (404, "Not Found"),
-                (410, "Gone"),
-                (500, "Internal Server Error"),
-                (503, "Service Unavailable"),
-            ][rng.usize(..5)],
-            Feature::NoBody => [(204, "No Content"), (304, "Not Modified")][rng.usize(..2)],
-            _ if rng.u8(..4) == 0 => {
-                [(201, "Created"), (203, "Non-Authoritative Information")][rng.usize(..2)]
+        let status = match (feature, round) {
+            (Feature::ErrorStatus, 0) => {
+                [(400, "Bad Request"), (404, "Not Found"), (410, "Gone")][rng.usize(..3)]
             }
+            (Feature::ErrorStatus, _) => [
+                (500, "Internal Server Error"),
+                (502, "Bad Gateway"),
+                (503, "Service Unavailable"),
+            ][rng.usize(..3)],
+            (Feature::NoBody, 1) => (304, "Not Modified"),
+            (Feature::NoBody, _) => (204, "No Content"),
+            (Feature::ContentLength, 1) => (201, "Created"),
+            (Feature::Http10UntilClose, 2) => (203, "Non-Authoritative Information"),
             _ => (200, "OK"),
         };
         let writes = match feature {
@@ -167,9 +171,29 @@ impl Scenario {
                 _ => Writes::Whole,
             },
         };
-        let kept_open = framing != Framing::UntilClose && rng.bool() || feature == Feature::NoBody;
+        // Kept open in rounds 1 and 2 wherever the framing allows (and 204 and 304
+        // always): a client that waits for the close is caught in every run.
+        let kept_open = match (feature, framing) {
+            (Feature::NoBody, _) => true,
+            (_, Framing::UntilClose) => false,
+            (Feature::ContentLength | Feature::Chunked | Feature::ChunkedBesideLength, _) => {
+                round > 0
+            }
+            _ => rng.bool(),
+        };
+        // Upper-case hex, leading zeros, extensions, trailers: each in some chunked
+        // scenario of every run.
+        let chunk_style = match (feature, round) {
+            (Feature::Chunked, 0) => [true, false, true, false],
+            (Feature::Chunked, 1) => [false, true, false, true],
+            (Feature::Chunked, _) => [true, true, true, true],
+            (Feature::ChunkedBesideLength, 0) => [false; 4],
+            (Feature::ChunkedBesideLength, 1) => [true, true, false, false],
+            (Feature::ChunkedBesideLength, _) => [false, false, true, true],
+            _ => [rng.bool(), rng.bool(), rng.bool(), rng.bool()],
+        };
         let target = match feature {
-            // A path of one segment: the relative forms below resolve against its folder, `/`.
+            // One segment: the relative forms below resolve against its folder, `/`.
             Feature::Redirect => format!("/{}", draw::short_word(rng)),
             _ => super::target(rng),
         };
@@ -178,7 +202,7 @@ impl Scenario {
             let folder = format!("/{}/", draw::short_word(rng));
             let name = draw::short_word(rng);
             let query = super::query(rng);
-            let (location, to) = match rng.usize(..3) {
+            let (location, to) = match round {
                 0 => (format!("{folder}{name}"), format!("{folder}{name}")),
                 1 => (format!("{name}?{query}"), format!("/{name}?{query}")),
                 _ => (format!("?{query}"), format!("{target}?{query}")),
@@ -195,7 +219,7 @@ impl Scenario {
             names: Default::default(),
             whitespace: i % 3,
             framing,
-            chunk_style: [rng.bool(), rng.bool(), rng.bool(), rng.bool()],
+            chunk_style,
             chunk_sizes,
             body,
             writes,

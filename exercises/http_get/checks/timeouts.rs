@@ -92,12 +92,10 @@ pub(super) fn timeout_honoured(ctx: &Ctx) -> Result<(), Failure> {
         });
     }
     let options = ["--timeout".to_string(), timeout.to_string()];
-    for (i, stall) in stalls.iter().enumerate() {
+    for stall in &stalls {
         ctx.step(format!(
-            "{}. http_get --timeout {timeout} {}: {}",
-            i + 1,
-            stall.url,
-            stall.what
+            "http_get --timeout {timeout} {}: {}",
+            stall.url, stall.what
         ));
     }
     ctx.step("the four run at once");
