@@ -323,7 +323,10 @@ pub(super) fn limit(ctx: &Ctx) -> Result<(), Failure> {
                 )
             };
             return Err(Failure::expected(
-                format!("{wanted} requests ({given}: the first and {max} redirects followed)"),
+                format!(
+                    "{wanted} request{} ({given}: the first and {max} redirects followed)",
+                    if wanted == 1 { "" } else { "s" }
+                ),
                 got,
             )
             .with_run(output));

@@ -233,8 +233,8 @@ impl Scenario {
         !matches!(self.status.0, 204 | 304)
     }
 
-    /// The final response's bytes, interim heads first.
-    fn response(&self) -> Vec<u8> {
+    /// The final response's bytes, interim heads first, and where its head ends.
+    fn response(&self) -> (Vec<u8>, usize) {
         let (code, reason) = self.status;
         let mut out = Vec::new();
         for &code in &self.interim {
@@ -266,12 +266,13 @@ impl Scenario {
             &format!("{} {code} {reason}", self.version),
             &lines,
         ));
+        let head_end = out.len();
         if !self.has_body() {
-            return out;
+            return (out, head_end);
         }
         if !chunked {
             out.extend_from_slice(&self.body);
-            return out;
+            return (out, head_end);
         }
         let [upper, zeros, extensions, trailers] = self.chunk_style;
         let size_line = |i: usize, size: usize| {
@@ -295,19 +296,15 @@ impl Scenario {
             size_line,
             trailers,
         ));
-        out
+        (out, head_end)
     }
 
     /// The server's steps for the final response.
-    fn steps(&self, response: Vec<u8>) -> Vec<Step> {
-        let head_end = response
-            .windows(4)
-            .rposition(|w| w == b"\r\n\r\n")
-            .map_or(response.len(), |i| i + 4);
+    fn steps(&self, (response, head_end): (Vec<u8>, usize)) -> Vec<Step> {
         let mut steps = match &self.writes {
             Writes::Whole => vec![Step::Write(response)],
             Writes::HeadByteByByte => vec![
-                Step::WriteSlowly(response[..head_end].to_vec(), Duration::ZERO),
+                Step::WriteSlowly(response[..head_end].to_vec(), Duration::from_millis(1)),
                 Step::Write(response[head_end..].to_vec()),
             ],
             Writes::Split(cuts, pause) => {
@@ -359,6 +356,14 @@ fn chunk_sizes(rng: &mut Rng, len: usize) -> Vec<usize> {
     sizes
 }
 
+/// `1 byte`, `2 bytes`.
+fn counted(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        _ => format!("{n} {what}s"),
+    }
+}
+
 impl fmt::Display for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "GET {}: ", self.target)?;
@@ -369,11 +374,16 @@ impl fmt::Display for Scenario {
             write!(f, "{code}, ")?;
         }
         write!(f, "`{} {} {}`", self.version, self.status.0, self.status.1)?;
-        let names = ["as the RFC", "lower case", "upper case", "mixed case"];
+        let names = [
+            "as the RFC writes them",
+            "in lower case",
+            "in upper case",
+            "in mixed case",
+        ];
         let spaces = ["`name: v`", "`name:v`", "spaces and tabs round values"];
         write!(
             f,
-            ", header names in {}, {}",
+            ", header names {}, {}",
             names[self.spelling], spaces[self.whitespace]
         )?;
         match self.framing {
@@ -383,7 +393,11 @@ impl fmt::Display for Scenario {
                 if self.framing == Framing::ChunkedBesideLength {
                     write!(f, ", a wrong Content-Length beside")?;
                 }
-                write!(f, ", chunked in {} chunks", self.chunk_sizes.len())?;
+                write!(
+                    f,
+                    ", chunked in {}",
+                    counted(self.chunk_sizes.len(), "chunk")
+                )?;
                 let styles = ["upper-case hex", "leading zeros", "extensions", "a trailer"];
                 for (on, style) in self.chunk_style.iter().zip(styles) {
                     if *on {
@@ -392,7 +406,7 @@ impl fmt::Display for Scenario {
                 }
             }
         }
-        write!(f, ", a body of {} bytes", self.body.len())?;
+        write!(f, ", a body of {}", counted(self.body.len(), "byte"))?;
         if !self.has_body() {
             write!(f, " (not sent: {} has none)", self.status.0)?;
         }
