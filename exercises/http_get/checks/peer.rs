@@ -105,6 +105,8 @@ struct Shared {
     received: Mutex<Vec<(usize, Received)>>,
     stop: AtomicBool,
     peak_rss: Mutex<Option<u64>>,
+    /// For each connection the client closed: how long after the server's last byte.
+    closed_after: Mutex<Vec<(usize, Duration)>>,
 }
 
 /// A server running in its own thread.
@@ -121,6 +123,9 @@ pub struct Served {
     pub requests: Vec<Received>,
     /// The largest peak memory seen for a [`Step::BigBody`]'s `watch`.
     pub peak_rss: Option<u64>,
+    /// For each connection in order: how long the client kept it after the server's last
+    /// byte, if the client closed it (None: the server stopped first).
+    pub closed_after: Vec<Option<Duration>>,
 }
 
 impl Server {
@@ -136,6 +141,7 @@ impl Server {
             received: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             peak_rss: Mutex::new(None),
+            closed_after: Mutex::new(Vec::new()),
         });
         let serving = Arc::clone(&shared);
         let answer: Arc<Answer> = Arc::new(answer);
@@ -162,9 +168,16 @@ impl Server {
         self.stop();
         let mut received = std::mem::take(&mut *lock(&self.shared.received));
         received.sort_by_key(|(n, _)| *n);
+        let count = received.len();
         Served {
             requests: received.into_iter().map(|(_, r)| r).collect(),
             peak_rss: *lock(&self.shared.peak_rss),
+            closed_after: {
+                let closed = lock(&self.shared.closed_after);
+                (0..count)
+                    .map(|n| closed.iter().find(|(c, _)| *c == n).map(|(_, d)| *d))
+                    .collect()
+            },
         }
     }
 
@@ -244,7 +257,11 @@ fn play(stream: TcpStream, n: usize, shared: &Shared, answer: &Answer) -> io::Re
         // with unread bytes would send a reset, which can destroy the response in flight.
         let _ = stream.shutdown(Shutdown::Write);
     }
-    drain_until_closed(&mut stream, &shared.stop)
+    let last_byte = Instant::now();
+    if drain_until_closed(&mut stream, &shared.stop)? {
+        lock(&shared.closed_after).push((n, last_byte.elapsed()));
+    }
+    Ok(())
 }
 
 /// Read the request head: up to an empty line (CRLF CRLF, or LF LF from a client that
@@ -282,20 +299,26 @@ fn head_end(raw: &[u8]) -> Option<usize> {
     }
 }
 
-/// Read and drop until the client closes, the server is stopped, or [`IO_TIMEOUT`].
-fn drain_until_closed(stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<()> {
+/// Read and drop until the client closes (true), the server is stopped, or
+/// [`IO_TIMEOUT`].
+fn drain_until_closed(stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<bool> {
     let deadline = Instant::now() + IO_TIMEOUT;
     let mut buf = [0u8; 4096];
     stream.set_read_timeout(Some(Duration::from_millis(20)))?;
-    while Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+    // A read before each look at `stop`: a client that closed just before the server was
+    // stopped is still seen closing.
+    while Instant::now() < deadline {
         match stream.read(&mut buf) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(true),
             Ok(_) => {}
             Err(e) if waiting(&e) => {}
-            Err(_) => return Ok(()), // a reset: the client is gone too
+            Err(_) => return Ok(true), // a reset: the client is gone too
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 fn waiting(e: &io::Error) -> bool {
