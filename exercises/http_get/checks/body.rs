@@ -117,8 +117,8 @@ pub(super) fn content_length(ctx: &Ctx) -> Result<(), Failure> {
         body_is(
             &fetched.output,
             body,
-            "the body, byte for byte, and nothing else: header names in any case, spaces \
-             round a value are not part of it",
+            "the body, byte for byte, and nothing else: from HTTP/1.0 and HTTP/1.1 servers \
+             alike, header names in any case, spaces round a value not part of it",
         )?;
     }
     Ok(())
@@ -519,6 +519,7 @@ pub(super) fn chunked_cut_off(ctx: &Ctx) -> Result<(), Failure> {
         let mut response = http::head(200, "OK", &[("Transfer-Encoding", "chunked".into())]);
         response.extend_from_slice(&whole[..cut]);
         let server = Server::always("127.0.0.1:0", vec![Step::Write(response)])?;
+        let addr = server.addr().to_string();
         ctx.step(format!(
             "the server answers 200, chunked, and closes {where_} ({cut} of the {} bytes \
              of chunks)",
@@ -532,9 +533,13 @@ pub(super) fn chunked_cut_off(ctx: &Ctx) -> Result<(), Failure> {
              a body cut off, never a silent short file",
         )?;
         let came = data_before(&whole, cut);
+        // The URL's numbers (the address, the port, drawn digits in the path) are no
+        // count of bytes.
         let says_how_much = output.stderr_text().lines().any(|line| {
             line.starts_with("error:")
                 && line
+                    .replace(&addr, " ")
+                    .replace(&target, " ")
                     .split(|c: char| !c.is_ascii_digit())
                     .any(|number| number == came.to_string())
         });
