@@ -464,10 +464,17 @@ fn play(ctx: &Ctx, scenario: &Scenario) -> Result<(), Failure> {
     let url = format!("http://{}{}", server.addr(), scenario.target);
     let output = ctx.student("http_get").arg(&url).timeout(HANG).run()?;
     let served = server.finish();
-    not_hung(
-        &output,
-        "the response is complete: nothing more to wait for",
-    )?;
+    let why = match (scenario.kept_open, scenario.has_body()) {
+        (true, false) => format!(
+            "{} has no body, and this server keeps the connection open: nothing to wait for",
+            scenario.status.0
+        ),
+        (true, true) => "the body ends where its framing says, and this server keeps the \
+                         connection open (as HTTP/1.1 servers may): nothing more to wait for"
+            .to_string(),
+        (false, _) => "the server closed the connection after its answer".to_string(),
+    };
+    not_hung(&output, &why)?;
     if let Some((_, _, location, to)) = &scenario.redirect {
         let got: Vec<&str> = served.requests.iter().map(|r| r.target()).collect();
         let wanted = [scenario.target.as_str(), to.as_str()];
