@@ -14,6 +14,8 @@ mod body;
 mod redirects;
 mod request;
 mod response;
+mod scenarios;
+mod timeouts;
 
 use std::time::Duration;
 
@@ -34,102 +36,124 @@ pub static EXERCISE: Exercise = Exercise {
 };
 
 static CHECKS: &[Check] = &[
-    Check::new("usage_errors", "#the-command-line", request::usage_errors),
-    Check::new("bad_url", "#the-url", request::bad_url),
+    Check::new("usage_errors", "#the-command-line", request::usage_errors).covers(&["H2"]),
+    Check::new("bad_url", "#the-url", request::bad_url).covers(&["H3", "H4"]),
     Check::new(
         "https_needs_tls",
         "#why-https-needs-tls",
         request::https_needs_tls,
-    ),
+    )
+    .covers(&["H5"]),
     Check::new(
         "request_path_and_query",
         "#a-request-on-the-wire",
         request::path_and_query,
-    ),
+    )
+    .covers(&["H3", "H7"]),
     Check::new(
         "request_host_header",
         "#a-request-on-the-wire",
         request::host_header,
-    ),
+    )
+    .covers(&["H3", "H8"]),
     Check::new(
         "host_name_resolved",
         "#the-url",
         request::host_name_resolved,
-    ),
+    )
+    .covers(&["H3", "H6", "H8"]),
     Check::new(
         "request_crlf_line_ends",
         "#a-request-on-the-wire",
         request::crlf_line_ends,
-    ),
-    Check::new("ipv6_literal_host", "#the-url", request::ipv6_literal_host),
+    )
+    .covers(&["H9"]),
+    Check::new("ipv6_literal_host", "#the-url", request::ipv6_literal_host).covers(&["H3", "H8"]),
     Check::new(
         "body_content_length",
         "#where-a-body-ends",
         body::content_length,
-    ),
-    Check::new("body_until_close", "#where-a-body-ends", body::until_close),
-    Check::new("body_chunked", "#where-a-body-ends", body::chunked),
+    )
+    .covers(&["H1", "H10", "H11", "H16"]),
+    Check::new("body_until_close", "#where-a-body-ends", body::until_close).covers(&["H10", "H17"]),
+    Check::new("body_chunked", "#where-a-body-ends", body::chunked).covers(&["H11", "H14"]),
     Check::new(
         "chunked_extensions_and_trailers",
         "#where-a-body-ends",
         body::chunked_extensions_and_trailers,
-    ),
+    )
+    .covers(&["H15"]),
     Check::new(
         "stops_when_body_complete",
         "#where-a-body-ends",
         body::stops_when_body_complete,
-    ),
-    Check::new("body_binary", "#bytes-not-text", body::binary),
+    )
+    .covers(&["H10", "H11", "H14", "H16", "H19"]),
+    Check::new("body_binary", "#bytes-not-text", body::binary).covers(&["H1", "H20"]),
     Check::new(
         "body_large_flat_memory",
         "#bytes-not-text",
         body::large_flat_memory,
-    ),
+    )
+    .covers(&["H20"]),
     Check::new(
         "body_shorter_than_promised",
         "#a-body-that-ends-early",
         body::shorter,
-    ),
+    )
+    .covers(&["H21"]),
     Check::new(
         "chunked_body_cut_off",
         "#a-body-that-ends-early",
         body::chunked_cut_off,
-    ),
+    )
+    .covers(&["H22"]),
     Check::new(
         "head_one_byte_at_a_time",
         "#a-response-on-the-wire",
         response::head_one_byte_at_a_time,
-    ),
+    )
+    .covers(&["H10"]),
     Check::new(
         "head_over_64k",
         "#a-response-on-the-wire",
         response::head_over_64k,
-    ),
+    )
+    .covers(&["H12"]),
     Check::new(
         "interim_1xx_skipped",
         "#a-response-on-the-wire",
         response::interim_skipped,
-    ),
+    )
+    .covers(&["H13"]),
     Check::new(
         "no_body_204_304",
         "#where-a-body-ends",
         response::no_body_204_304,
-    ),
+    )
+    .covers(&["H18"]),
+    Check::new("success_2xx", "#status-codes", response::success_2xx).covers(&["H23"]),
     Check::new(
         "error_status_body_and_exit",
         "#status-codes",
         response::error_status,
-    ),
+    )
+    .covers(&["H10", "H24"]),
     Check::new(
         "verbose_shows_heads",
         "#what-curl--v-shows",
         response::verbose,
-    ),
-    Check::new("timeout_honoured", "#timeouts", response::timeout_honoured),
-    Check::new("redirect_relative", "#redirects", redirects::relative),
-    Check::new("redirect_absolute", "#redirects", redirects::absolute),
-    Check::new("redirect_every_code", "#redirects", redirects::every_code),
-    Check::new("redirect_limit", "#redirects", redirects::limit),
+    )
+    .covers(&["H29"]),
+    Check::new("timeout_honoured", "#timeouts", timeouts::timeout_honoured).covers(&["H27"]),
+    Check::new("timeout_per_read", "#timeouts", timeouts::timeout_per_read).covers(&["H28"]),
+    Check::new("redirect_relative", "#redirects", redirects::relative).covers(&["H25"]),
+    Check::new("redirect_absolute", "#redirects", redirects::absolute).covers(&["H8", "H25"]),
+    Check::new("redirect_every_code", "#redirects", redirects::every_code).covers(&["H11", "H25"]),
+    Check::new("redirect_limit", "#redirects", redirects::limit).covers(&["H26"]),
+    Check::new("scenarios_servers", "#the-checks", scenarios::servers).covers(&[
+        "H1", "H10", "H11", "H13", "H14", "H15", "H16", "H17", "H18", "H19", "H23", "H24", "H25",
+    ]),
 ];
 
 /// How long one run of http_get may take when nothing is wrong (most take milliseconds).
@@ -281,22 +305,29 @@ pub(crate) fn text(rng: &mut Rng) -> Vec<u8> {
     text.into_bytes()
 }
 
-/// A header name as some server spells it: as the RFC does, all lower case (what
-/// proxies in front of HTTP/2 send), all upper case, or mixed. Names are
-/// case-insensitive: a client that looks up `Content-Length` exactly misses the rest.
-pub(crate) fn spelled(rng: &mut Rng, name: &str) -> String {
-    match rng.u8(..4) {
-        0 => name.to_string(),
-        1 => name.to_ascii_lowercase(),
-        2 => name.to_ascii_uppercase(),
-        _ => name
+/// A header name as servers spell it, every way in every run: as the RFC does, all lower
+/// case (what proxies in front of HTTP/2 send), all upper case, and mixed (drawn). Names
+/// are case-insensitive: a client that looks up `Content-Length` exactly misses the rest.
+pub(crate) fn spellings(rng: &mut Rng, name: &str) -> [String; 4] {
+    let plain = [
+        name.to_string(),
+        name.to_ascii_lowercase(),
+        name.to_ascii_uppercase(),
+    ];
+    let mixed = loop {
+        let mixed: String = name
             .chars()
             .map(|c| match rng.bool() {
                 true => c.to_ascii_uppercase(),
                 false => c.to_ascii_lowercase(),
             })
-            .collect(),
-    }
+            .collect();
+        if !plain.contains(&mixed) {
+            break mixed;
+        }
+    };
+    let [exact, lower, upper] = plain;
+    [exact, lower, upper, mixed]
 }
 
 /// `text`'s bytes to show in a step: `5 bytes "hello"`.

@@ -88,6 +88,8 @@ pub enum Step {
         len: usize,
         watch: Option<u32>,
     },
+    /// Write nothing for this long (a server thinking, a slow network).
+    Pause(Duration),
     /// Keep the connection open, reading and dropping, until the client closes it (or
     /// the server is stopped): a keep-alive server that never closes, or one that never
     /// answers.
@@ -103,6 +105,8 @@ struct Shared {
     received: Mutex<Vec<(usize, Received)>>,
     stop: AtomicBool,
     peak_rss: Mutex<Option<u64>>,
+    /// For each connection the client closed: how long after the server's last byte.
+    closed_after: Mutex<Vec<(usize, Duration)>>,
 }
 
 /// A server running in its own thread.
@@ -119,6 +123,9 @@ pub struct Served {
     pub requests: Vec<Received>,
     /// The largest peak memory seen for a [`Step::BigBody`]'s `watch`.
     pub peak_rss: Option<u64>,
+    /// For each connection in order: how long the client kept it after the server's last
+    /// byte, if the client closed it (None: the server stopped first).
+    pub closed_after: Vec<Option<Duration>>,
 }
 
 impl Server {
@@ -134,6 +141,7 @@ impl Server {
             received: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             peak_rss: Mutex::new(None),
+            closed_after: Mutex::new(Vec::new()),
         });
         let serving = Arc::clone(&shared);
         let answer: Arc<Answer> = Arc::new(answer);
@@ -160,9 +168,16 @@ impl Server {
         self.stop();
         let mut received = std::mem::take(&mut *lock(&self.shared.received));
         received.sort_by_key(|(n, _)| *n);
+        let count = received.len();
         Served {
             requests: received.into_iter().map(|(_, r)| r).collect(),
             peak_rss: *lock(&self.shared.peak_rss),
+            closed_after: {
+                let closed = lock(&self.shared.closed_after);
+                (0..count)
+                    .map(|n| closed.iter().find(|(c, _)| *c == n).map(|(_, d)| *d))
+                    .collect()
+            },
         }
     }
 
@@ -230,6 +245,10 @@ fn play(stream: TcpStream, n: usize, shared: &Shared, answer: &Answer) -> io::Re
             Step::BigBody { base, len, watch } => {
                 write_big_body(&mut stream, &base, len, watch, shared)?
             }
+            Step::Pause(pause) => {
+                stream.set_nodelay(true)?;
+                harness::wait::on_purpose(pause, "a server that answers slowly");
+            }
             Step::Hold => {}
         }
     }
@@ -238,7 +257,11 @@ fn play(stream: TcpStream, n: usize, shared: &Shared, answer: &Answer) -> io::Re
         // with unread bytes would send a reset, which can destroy the response in flight.
         let _ = stream.shutdown(Shutdown::Write);
     }
-    drain_until_closed(&mut stream, &shared.stop)
+    let last_byte = Instant::now();
+    if drain_until_closed(&mut stream, &shared.stop)? {
+        lock(&shared.closed_after).push((n, last_byte.elapsed()));
+    }
+    Ok(())
 }
 
 /// Read the request head: up to an empty line (CRLF CRLF, or LF LF from a client that
@@ -276,20 +299,26 @@ fn head_end(raw: &[u8]) -> Option<usize> {
     }
 }
 
-/// Read and drop until the client closes, the server is stopped, or [`IO_TIMEOUT`].
-fn drain_until_closed(stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<()> {
+/// Read and drop until the client closes (true), the server is stopped, or
+/// [`IO_TIMEOUT`].
+fn drain_until_closed(stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<bool> {
     let deadline = Instant::now() + IO_TIMEOUT;
     let mut buf = [0u8; 4096];
     stream.set_read_timeout(Some(Duration::from_millis(20)))?;
-    while Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+    // A read before each look at `stop`: a client that closed just before the server was
+    // stopped is still seen closing.
+    while Instant::now() < deadline {
         match stream.read(&mut buf) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(true),
             Ok(_) => {}
             Err(e) if waiting(&e) => {}
-            Err(_) => return Ok(()), // a reset: the client is gone too
+            Err(_) => return Ok(true), // a reset: the client is gone too
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 fn waiting(e: &io::Error) -> bool {
@@ -362,6 +391,18 @@ pub fn head_of_version(
     text.into_bytes()
 }
 
+/// A head from a status line and header lines written as they are (`name:value`,
+/// `NAME:  value \t`), CRLF after each and the empty line.
+pub fn head_lines(status_line: &str, lines: &[String]) -> Vec<u8> {
+    let mut text = format!("{status_line}\r\n");
+    for line in lines {
+        text.push_str(line);
+        text.push_str("\r\n");
+    }
+    text.push_str("\r\n");
+    text.into_bytes()
+}
+
 /// A whole response with a `Content-Length` body.
 pub fn response(status: u16, reason: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
     let mut headers = headers.to_vec();
@@ -380,6 +421,22 @@ pub fn chunked(
     extension: impl Fn(usize) -> String,
     trailers: &[(&str, String)],
 ) -> Vec<u8> {
+    chunked_lines(
+        body,
+        sizes,
+        |i, size| format!("{size:x}{}", extension(i)),
+        trailers,
+    )
+}
+
+/// [`chunked`], each size line (without its CRLF) written by `size_line(i, size)`: hex
+/// in upper case, with leading zeros, with extensions.
+pub fn chunked_lines(
+    body: &[u8],
+    sizes: &[usize],
+    size_line: impl Fn(usize, usize) -> String,
+    trailers: &[(&str, String)],
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = body;
     let mut i = 0;
@@ -389,13 +446,13 @@ pub fn chunked(
             .copied()
             .unwrap_or(rest.len())
             .clamp(1, rest.len());
-        out.extend_from_slice(format!("{size:x}{}\r\n", extension(i)).as_bytes());
+        out.extend_from_slice(format!("{}\r\n", size_line(i, size)).as_bytes());
         out.extend_from_slice(&rest[..size]);
         out.extend_from_slice(b"\r\n");
         rest = &rest[size..];
         i += 1;
     }
-    out.extend_from_slice(format!("0{}\r\n", extension(i)).as_bytes());
+    out.extend_from_slice(format!("{}\r\n", size_line(i, 0)).as_bytes());
     for (name, value) in trailers {
         out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }

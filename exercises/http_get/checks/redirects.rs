@@ -6,7 +6,7 @@ use harness::draw;
 use harness::expect;
 use harness::{Ctx, Failure};
 
-use super::{HANG, RUN, body_is, fetch, one_request, shown, spelled, target, text};
+use super::{HANG, RUN, body_is, fetch, one_request, shown, spellings, target, text};
 
 /// The requests after which the looping server of `redirect_limit` stops redirecting.
 const GIVES_UP: usize = 30;
@@ -115,34 +115,63 @@ pub(super) fn relative(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub(super) fn absolute(ctx: &Ctx) -> Result<(), Failure> {
-    let (start, there, body, (code, reason), scheme) = {
+    let (start, theres, body, codes) = {
         let mut rng = ctx.rng();
-        (
+        let start = target(&mut rng);
+        let theres = [
+            super::path(&mut rng),
+            format!("{}?{}", super::path(&mut rng), super::query(&mut rng)),
             target(&mut rng),
-            target(&mut rng),
-            text(&mut rng),
+        ];
+        let codes = [
             REDIRECTS[rng.usize(..REDIRECTS.len())],
-            // `//host/path` keeps the scheme of the URL that answered.
-            ["http:", "HTTP:", ""][rng.usize(..3)],
-        )
+            REDIRECTS[rng.usize(..REDIRECTS.len())],
+            REDIRECTS[rng.usize(..REDIRECTS.len())],
+        ];
+        (start, theres, text(&mut rng), codes)
     };
-    let second = Server::always(
+    // A chain over four servers, every form of an absolute Location in every run:
+    // `http://127.0.0.1:PORT/...`, `HTTP://localhost:PORT/...?query` (the scheme in any
+    // case, another host name), then `//127.0.0.1:PORT/...` (the scheme of the URL that
+    // answered). Where localhost is not 127.0.0.1 here, the second says 127.0.0.1.
+    let localhost = super::request::localhost_is_ipv4();
+    let last = Server::always(
         "127.0.0.1:0",
         vec![Step::Write(http::response(200, "OK", &[], &body))],
     )?;
-    let second_host = second.addr().to_string();
-    let location = format!("{scheme}//{second_host}{there}");
-    let first = Server::always(
-        "127.0.0.1:0",
-        vec![Step::Write(redirect(code, reason, &location))],
-    )?;
-    ctx.step(format!(
-        "server A answers {code} with `Location: {location}`: server B, which answers 200 \
-         with {}",
-        shown(&body)
-    ));
+    let mut servers = vec![last];
+    let mut hosts = Vec::new();
+    let mut locations = Vec::new();
+    for i in (0..3).rev() {
+        let port = servers[0].addr().port();
+        let (form, host) = match i {
+            0 => ("http:", format!("127.0.0.1:{port}")),
+            1 if localhost => ("HTTP:", format!("localhost:{port}")),
+            1 => ("HTTP:", format!("127.0.0.1:{port}")),
+            _ => ("", format!("127.0.0.1:{port}")),
+        };
+        let location = format!("{form}//{host}{}", theres[i]);
+        let (code, reason) = codes[i];
+        let server = Server::always(
+            "127.0.0.1:0",
+            vec![Step::Write(redirect(code, reason, &location))],
+        )?;
+        hosts.insert(0, host);
+        locations.insert(0, (code, location));
+        servers.insert(0, server);
+    }
+    let names = ["A", "B", "C", "D"];
+    for (i, (code, location)) in locations.iter().enumerate() {
+        ctx.step(format!(
+            "server {} answers {code} with `Location: {location}`: server {}",
+            names[i],
+            names[i + 1]
+        ));
+    }
+    ctx.step(format!("server D answers 200 with {}", shown(&body)));
+    let mut servers = servers.into_iter();
+    let first = servers.next().expect("four servers");
     let fetched = fetch(ctx, first, &[], &start, RUN)?;
-    let at_second = second.finish().requests;
     let output = &fetched.output;
     asked_for(
         &fetched.requests,
@@ -150,26 +179,32 @@ pub(super) fn absolute(ctx: &Ctx) -> Result<(), Failure> {
         "one request at A",
     )
     .map_err(|f| f.with_run(output))?;
-    let request = at_second.first().ok_or_else(|| {
-        Failure::expected(
-            format!(
-                "a request at server B, {second_host} (an absolute Location names another server)"
-            ),
-            "none",
-        )
-        .with_run(output)
-    })?;
-    if request.target() != there {
-        return Err(Failure::expected(
-            format!("at B, the request line `GET {there} HTTP/1.1`: the Location's path"),
-            format!("{:?}", request.request_line),
-        )
-        .with_run(output));
+    for (i, server) in servers.enumerate() {
+        let (name, host, there) = (names[i + 1], &hosts[i], &theres[i]);
+        let location = &locations[i].1;
+        let at = server.finish().requests;
+        let request = at.first().ok_or_else(|| {
+            Failure::expected(
+                format!("a request at server {name}, {host}: `Location: {location}` names it"),
+                "none",
+            )
+            .with_run(output)
+        })?;
+        if request.target() != there {
+            return Err(Failure::expected(
+                format!(
+                    "at {name}, the request line `GET {there} HTTP/1.1`: the path of \
+                     `Location: {location}`"
+                ),
+                format!("{:?}", request.request_line),
+            )
+            .with_run(output));
+        }
+        super::request::host_is(request, host).map_err(|f| {
+            Failure::new(format!("at server {name}, where Location pointed:\n{f}")).with_run(output)
+        })?;
     }
-    super::request::host_is(request, &second_host).map_err(|f| {
-        Failure::new(format!("at server B, where Location pointed:\n{f}")).with_run(output)
-    })?;
-    body_is(output, &body, "B's body, and only it")
+    body_is(output, &body, "D's body, and only it")
 }
 
 pub(super) fn every_code(ctx: &Ctx) -> Result<(), Failure> {
@@ -179,11 +214,11 @@ pub(super) fn every_code(ctx: &Ctx) -> Result<(), Failure> {
         let targets: Vec<String> = codes.iter().map(|_| super::target(&mut rng)).collect();
         (super::target(&mut rng), codes, targets, text(&mut rng))
     };
+    // Every spelling of the header's name in every run, one per redirect.
     let names: Vec<String> = {
-        let mut rng = ctx.rng();
-        codes
-            .iter()
-            .map(|_| spelled(&mut rng, "Location"))
+        let spellings = spellings(&mut ctx.rng(), "Location");
+        (0..codes.len())
+            .map(|i| spellings[i % spellings.len()].clone())
             .collect()
     };
     let mut responses: Vec<Vec<u8>> = codes
@@ -226,54 +261,73 @@ pub(super) fn every_code(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 pub(super) fn limit(ctx: &Ctx) -> Result<(), Failure> {
-    let (start, max, prefix, (code, reason)) = {
+    let (start, some, prefix) = {
         let mut rng = ctx.rng();
         (
             target(&mut rng),
-            rng.u32(0..=4),
+            rng.u32(1..=4),
             format!("/{}", draw::short_word(&mut rng)),
-            REDIRECTS[rng.usize(..REDIRECTS.len())],
         )
     };
+    // --max-redirects 0 (follow none), a few, and the default: every run.
     for (options, max) in [
-        (vec!["--max-redirects".to_string(), max.to_string()], max),
+        (vec!["--max-redirects".to_string(), "0".to_string()], 0),
+        (vec!["--max-redirects".to_string(), some.to_string()], some),
         (vec![], 10),
     ] {
         let loop_prefix = prefix.clone();
         // A client that never stops meets a server that does, the same way every time.
+        // Each request gets the next redirect status in turn.
         let server = Server::start("127.0.0.1:0", move |n, _| {
             if n + 1 >= GIVES_UP {
                 let page = b"redirect loop\n";
                 return vec![Step::Write(http::response(508, "Loop Detected", &[], page))];
             }
+            let (code, reason) = REDIRECTS[n % REDIRECTS.len()];
             let to = format!("{loop_prefix}/{}", n + 1);
             vec![Step::Write(redirect(code, reason, &to))]
         })?;
         ctx.step(format!(
-            "the server answers each request with {code} to {prefix}/N, N counting up \
-             (from the {GIVES_UP}th request on, 508 Loop Detected)"
+            "the server answers each request with a redirect (301, 302, 303, 307, 308 in \
+             turn) to {prefix}/N, N counting up (from the {GIVES_UP}th request on, 508 \
+             Loop Detected)"
         ));
         let fetched = fetch(ctx, server, &options, &start, HANG)?;
         let output = &fetched.output;
         let line = format!("error: stopped after {max} redirects");
         let count = fetched.requests.len();
-        if count != max as usize + 1 {
+        let wanted = max as usize + 1;
+        if count != wanted {
             let given = match options.is_empty() {
                 true => "no --max-redirects: Go's default, 10".to_string(),
                 false => format!("--max-redirects {max}"),
             };
+            let got = if count == 0 {
+                "none: http_get never connected, or sent nothing".to_string()
+            } else if count >= GIVES_UP {
+                format!(
+                    "{count}: it kept following, until the server gave up with 508 Loop \
+                     Detected (a redirect loop never ends by itself)"
+                )
+            } else if count > wanted {
+                format!(
+                    "{count}: it followed {} redirects, {} more than allowed, then stopped",
+                    count - 1,
+                    count - wanted
+                )
+            } else {
+                format!(
+                    "{count}: it followed {} redirects, {} fewer than allowed",
+                    count.saturating_sub(1),
+                    wanted - count
+                )
+            };
             return Err(Failure::expected(
                 format!(
-                    "{} requests ({given}: the first and {max} redirects followed)",
-                    max + 1
+                    "{wanted} request{} ({given}: the first and {max} redirects followed)",
+                    if wanted == 1 { "" } else { "s" }
                 ),
-                match count > max as usize + 1 {
-                    true => format!(
-                        "{count}: it kept following, until the server gave up with \
-                         508 Loop Detected (a redirect loop never ends by itself)"
-                    ),
-                    false => format!("{count}"),
-                },
+                got,
             )
             .with_run(output));
         }

@@ -2,7 +2,7 @@
 //! request line with the path and query exactly as given, the Host header, CRLF line
 //! ends, an IPv6 literal host.
 
-use std::net::{Ipv4Addr, TcpListener, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, ToSocketAddrs};
 
 use crate::peer::{self as http, Received, Server, Step};
 use harness::draw;
@@ -41,6 +41,14 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
             vec!["--timeout".into(), "0".into(), url.clone()],
             "--timeout 0: no time at all is no timeout",
         ),
+        (
+            vec![
+                "--max-redirects".into(),
+                format!("-{}", word.len()),
+                url.clone(),
+            ],
+            "a negative --max-redirects",
+        ),
     ];
     for (args, what) in cases {
         let output = ctx.student("http_get").args(&args).timeout(RUN).run()?;
@@ -73,8 +81,16 @@ pub(super) fn bad_url(ctx: &Ctx) -> Result<(), Failure> {
             "a scheme other than http",
         ),
         (
+            format!("http://127.0.0.1:65536{path}"),
+            "port 65536, one over the largest (a u16 would wrap it to 0)",
+        ),
+        (
             format!("http://127.0.0.1:{big_port}{path}"),
             "a port over 65535",
+        ),
+        (
+            format!("http://:{}{path}", addr.port()),
+            "no host before the port",
         ),
         (
             format!("http://127.0.0.1:{scheme}{path}"),
@@ -85,6 +101,10 @@ pub(super) fn bad_url(ctx: &Ctx) -> Result<(), Failure> {
         (
             format!("http://{scheme}!{scheme}:{}{path}", addr.port()),
             "a host with a `!`, which no host name has",
+        ),
+        (
+            format!("http://{addr}{path}\r\nX-{scheme}: {scheme}"),
+            "a CR LF, which would end the request line and add a header of its own",
         ),
         (
             format!("http://{addr}{path} {scheme}"),
@@ -136,36 +156,45 @@ pub(super) fn https_needs_tls(ctx: &Ctx) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Fetch `target` from a 200 server and return the request it got.
-fn requested(ctx: &Ctx, target: &str) -> Result<Received, Failure> {
+/// Fetch `scheme://ADDR{target}` from a 200 server and return the request it got.
+fn requested(ctx: &Ctx, scheme: &str, target: &str) -> Result<Received, Failure> {
     let body = text(&mut ctx.rng());
     let server = ok_server("127.0.0.1:0", &body)?;
     ctx.step(format!("the server answers 200 with {}", shown(&body)));
-    let fetched = fetch(ctx, server, &[], target, RUN)?;
+    let url = format!("{scheme}://{}{target}", server.addr());
+    let fetched = fetch_url(ctx, server, &[], &url, RUN)?;
     let request = one_request(&fetched, "the GET")?.clone();
     body_is(&fetched.output, &body, "the body, byte for byte")?;
     Ok(request)
 }
 
 pub(super) fn path_and_query(ctx: &Ctx) -> Result<(), Failure> {
-    let (path, query) = {
+    let (path, query, fragment) = {
         let mut rng = ctx.rng();
-        (super::path(&mut rng), super::query(&mut rng))
+        (
+            super::path(&mut rng),
+            super::query(&mut rng),
+            draw::short_word(&mut rng),
+        )
     };
-    // After HOST:PORT: a path and a query; nothing (the path is `/`); a query alone.
+    // After HOST:PORT: a path and a query; nothing (the path is `/`); a query alone; a
+    // path with a fragment (never sent: it is for the browser). Then the scheme in upper
+    // case, which URLs allow (RFC 3986: schemes are case-insensitive).
     let cases = [
-        (format!("{path}?{query}"), format!("{path}?{query}")),
-        (String::new(), "/".to_string()),
-        (format!("?{query}"), format!("/?{query}")),
+        ("http", format!("{path}?{query}"), format!("{path}?{query}")),
+        ("http", String::new(), "/".to_string()),
+        ("http", format!("?{query}"), format!("/?{query}")),
+        ("http", format!("{path}#{fragment}"), path.clone()),
+        ("HTTP", format!("{path}?{query}"), format!("{path}?{query}")),
     ];
-    for (after_host, target) in cases {
-        let request = requested(ctx, &after_host)?;
+    for (scheme, after_host, target) in cases {
+        let request = requested(ctx, scheme, &after_host)?;
         let wanted = format!("GET {target} HTTP/1.1");
         if request.request_line != wanted {
             return Err(Failure::expected(
                 format!(
                     "the request line {wanted:?}: the path and query exactly as the URL \
-                     gave them, `/` when it gave no path"
+                     gave them, `/` when it gave no path, no `#fragment`"
                 ),
                 format!("{:?}", request.request_line),
             ));
@@ -185,41 +214,85 @@ pub(super) fn host_header(ctx: &Ctx) -> Result<(), Failure> {
     let request = one_request(&fetched, "the GET")?;
     host_is(request, &wanted).map_err(|f| f.with_run(&fetched.output))?;
     body_is(&fetched.output, &body, "the body, byte for byte")?;
-    // Port 80, where the check may listen on it (in the sandbox's own network it can):
-    // a URL without a port goes to 80, and its Host header has no port.
-    let Ok(server) = ok_server("127.0.0.1:80", &body) else {
-        ctx.step("note: port 80 cannot be listened on here: a URL without a port not tried");
-        return Ok(());
-    };
-    let fetched = fetch_url(ctx, server, &[], &format!("http://127.0.0.1{target}"), RUN)?;
-    let request = one_request(&fetched, "the GET, to port 80 as the URL had no port")?;
-    host_is(request, "127.0.0.1").map_err(|f| f.with_run(&fetched.output))?;
-    body_is(&fetched.output, &body, "the body, byte for byte")
+    // Port 80 and port 65535, where the check may listen on them (in the sandbox's own
+    // network it can): a URL without a port goes to 80, and its Host header has no port;
+    // the largest port is a port like any other.
+    let edges = [
+        (
+            "127.0.0.1:80",
+            "http://127.0.0.1",
+            "127.0.0.1",
+            "no port: 80",
+        ),
+        (
+            "127.0.0.1:65535",
+            "http://127.0.0.1:65535",
+            "127.0.0.1:65535",
+            "the largest port, 65535",
+        ),
+    ];
+    for (bind, url, host, what) in edges {
+        let Ok(server) = ok_server(bind, &body) else {
+            ctx.step(format!(
+                "note: {bind} cannot be listened on here: a URL with {what} not tried"
+            ));
+            continue;
+        };
+        let fetched = fetch_url(ctx, server, &[], &format!("{url}{target}"), RUN)?;
+        let request = one_request(&fetched, &format!("the GET, to {bind}: the URL had {what}"))?;
+        host_is(request, host).map_err(|f| f.with_run(&fetched.output))?;
+        body_is(&fetched.output, &body, "the body, byte for byte")?;
+    }
+    Ok(())
 }
 
-/// `http://localhost:PORT/...`: a name, resolved (`to_socket_addrs`), not parsed as
-/// an address; the Host header carries the name. Where `localhost` does not resolve to
-/// 127.0.0.1 here, the check says so and passes.
+/// What `localhost` resolves to here, in the order a client gets the addresses.
+fn localhost_addrs() -> Vec<IpAddr> {
+    ("localhost", 80)
+        .to_socket_addrs()
+        .map(|addrs| addrs.map(|a| a.ip()).collect())
+        .unwrap_or_default()
+}
+
+/// `localhost`'s first address is 127.0.0.1 here: a server on it is reached at once.
+pub(super) fn localhost_is_ipv4() -> bool {
+    localhost_addrs().first() == Some(&IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// `http://localhost:PORT/...`: a name, resolved (`to_socket_addrs`), not parsed as an
+/// address; the Host header carries the name. Where localhost has several addresses
+/// (`::1` and `127.0.0.1`), the server listens on the last only: the others refuse the
+/// connection, and the client must go on to the next.
 pub(super) fn host_name_resolved(ctx: &Ctx) -> Result<(), Failure> {
     let (target, body) = {
         let mut rng = ctx.rng();
         (target(&mut rng), text(&mut rng))
     };
-    let resolves = ("localhost", 80)
-        .to_socket_addrs()
-        .is_ok_and(|mut addrs| addrs.any(|a| a.ip() == Ipv4Addr::LOCALHOST));
-    if !resolves {
-        ctx.step("note: localhost does not resolve to 127.0.0.1 here: not tried");
+    let addrs = localhost_addrs();
+    let Some(&last) = addrs.last() else {
+        ctx.step("note: localhost does not resolve here: not tried");
         return Ok(());
+    };
+    let server = ok_server(&SocketAddr::new(last, 0).to_string(), &body)?;
+    let port = server.addr().port();
+    let shown_addrs: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
+    match addrs.len() {
+        1 => ctx.step(format!(
+            "note: localhost has one address here ({last}): several addresses not tried"
+        )),
+        _ => ctx.step(format!(
+            "localhost resolves to {} in this order; the server listens on {last} only, \
+             so a connection to the others is refused",
+            shown_addrs.join(", ")
+        )),
     }
-    let server = ok_server("127.0.0.1:0", &body)?;
-    let host = format!("localhost:{}", server.addr().port());
+    let host = format!("localhost:{port}");
     let fetched = fetch_url(ctx, server, &[], &format!("http://{host}{target}"), RUN)?;
     body_is(
         &fetched.output,
         &body,
         "the body: HOST may be a name, to resolve ((host, port).to_socket_addrs()), \
-         trying each address it has",
+         trying each address it has until one accepts",
     )?;
     let request = one_request(&fetched, "the GET")?;
     host_is(request, &host).map_err(|f| f.with_run(&fetched.output))
@@ -252,7 +325,7 @@ pub(super) fn host_is(request: &Received, wanted: &str) -> Result<(), Failure> {
 
 pub(super) fn crlf_line_ends(ctx: &Ctx) -> Result<(), Failure> {
     let target = target(&mut ctx.rng());
-    let request = requested(ctx, &target)?;
+    let request = requested(ctx, "http", &target)?;
     let raw = &request.raw;
     let wanted = "every line of the request head ended by CRLF (\\r\\n), the empty line \
                   after the headers too";
