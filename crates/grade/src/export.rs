@@ -106,8 +106,8 @@ fn class_edition(root: &Path) -> Result<Edition> {
         let Ok(text) = std::str::from_utf8(bytes) else {
             continue;
         };
-        let manifest_with_references = path.starts_with("exercises")
-            || path.starts_with("crates/trace");
+        let manifest_with_references =
+            path.starts_with("exercises") || path.starts_with("crates/trace");
         let edited = if manifest_with_references && path.ends_with("Cargo.toml") {
             let edited = without_reference_bins(text);
             if edited.contains("_sol\"") {

@@ -120,19 +120,28 @@ pub(super) fn missing_path_reported_others_still_print(ctx: &Ctx) -> Result<(), 
     write(&dir, &a, b"a")?;
     write(&dir, &b, b"b")?;
     let under_file = format!("{a}/{inner}");
+    // What the OS says for each path, in the words of this platform: asked before the
+    // run, as a program could put links in the folder (trusted code follows none).
+    let failing = [&first_missing, &missing, &under_file, &last_missing];
+    let errors: Vec<(String, String)> = failing
+        .iter()
+        .map(|path| {
+            let error = fs::metadata(dir.path().join(path))
+                .err()
+                .map_or_else(|| "an error".to_string(), |e| e.to_string());
+            (path.to_string(), error)
+        })
+        .collect();
     let output = run(
         ctx,
         &dir,
         &[&first_missing, &a, &missing, &under_file, &b, &last_missing],
     )?;
-    // What the OS says for each path, in the words of this platform.
-    let os_error = |path: &str| {
-        fs::metadata(dir.path().join(path))
-            .err()
-            .map_or_else(|| "an error".to_string(), |e| e.to_string())
-    };
     let error_line = |gone: &str| -> Result<(), Failure> {
-        let error = os_error(gone);
+        let error = errors
+            .iter()
+            .find(|(path, _)| path == gone)
+            .map_or("an error", |(_, error)| error.as_str());
         let wanted = format!("error: {gone}: {error}");
         if output.stderr_text().lines().any(|l| l == wanted) {
             return Ok(());
