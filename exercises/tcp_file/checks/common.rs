@@ -28,6 +28,9 @@ pub(super) const SAVE: Duration = Duration::from_secs(5);
 pub(super) const MEMORY_LIMIT: u64 = 32 << 20;
 /// The idle timeout passed to the receiver in the idle check.
 pub(super) const IDLE_MS: u64 = 300;
+/// How long past its idle timeout a receiver may take to close a silent connection: a
+/// timer late by a busy machine, not a timeout for the wrong thing or in the wrong unit.
+pub(super) const IDLE_LATE_MS: u64 = 1_000;
 
 /// A temporary folder with an empty `inbox/` inside, the receiver's DIR: whatever lands
 /// beside `inbox/` came from a name that climbed out of it. Opened once when made: what

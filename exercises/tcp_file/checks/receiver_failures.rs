@@ -11,9 +11,9 @@ use harness::beneath::{self, Kind};
 use harness::{Ctx, Failure, Running, Stream};
 
 use super::common::{
-    Folder, IDLE_MS, ON_STDERR, Order, SAVE, could_not_talk, data, entries, file_name, peer_send,
-    quoted, same_file, saved_line, sender_past_ok, text, wait_for_entry, with_receiver,
-    with_receiver_shown,
+    Folder, IDLE_LATE_MS, IDLE_MS, ON_STDERR, Order, SAVE, could_not_talk, data, entries,
+    file_name, peer_send, quoted, same_file, saved_line, sender_past_ok, text, wait_for_entry,
+    with_receiver, with_receiver_shown,
 };
 
 pub(super) fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Failure> {
@@ -98,7 +98,7 @@ fn reset_after(ctx: &Ctx, sent: std::ops::RangeInclusive<usize>) -> Result<(), F
 /// Wait until a file in `dir` has `len` bytes (or, for `len` 0, any file is there);
 /// false if none has by `timeout`.
 #[cfg(unix)]
-fn holds_bytes(folder: &Folder, len: usize, timeout: Duration) -> bool {
+pub(super) fn holds_bytes(folder: &Folder, len: usize, timeout: Duration) -> bool {
     harness::wait::until(timeout, || {
         entries(folder)
             .iter()
@@ -111,7 +111,7 @@ fn holds_bytes(folder: &Folder, len: usize, timeout: Duration) -> bool {
 /// Until DIR is empty again; a receiver that kept nothing on disk gets a while more to
 /// show whether it saves the half file anyway.
 #[cfg(unix)]
-fn nothing_left(
+pub(super) fn nothing_left(
     server: &Running,
     folder: &Folder,
     name: &str,
@@ -161,50 +161,120 @@ fn nothing_left(
     })
 }
 
+/// With `--idle-timeout IDLE_MS`: a connection that never sends its name and one that
+/// stops mid-file are each closed, not before about IDLE_MS and not long after; a sender
+/// whose every pause is shorter than IDLE_MS, but whose whole transfer takes longer, is
+/// served to the end (the timeout is for one read, not for the connection).
 pub(super) fn recv_idle_connection_closed(ctx: &Ctx) -> Result<(), Failure> {
-    let name = file_name(&mut ctx.rng());
+    let (name, steady_name, steady) = {
+        let mut rng = ctx.rng();
+        let name = file_name(&mut rng);
+        let steady_name = format!("steady-{}", file_name(&mut rng));
+        (name, steady_name, data(&mut rng, 600..=1_200))
+    };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
     let idle = IDLE_MS.to_string();
-    with_receiver(ctx, &["--idle-timeout", &idle], &inbox, |_, addr| {
-        let window = Duration::from_millis(IDLE_MS * 10);
+    with_receiver(ctx, &["--idle-timeout", &idle], &inbox, |server, addr| {
+        let too_late = Duration::from_millis(IDLE_MS + IDLE_LATE_MS);
         let too_soon = Duration::from_millis(IDLE_MS * 3 / 4);
         // One sender connects and says nothing...
         let mut silent = Sender::connect(addr).map_err(could_not_talk)?;
         let silent_since = Instant::now();
         ctx.step("a peer sender connected and said nothing");
-        // ...another gets its ok, sends a few bytes, and goes quiet.
+        // ...another gets its ok, sends a few bytes, and goes quiet...
         let mut stalled = sender_past_ok(ctx, addr, &name)?;
         stalled.send(b"first words").map_err(could_not_talk)?;
         let stalled_since = Instant::now();
         ctx.step("peer sender streamed 11 bytes and went quiet");
-        for (sender, since, what) in [
-            (
-                &mut silent,
-                silent_since,
-                "a connection that never sent a name",
-            ),
-            (
-                &mut stalled,
-                stalled_since,
-                "a connection that stopped sending mid-file",
-            ),
-        ] {
-            let left = window.saturating_sub(since.elapsed());
-            sender.wait_closed(left).map_err(|e| {
-                Failure::expected(
-                    format!("{what} closed by the receiver after --idle-timeout {IDLE_MS}"),
-                    e,
-                )
-            })?;
-            if since.elapsed() < too_soon {
-                return Err(Failure::expected(
-                    format!("{what} kept open for about {IDLE_MS} ms"),
-                    format!("closed after {} ms", since.elapsed().as_millis()),
-                ));
+        // ...and a third sends its file in pieces, each pause well under the timeout,
+        // the whole well over it, meanwhile.
+        let pieces = 6;
+        let pause = Duration::from_millis(IDLE_MS / 3);
+        let mut steady_sender = sender_past_ok(ctx, addr, &steady_name)?;
+        ctx.step(format!(
+            "peer sender streams {} bytes of {steady_name:?} in {pieces} pieces, {} ms \
+             apart ({} ms in all), while the check watches the other two",
+            steady.len(),
+            pause.as_millis(),
+            pause.as_millis() * (pieces - 1)
+        ));
+        let steady_result = std::thread::scope(|scope| {
+            let steady_done = scope.spawn(|| -> Result<(), String> {
+                let started = Instant::now();
+                let size = steady.len().div_ceil(pieces as usize);
+                for (i, piece) in steady.chunks(size).enumerate() {
+                    if i > 0 {
+                        harness::wait::on_purpose(pause, "a sender that pauses, under the timeout");
+                    }
+                    if steady_sender.closed_already() {
+                        return Err(format!(
+                            "the receiver closed the connection {} ms into the transfer, \
+                             after {i} of {pieces} pieces",
+                            started.elapsed().as_millis()
+                        ));
+                    }
+                    steady_sender
+                        .send(piece)
+                        .map_err(|e| format!("sending piece {} failed: {e}", i + 1))?;
+                }
+                steady_sender.finish(IO_TIMEOUT).map(|_| ())
+            });
+            for (sender, since, what) in [
+                (
+                    &mut silent,
+                    silent_since,
+                    "a connection that never sent a name",
+                ),
+                (
+                    &mut stalled,
+                    stalled_since,
+                    "a connection that stopped sending mid-file",
+                ),
+            ] {
+                let left = (too_late * 3).saturating_sub(since.elapsed());
+                let closed = sender.wait_closed(left);
+                let after = since.elapsed();
+                if closed.is_err() || after > too_late {
+                    return Err(Failure::expected(
+                        format!(
+                            "{what} closed by the receiver about {IDLE_MS} ms after its last \
+                             byte (--idle-timeout {IDLE_MS}: every read waits that long at most)"
+                        ),
+                        match closed {
+                            Err(e) => e,
+                            Ok(_) => format!("closed after {} ms", after.as_millis()),
+                        },
+                    ));
+                }
+                if after < too_soon {
+                    return Err(Failure::expected(
+                        format!("{what} kept open for about {IDLE_MS} ms"),
+                        format!("closed after {} ms", after.as_millis()),
+                    ));
+                }
             }
-        }
-        Ok(())
+            ctx.step(format!(
+                "the receiver closed both after about {IDLE_MS} ms of silence"
+            ));
+            Ok(steady_done
+                .join()
+                .unwrap_or_else(|_| Err("the sender thread crashed".into())))
+        })?;
+        steady_result.map_err(|e| {
+            Failure::expected(
+                format!(
+                    "{steady_name:?} taken whole: each pause was {} ms, under --idle-timeout \
+                     {IDLE_MS}; the timeout is for one read, not a deadline for the whole \
+                     connection",
+                    pause.as_millis()
+                ),
+                e,
+            )
+        })?;
+        ctx.step(format!("the receiver closed {steady_name:?}'s connection"));
+        saved_line(server, &steady_name, steady.len())?;
+        same_file(&folder, &steady_name, &steady, &steady_name)
     })
 }
 

@@ -1,0 +1,81 @@
+//! The scenario check: whole transfers drawn from the seed, played several at once, each
+//! knowing its own right outcome (no reference program). Half of them are a peer sender
+//! talking to the student's receiver (scenarios_recv.rs), half the student's sender
+//! talking to a peer receiver (scenarios_send.rs). Scenario i takes class i mod K of its
+//! side as its main feature, so every class is played in every run; only what lies inside
+//! a class (names, sizes, bytes, write boundaries, pauses) comes from the seed.
+
+use std::fmt;
+
+use fastrand::Rng;
+use harness::scenario::play_all;
+use harness::{Ctx, Failure};
+
+use super::scenarios_recv::{self, ToReceiver};
+use super::scenarios_send::{self, FromSender};
+
+/// How many scenarios play at once: enough to overlap the ones that wait out a timeout.
+const AT_ONCE: usize = 8;
+
+/// The sizes a file is drawn from: the empty file, one byte, either side of the buffer
+/// sizes a program is likely to use, and more than any buffer.
+pub(super) const SIZE_CLASSES: usize = 6;
+
+/// A size of class `class` (0 to SIZE_CLASSES - 1), and what it is.
+pub(super) fn size_of_class(rng: &mut Rng, class: usize) -> (usize, &'static str) {
+    let around = |rng: &mut Rng, n: usize| n - 1 + rng.usize(..=2);
+    match class % SIZE_CLASSES {
+        0 => (0, "empty"),
+        1 => (1, "one byte"),
+        2 => (around(rng, 4096), "around 4 KiB"),
+        3 => (around(rng, 8192), "around 8 KiB"),
+        4 => (around(rng, 65536), "around 64 KiB"),
+        _ => (rng.usize(200_000..=1_000_000), "more than any buffer"),
+    }
+}
+
+/// One drawn conversation, on either side.
+pub(super) enum Scenario {
+    ToReceiver(ToReceiver),
+    FromSender(FromSender),
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scenario::ToReceiver(s) => s.fmt(f),
+            Scenario::FromSender(s) => s.fmt(f),
+        }
+    }
+}
+
+/// Every class of both sides once, then as many again drawn freely, interleaved so that
+/// receivers and senders play at the same time.
+fn draw(rng: &mut Rng) -> Vec<Scenario> {
+    let to_receiver = scenarios_recv::CLASSES + 3;
+    let from_sender = scenarios_send::CLASSES + 3;
+    let mut receivers: Vec<Scenario> = (0..to_receiver)
+        .map(|i| Scenario::ToReceiver(ToReceiver::draw(rng, i)))
+        .collect();
+    let mut senders: Vec<Scenario> = (0..from_sender)
+        .map(|i| Scenario::FromSender(FromSender::draw(rng, i)))
+        .collect();
+    let mut all = Vec::new();
+    while !receivers.is_empty() || !senders.is_empty() {
+        if !receivers.is_empty() {
+            all.push(receivers.remove(0));
+        }
+        if !senders.is_empty() {
+            all.push(senders.remove(0));
+        }
+    }
+    all
+}
+
+pub(super) fn scenarios_transfers(ctx: &Ctx) -> Result<(), Failure> {
+    let scenarios = draw(&mut ctx.rng());
+    play_all(ctx, &scenarios, AT_ONCE, |scenario| match scenario {
+        Scenario::ToReceiver(s) => s.play(ctx),
+        Scenario::FromSender(s) => s.play(ctx),
+    })
+}
