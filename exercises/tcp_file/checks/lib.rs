@@ -165,6 +165,12 @@ static CHECKS: &[Check] = &[
     .covers(&["F25"])
     .uses_reference(),
     Check::new("recv_port_in_use", "#the-address", recv_port_in_use).covers(&["F3"]),
+    Check::new(
+        "recv_dir_not_a_folder",
+        "#when-dir-vanishes",
+        recv_dir_not_a_folder,
+    )
+    .covers(&["F26"]),
     Check::new("usage_errors", "#the-address", usage_errors).covers(&["F4"]),
     Check::new(
         "send_base_name_only",
