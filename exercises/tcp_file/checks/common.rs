@@ -317,6 +317,23 @@ pub(super) fn big_data(rng: &mut Rng) -> &'static [u8] {
     &pool[at..at + len]
 }
 
+/// The sizes a file is drawn from: the empty file, one byte, either side of the buffer
+/// sizes a program is likely to use, and more than any buffer.
+pub(super) const SIZE_CLASSES: usize = 6;
+
+/// A size of class `class` (0 to SIZE_CLASSES - 1), and what it is.
+pub(super) fn size_of_class(rng: &mut Rng, class: usize) -> (usize, &'static str) {
+    let around = |rng: &mut Rng, n: usize| n - 1 + rng.usize(..=2);
+    match class % SIZE_CLASSES {
+        0 => (0, "empty"),
+        1 => (1, "one byte"),
+        2 => (around(rng, 4096), "around 4 KiB"),
+        3 => (around(rng, 8192), "around 8 KiB"),
+        4 => (around(rng, 65536), "around 64 KiB"),
+        _ => (rng.usize(200_000..=1_000_000), "more than any buffer"),
+    }
+}
+
 /// A name as the steps and failures quote it.
 pub(super) fn quoted(name: &[u8]) -> String {
     bytes::show(name)

@@ -55,7 +55,7 @@ static CHECKS: &[Check] = &[
         "#the-receiver-step-by-step",
         recv_saves_text_file,
     )
-    .covers(&["F8", "F9"]),
+    .covers(&["F5", "F8", "F9"]),
     Check::new(
         "recv_empty_file",
         "#the-receiver-step-by-step",
@@ -97,7 +97,7 @@ static CHECKS: &[Check] = &[
         "#the-receiver-step-by-step",
         recv_two_files_in_a_row,
     )
-    .covers(&["F9", "F14"]),
+    .covers(&["F8", "F9", "F14"]),
     Check::new(
         "recv_eight_senders_at_once",
         "#many-senders-at-once",
@@ -235,6 +235,6 @@ static CHECKS: &[Check] = &[
     // Resets on purpose take SO_LINGER, set through libc.
     #[cfg(unix)]
     Check::new("scenarios_transfers", "#the-checks", scenarios_transfers).covers(&[
-        "F5", "F6", "F7", "F8", "F9", "F11", "F13", "F14", "F18", "F20", "F21", "F22", "F23",
+        "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F13", "F14", "F18", "F20", "F21", "F22", "F23",
     ]),
 ];

@@ -17,23 +17,6 @@ use super::scenarios_send::{self, FromSender};
 /// How many scenarios play at once: enough to overlap the ones that wait out a timeout.
 const AT_ONCE: usize = 8;
 
-/// The sizes a file is drawn from: the empty file, one byte, either side of the buffer
-/// sizes a program is likely to use, and more than any buffer.
-pub(super) const SIZE_CLASSES: usize = 6;
-
-/// A size of class `class` (0 to SIZE_CLASSES - 1), and what it is.
-pub(super) fn size_of_class(rng: &mut Rng, class: usize) -> (usize, &'static str) {
-    let around = |rng: &mut Rng, n: usize| n - 1 + rng.usize(..=2);
-    match class % SIZE_CLASSES {
-        0 => (0, "empty"),
-        1 => (1, "one byte"),
-        2 => (around(rng, 4096), "around 4 KiB"),
-        3 => (around(rng, 8192), "around 8 KiB"),
-        4 => (around(rng, 65536), "around 64 KiB"),
-        _ => (rng.usize(200_000..=1_000_000), "more than any buffer"),
-    }
-}
-
 /// One drawn conversation, on either side.
 pub(super) enum Scenario {
     ToReceiver(ToReceiver),

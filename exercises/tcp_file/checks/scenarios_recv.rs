@@ -15,12 +15,11 @@ use fastrand::Rng;
 use harness::{Ctx, Failure, Running};
 
 use super::common::{
-    Folder, IDLE_LATE_MS, SAVE, could_not_talk, data, entries, file_name, quoted, same_file,
-    saved_line, text, with_receiver,
+    Folder, IDLE_LATE_MS, SAVE, SIZE_CLASSES, could_not_talk, data, entries, file_name, quoted,
+    same_file, saved_line, size_of_class, text, with_receiver,
 };
 use super::names;
 use super::receiver_failures::{holds_bytes, nothing_left};
-use super::scenarios::{SIZE_CLASSES, size_of_class};
 use crate::peer::{self, IO_TIMEOUT, Sender};
 
 /// The main features, one per scenario index modulo CLASSES: an unusual name, a hostile

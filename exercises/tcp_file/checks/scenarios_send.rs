@@ -12,9 +12,8 @@ use std::time::Duration;
 use fastrand::Rng;
 use harness::{Ctx, Failure, Output, expect};
 
-use super::common::{Folder, data, file_name, quoted};
+use super::common::{Folder, SIZE_CLASSES, data, file_name, quoted, size_of_class};
 use super::names;
-use super::scenarios::{SIZE_CLASSES, size_of_class};
 use crate::peer::{self, Answer, IO_TIMEOUT};
 
 /// A file whose size stat does not know (0 for /proc files), the same in every run and
