@@ -350,10 +350,7 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
                     if on_stderr {
                         format!(" (a `saved` line came {ON_STDERR})")
                     } else if saved.len() > 1 {
-                        " (the second save replaced the first: give the name with \
-                         fs::hard_link, which fails when the name exists, or \
-                         create_new; fs::rename replaces)"
-                            .to_string()
+                        why_saved_twice(&saved, held.as_deref(), &first, &second)
                     } else {
                         String::new()
                     }
@@ -362,6 +359,42 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
         }
         Ok(())
     })
+}
+
+/// Why a receiver printed more than one `saved` line for one name, told from which
+/// sender's bytes the file holds: the sender whose line came last (its save replaced the
+/// other's), the one whose line came first (the last line was printed for a save that
+/// failed), or a line whose count is neither sender's (printed before its transfer
+/// ended).
+fn why_saved_twice(saved: &[&str], held: Option<&[u8]>, first: &[u8], second: &[u8]) -> String {
+    let count = |line: &str| -> Option<usize> {
+        let inside = line.rsplit_once(" (")?.1.strip_suffix(" bytes)")?;
+        inside.parse().ok()
+    };
+    let counts: Vec<Option<usize>> = saved.iter().map(|l| count(l)).collect();
+    let sizes = [first.len(), second.len()];
+    if counts
+        .iter()
+        .any(|c| !c.is_some_and(|c| sizes.contains(&c)))
+    {
+        return " (a `saved` line whose count is neither sender's: print `saved` only once \
+                the transfer has ended and the file has its name)"
+            .to_string();
+    }
+    let held_len = held
+        .filter(|bytes| *bytes == first || *bytes == second)
+        .map(<[u8]>::len);
+    match held_len {
+        Some(len) if counts.last() == Some(&Some(len)) => " (the second save replaced the \
+             first: give the name with fs::hard_link, which fails when the name exists, or \
+             create_new; fs::rename replaces)"
+            .to_string(),
+        Some(_) => " (the file holds the bytes of the first `saved` line: the later line \
+             was printed for a save that failed; print `saved` only once the file has its \
+             name, after fs::hard_link succeeded)"
+            .to_string(),
+        None => String::new(),
+    }
 }
 
 /// The second sender of the same name: refused (false), or taken and sent whole (true).

@@ -11,6 +11,8 @@ use fastrand::Rng;
 use harness::scenario::play_all;
 use harness::{Ctx, Failure};
 
+use super::common::file_name;
+use super::names;
 use super::scenarios_recv::{self, ToReceiver};
 use super::scenarios_send::{self, FromSender};
 
@@ -37,11 +39,17 @@ impl fmt::Display for Scenario {
 fn draw(rng: &mut Rng) -> Vec<Scenario> {
     let to_receiver = scenarios_recv::CLASSES + 3;
     let from_sender = scenarios_send::CLASSES + 3;
+    // A plain name and every unusual form, taken in turn by the scenarios whose name is
+    // legal: each form is played in every run, on both sides.
+    let mut legal = vec![(file_name(rng), "a plain name")];
+    legal.extend(names::unusual(rng));
+    let mut next_legal = 0;
     let mut receivers: Vec<Scenario> = (0..to_receiver)
-        .map(|i| Scenario::ToReceiver(ToReceiver::draw(rng, i)))
+        .map(|i| Scenario::ToReceiver(ToReceiver::draw(rng, i, &legal, &mut next_legal)))
         .collect();
+    let mut next_legal = 0;
     let mut senders: Vec<Scenario> = (0..from_sender)
-        .map(|i| Scenario::FromSender(FromSender::draw(rng, i)))
+        .map(|i| Scenario::FromSender(FromSender::draw(rng, i, &legal, &mut next_legal)))
         .collect();
     let mut all = Vec::new();
     while !receivers.is_empty() || !senders.is_empty() {

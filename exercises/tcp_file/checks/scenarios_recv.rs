@@ -56,7 +56,9 @@ pub(super) struct ToReceiver {
     idle_ms: u64,
     name: Vec<u8>,
     name_what: &'static str,
-    refused: bool,
+    /// The names to be refused, one connection each (every hostile form, or the name
+    /// already in DIR); empty when the name is legal.
+    refused: Vec<(Vec<u8>, &'static str)>,
     /// What DIR already holds under the name, when it does.
     existing: Option<Vec<u8>>,
     data: Vec<u8>,
@@ -68,38 +70,53 @@ pub(super) struct ToReceiver {
 }
 
 impl ToReceiver {
-    pub(super) fn draw(rng: &mut Rng, i: usize) -> ToReceiver {
+    /// Scenario `i`: its main feature is class `i mod CLASSES`. A legal name is the next
+    /// of `legal` (a plain name and every unusual form, in turn, so that each one is
+    /// played in every run).
+    pub(super) fn draw(
+        rng: &mut Rng,
+        i: usize,
+        legal: &[(String, &'static str)],
+        next_legal: &mut usize,
+    ) -> ToReceiver {
         let class = i % CLASSES;
-        let idle_ms = rng.u64(250..=400);
-        let (mut name, mut name_what) = (file_name(rng).into_bytes(), "a plain name");
-        if class == 0 || (class > 2 && rng.bool()) {
-            let unusual = names::unusual(rng);
-            let (n, what) = unusual[rng.usize(..unusual.len())].clone();
-            (name, name_what) = (n.into_bytes(), what);
-        }
-        let mut refused = false;
-        if class == 1 {
-            // Absolute paths name a folder of the temporary folder no check makes.
-            let root = std::env::temp_dir().join(format!("netlab-{}", file_name(rng)));
-            let hostile = names::hostile(rng, &root);
-            let pick = hostile.into_iter().find(|h| h.escape.is_none());
-            if let Some(h) = pick {
-                (name, name_what, refused) = (h.name, h.what, true);
+        let idle_ms = rng.u64(200..=300);
+        let (mut name, mut name_what) = (Vec::new(), "");
+        let mut refused = Vec::new();
+        let mut existing = None;
+        match class {
+            1 => {
+                // Every form, each its own connection, one after another. Absolute paths
+                // and the climb two folders up would land outside this scenario's folder:
+                // recv_refuses_hostile_names tries those where it can look.
+                let root = std::env::temp_dir().join(format!("netlab-{}", file_name(rng)));
+                refused = names::hostile(rng, &root)
+                    .into_iter()
+                    .filter(|h| h.escape.is_none())
+                    .map(|h| (h.name, h.what))
+                    .collect();
+            }
+            2 => {
+                (name, name_what) = (file_name(rng).into_bytes(), "a name already in DIR");
+                existing = Some(text(rng));
+                refused.push((name.clone(), name_what));
+            }
+            _ => {
+                let (n, what) = legal[*next_legal % legal.len()].clone();
+                *next_legal += 1;
+                (name, name_what) = (n.into_bytes(), what);
             }
         }
-        let existing = (class == 2).then(|| {
-            refused = true;
-            name_what = "a name already in DIR";
-            text(rng)
-        });
         let size_class = match class {
             3..=8 => class - 3,
             _ => rng.usize(..SIZE_CLASSES),
         };
         let (size, size_what) = size_of_class(rng, size_class);
-        let mut writes = match rng.bool() {
-            true => Writes::One,
-            false => Writes::Small(rng.usize(1..=64).max(size / 2_000)),
+        // The size classes in one write each (the size is their point); the rest drawn.
+        let mut writes = match class {
+            3..=8 => Writes::One,
+            _ if rng.bool() => Writes::One,
+            _ => Writes::Small(rng.usize(1..=64).max(size / 2_000)),
         };
         let mut end = End::HalfClose;
         let mut data_len = size;
@@ -163,22 +180,20 @@ impl ToReceiver {
                 )?;
                 return self.serves_next(server, &folder, addr);
             }
+            if !self.refused.is_empty() {
+                for (name, what) in &self.refused {
+                    self.refusal(&folder, addr, name, what)?;
+                }
+                return self.serves_next(server, &folder, addr);
+            }
             let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
             sender.send_name(&self.name).map_err(could_not_talk)?;
-            let glued = self.name.len() > 1024;
-            let reply = match sender.reply() {
-                Ok(reply) => reply,
-                Err(_) if glued => Vec::new(),
-                Err(e) => {
-                    return Err(Failure::expected(
-                        format!("a reply to the name {}", quoted(&self.name)),
-                        format!("the read failed: {e}"),
-                    ));
-                }
-            };
-            if self.refused {
-                return self.refusal(server, &folder, addr, sender, &reply, glued);
-            }
+            let reply = sender.reply().map_err(|e| {
+                Failure::expected(
+                    format!("a reply to the name {}", quoted(&self.name)),
+                    format!("the read failed: {e}"),
+                )
+            })?;
             if reply != b"ok" {
                 return Err(Failure::expected(
                     format!(
@@ -259,24 +274,37 @@ impl ToReceiver {
         Ok(())
     }
 
-    /// A name refused: a reason, a close, nothing created, no `saved` line; the receiver
-    /// serves the next file.
+    /// A name refused: a reason, a close, nothing created (the file already in DIR left
+    /// as it was).
     fn refusal(
         &self,
-        server: &Running,
         folder: &Folder,
         addr: SocketAddr,
-        mut sender: Sender,
-        reply: &[u8],
-        glued: bool,
+        name: &[u8],
+        what: &str,
     ) -> Result<(), Failure> {
-        let shown = format!("{} ({})", quoted(&self.name), self.name_what);
+        let shown = format!("{} ({what})", quoted(name));
+        let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
+        sender.send_name(name).map_err(could_not_talk)?;
+        // A receiver that refuses while unread bytes wait (the glued case) resets the
+        // connection, which may swallow its reason: then only "not ok" can be asked for.
+        let glued = name.len() > 1024;
+        let reply = match sender.reply() {
+            Ok(reply) => reply,
+            Err(_) if glued => Vec::new(),
+            Err(e) => {
+                return Err(Failure::expected(
+                    format!("a short reason for refusing the name {shown}"),
+                    format!("the read failed: {e}"),
+                ));
+            }
+        };
         if reply.starts_with(b"ok") {
             let _ = sender.send(&self.data);
             let _ = sender.finish(IO_TIMEOUT);
             return Err(Failure::expected(
                 format!("a refusal (a reason, not `ok`) for the name {shown}"),
-                quoted(reply),
+                quoted(&reply),
             ));
         }
         if reply.is_empty() && !glued {
@@ -304,7 +332,7 @@ impl ToReceiver {
                 format!("DIR holds {:?}", entries(folder)),
             ));
         }
-        self.serves_next(server, folder, addr)
+        Ok(())
     }
 
     /// The connection closed by the receiver about the idle timeout after `since`.
@@ -370,10 +398,23 @@ impl fmt::Display for ToReceiver {
                 self.next.0
             );
         }
-        write!(f, "the name {} ({})", quoted(&self.name), self.name_what)?;
-        if self.refused {
-            return write!(f, ", to be refused; then {:?} is sent", self.next.0);
+        if self.existing.is_some() {
+            return write!(
+                f,
+                "the name {} (a name already in DIR), to be refused; then {:?} is sent",
+                quoted(&self.name),
+                self.next.0
+            );
         }
+        if !self.refused.is_empty() {
+            return write!(
+                f,
+                "{} hostile names, one connection each, each to be refused; then {:?} is sent",
+                self.refused.len(),
+                self.next.0
+            );
+        }
+        write!(f, "the name {} ({})", quoted(&self.name), self.name_what)?;
         write!(f, ", {} bytes ({})", self.data.len(), self.size_what)?;
         match self.writes {
             Writes::One => write!(f, " in one write")?,

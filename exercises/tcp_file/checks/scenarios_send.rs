@@ -12,16 +12,15 @@ use std::time::Duration;
 use fastrand::Rng;
 use harness::{Ctx, Failure, Output, expect};
 
-use super::common::{Folder, SIZE_CLASSES, data, file_name, quoted, size_of_class};
-use super::names;
+use super::common::{Folder, SIZE_CLASSES, data, quoted, size_of_class};
 use crate::peer::{self, Answer, IO_TIMEOUT};
 
 /// A file whose size stat does not know (0 for /proc files), the same in every run and
 /// for every process on the machine.
 const PROC_FILE: &str = "/proc/version";
 
-/// The main features, one per scenario index modulo CLASSES: each size class, an unusual
-/// name, a file in /proc, a slow reader, a late `ok`, a refusal, a close without a
+/// The main features, one per scenario index modulo CLASSES: each size class, one more
+/// legal name, a file in /proc, a slow reader, a late `ok`, a refusal, a close without a
 /// reply, a reset once the file is in.
 pub(super) const CLASSES: usize = SIZE_CLASSES + 7;
 
@@ -49,12 +48,19 @@ pub(super) struct FromSender {
 }
 
 impl FromSender {
-    pub(super) fn draw(rng: &mut Rng, i: usize) -> FromSender {
+    /// Scenario `i`: its main feature is class `i mod CLASSES`; its name the next of
+    /// `legal` (a plain name and every unusual form in turn: each played every run).
+    pub(super) fn draw(
+        rng: &mut Rng,
+        i: usize,
+        legal: &[(String, &'static str)],
+        next_legal: &mut usize,
+    ) -> FromSender {
         let class = i % CLASSES;
-        let (mut name, mut name_what) = (file_name(rng), "a plain name");
-        if class == SIZE_CLASSES || (class != SIZE_CLASSES + 1 && rng.u8(..4) == 0) {
-            let unusual = names::unusual(rng);
-            (name, name_what) = unusual[rng.usize(..unusual.len())].clone();
+        let (mut name, mut name_what) = (String::new(), "");
+        if class != SIZE_CLASSES + 1 {
+            (name, name_what) = legal[*next_legal % legal.len()].clone();
+            *next_legal += 1;
         }
         let size_class = match class {
             0..SIZE_CLASSES => class,
