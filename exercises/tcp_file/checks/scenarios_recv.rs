@@ -80,7 +80,12 @@ impl ToReceiver {
         next_legal: &mut usize,
     ) -> ToReceiver {
         let class = i % CLASSES;
-        let idle_ms = rng.u64(200..=300);
+        // Short where the timeout is the point; elsewhere long enough that a machine
+        // busy elsewhere cannot starve the peer sender past it.
+        let idle_ms = match class {
+            10 | 13 | 14 => rng.u64(300..=400),
+            _ => rng.u64(2_000..=3_000),
+        };
         let (mut name, mut name_what) = (Vec::new(), "");
         let mut refused = Vec::new();
         let mut existing = None;
@@ -141,6 +146,10 @@ impl ToReceiver {
             14 => end = End::Silent,
             _ => {}
         }
+        let size_what = match data_len == size {
+            true => size_what,
+            false => "a drawn size",
+        };
         let data = data(rng, data_len..=data_len);
         let next = (format!("next-{}", file_name(rng)), text(rng));
         ToReceiver {
@@ -234,11 +243,22 @@ impl ToReceiver {
                 sender.send_in_pieces(bytes, bytes.len().div_ceil(pieces).max(1), pause)
             }
         }
-        .map_err(|e| {
-            Failure::expected(
+        .map_err(|e| match self.writes {
+            Writes::Paused(_, pause) => Failure::expected(
+                format!(
+                    "the receiver takes the {} bytes after `ok`, sent in pieces {} ms apart: \
+                     each pause is under --idle-timeout {}, which is for one read, not a \
+                     deadline for the whole connection",
+                    bytes.len(),
+                    pause.as_millis(),
+                    self.idle_ms
+                ),
+                format!("the receiver let go mid-file, sending failed: {e}"),
+            ),
+            _ => Failure::expected(
                 format!("the receiver takes the {} bytes after `ok`", bytes.len()),
                 format!("sending them failed: {e}"),
-            )
+            ),
         })
     }
 

@@ -88,9 +88,10 @@ impl FromSender {
                 Reply::Slow(rng.usize(512..=4096), Duration::from_millis(1))
             }
             Some(1) => Reply::Late(Duration::from_millis(rng.u64(100..=250))),
+            // A short reason, as the protocol has it: the name only when it is short too.
             Some(2) => Reply::Refuse(match rng.u8(..3) {
-                0 => format!("exists: {name}"),
-                1 => format!("no room for {name}"),
+                0 if name.len() <= 64 => format!("exists: {name}"),
+                1 => format!("no room: {}", harness::draw::short_word(rng)),
                 _ => format!("bad name: {}", harness::draw::short_word(rng)),
             }),
             Some(3) => Reply::Silent,
