@@ -27,7 +27,7 @@ pub(super) const SAVE: Duration = Duration::from_secs(5);
 /// The memory a program moving a big file (63 to 64 MiB) may use at its peak.
 pub(super) const MEMORY_LIMIT: u64 = 32 << 20;
 /// The idle timeout passed to the receiver in the idle check.
-pub(super) const IDLE_MS: u64 = 300;
+pub(super) const IDLE_MS: u64 = 400;
 /// How long past its idle timeout a receiver may take to close a silent connection: a
 /// timer late by a busy machine, not a timeout for the wrong thing or in the wrong unit.
 pub(super) const IDLE_LATE_MS: u64 = 1_000;

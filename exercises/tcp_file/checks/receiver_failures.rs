@@ -190,7 +190,7 @@ pub(super) fn recv_idle_connection_closed(ctx: &Ctx) -> Result<(), Failure> {
         // ...and a third sends its file in pieces, each pause well under the timeout,
         // the whole well over it, meanwhile.
         let pieces = 6;
-        let pause = Duration::from_millis(IDLE_MS / 3);
+        let pause = Duration::from_millis(IDLE_MS / 4);
         let mut steady_sender = sender_past_ok(ctx, addr, &steady_name)?;
         ctx.step(format!(
             "peer sender streams {} bytes of {steady_name:?} in {pieces} pieces, {} ms \
