@@ -20,6 +20,9 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// A sender driven step by step.
 pub struct Sender {
     stream: TcpStream,
+    /// The longest time between two writes of [`Sender::send_in_pieces`]: longer than
+    /// asked for when the machine was too busy to run this side on time.
+    pub longest_pause: Duration,
 }
 
 impl Sender {
@@ -28,7 +31,10 @@ impl Sender {
         let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
         stream.set_read_timeout(Some(IO_TIMEOUT))?;
         stream.set_write_timeout(Some(IO_TIMEOUT))?;
-        Ok(Sender { stream })
+        Ok(Sender {
+            stream,
+            longest_pause: Duration::ZERO,
+        })
     }
 
     /// Write `bytes` in one write call (the protocol's name step). An empty name sends
@@ -68,13 +74,24 @@ impl Sender {
     /// segment (no Nagle).
     pub fn send_in_pieces(&mut self, data: &[u8], size: usize, pause: Duration) -> io::Result<()> {
         self.stream.set_nodelay(true)?;
+        let mut last = Instant::now();
         for (i, piece) in data.chunks(size.max(1)).enumerate() {
             if i > 0 && !pause.is_zero() {
                 harness::wait::on_purpose(pause, "a sender that pauses on purpose");
             }
+            self.longest_pause = self.longest_pause.max(last.elapsed());
             self.stream.write_all(piece)?;
+            last = Instant::now();
         }
         Ok(())
+    }
+
+    /// [`Sender::finish`] for a sender the caller keeps (to read what it measured).
+    pub fn wait_finished(&mut self, timeout: Duration) -> Result<Vec<u8>, String> {
+        self.stream
+            .shutdown(Shutdown::Write)
+            .map_err(|e| format!("could not half-close: {e}"))?;
+        self.wait_closed(timeout)
     }
 
     /// Half-close (the end of the file), then wait for the receiver to close. Returns
