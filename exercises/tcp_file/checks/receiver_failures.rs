@@ -306,14 +306,14 @@ fn send_steadily(
         }
         if closed {
             return Err(Steady::Cut(format!(
-                "the receiver closed the connection {} ms into the transfer, after {i} of \
-                 {pieces} pieces",
+                "the receiver closed the connection {} ms into the transfer, mid-file \
+                 (each pause was under the timeout)",
                 started.elapsed().as_millis()
             )));
         }
         sender
             .send(piece)
-            .map_err(|e| Steady::Cut(format!("sending piece {} failed: {e}", i + 1)))?;
+            .map_err(|e| Steady::Cut(format!("sending failed mid-file: {e}")))?;
         last = Instant::now();
     }
     sender
