@@ -13,7 +13,7 @@ use harness::{Ctx, Failure};
 
 use super::common::file_name;
 use super::names;
-use super::scenarios_recv::{self, ToReceiver};
+use super::scenarios_recv::{self, Idle, ToReceiver};
 use super::scenarios_send::{self, FromSender};
 
 /// How many scenarios play at once: enough to overlap the ones that wait out a timeout.
@@ -44,8 +44,9 @@ fn draw(rng: &mut Rng) -> Vec<Scenario> {
     let mut legal = vec![(file_name(rng), "a plain name")];
     legal.extend(names::unusual(rng));
     let mut next_legal = 0;
+    let idle = Idle::draw(rng);
     let mut receivers: Vec<Scenario> = (0..to_receiver)
-        .map(|i| Scenario::ToReceiver(ToReceiver::draw(rng, i, &legal, &mut next_legal)))
+        .map(|i| Scenario::ToReceiver(ToReceiver::draw(rng, i, &legal, &mut next_legal, idle)))
         .collect();
     let mut next_legal = 0;
     let mut senders: Vec<Scenario> = (0..from_sender)

@@ -29,6 +29,22 @@ use crate::peer::{self, IO_TIMEOUT, Sender};
 /// timeout, a connection that never sends its name.
 pub(super) const CLASSES: usize = 9 + SIZE_CLASSES;
 
+/// The run's two idle timeouts, in milliseconds.
+#[derive(Clone, Copy)]
+pub(super) struct Idle {
+    pub short: u64,
+    pub long: u64,
+}
+
+impl Idle {
+    pub(super) fn draw(rng: &mut Rng) -> Idle {
+        Idle {
+            short: rng.u64(300..=400),
+            long: rng.u64(2_000..=3_000),
+        }
+    }
+}
+
 /// How the peer sender writes the file.
 #[derive(Clone, Copy)]
 enum Writes {
@@ -82,13 +98,15 @@ impl ToReceiver {
         i: usize,
         legal: &[(String, &'static str)],
         next_legal: &mut usize,
+        idle: Idle,
     ) -> ToReceiver {
         let class = i % CLASSES;
-        // Short where the timeout is the point; elsewhere long enough that a machine
-        // busy elsewhere cannot starve the peer sender past it.
+        // Short where the timeout is the point, or cannot change the outcome (a reset);
+        // elsewhere long enough that a machine busy elsewhere cannot starve the peer
+        // sender past it. One value of each per run: a panic is shown with its command.
         let idle_ms = match class {
-            10 | 13 | 14 => rng.u64(300..=400),
-            _ => rng.u64(2_000..=3_000),
+            10..=14 => idle.short,
+            _ => idle.long,
         };
         let (mut name, mut name_what) = (Vec::new(), "");
         let mut refused = Vec::new();
