@@ -83,7 +83,8 @@ fn send(path: &Path, addr: &str) -> Result<(String, u64), String> {
 
     // Go: n, _ := conn.Read(buf); string(buf[:n]) == "ok". Until the receiver says
     // ok, not one byte of the file may go out: it would be glued to the name.
-    let mut reply = [0u8; 256];
+    // Room for a reason that quotes a name of 255 bytes (`exists: NAME`).
+    let mut reply = [0u8; 1024];
     let n = stream
         .read(&mut reply)
         .map_err(|e| format!("{addr}: waiting for ok: {e}"))?;

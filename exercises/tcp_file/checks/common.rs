@@ -27,7 +27,10 @@ pub(super) const SAVE: Duration = Duration::from_secs(5);
 /// The memory a program moving a big file (63 to 64 MiB) may use at its peak.
 pub(super) const MEMORY_LIMIT: u64 = 32 << 20;
 /// The idle timeout passed to the receiver in the idle check.
-pub(super) const IDLE_MS: u64 = 300;
+pub(super) const IDLE_MS: u64 = 400;
+/// How long past its idle timeout a receiver may take to close a silent connection: a
+/// timer late by a busy machine, not a timeout for the wrong thing or in the wrong unit.
+pub(super) const IDLE_LATE_MS: u64 = 1_000;
 
 /// A temporary folder with an empty `inbox/` inside, the receiver's DIR: whatever lands
 /// beside `inbox/` came from a name that climbed out of it. Opened once when made: what
@@ -312,6 +315,23 @@ pub(super) fn big_data(rng: &mut Rng) -> &'static [u8] {
     let at = rng.usize(..BLOCK);
     let len = 63 * BLOCK + rng.usize(..=BLOCK);
     &pool[at..at + len]
+}
+
+/// The sizes a file is drawn from: the empty file, one byte, either side of the buffer
+/// sizes a program is likely to use, and more than any buffer.
+pub(super) const SIZE_CLASSES: usize = 6;
+
+/// A size of class `class` (0 to SIZE_CLASSES - 1), and what it is.
+pub(super) fn size_of_class(rng: &mut Rng, class: usize) -> (usize, &'static str) {
+    let around = |rng: &mut Rng, n: usize| n - 1 + rng.usize(..=2);
+    match class % SIZE_CLASSES {
+        0 => (0, "empty"),
+        1 => (1, "one byte"),
+        2 => (around(rng, 4096), "around 4 KiB"),
+        3 => (around(rng, 8192), "around 8 KiB"),
+        4 => (around(rng, 65536), "around 64 KiB"),
+        _ => (rng.usize(200_000..=1_000_000), "more than any buffer"),
+    }
 }
 
 /// A name as the steps and failures quote it.

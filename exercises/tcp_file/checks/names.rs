@@ -1,8 +1,9 @@
-//! The names a receiver is sent, drawn per run: hostile ones from families (traversal,
-//! absolute paths, separators, NUL, `.`/`..`, empty, overlong in bytes, not UTF-8, data
-//! glued on), a few forms of each, so that a deny-list of the names one run tried fails
-//! the next; and legal but unusual ones (spaces, wide characters, exactly 255 bytes,
-//! a leading dash, dots) that must be accepted, so that refusing too much fails too.
+//! The names a receiver is sent: hostile ones from families (traversal, absolute paths,
+//! separators, NUL, `.`/`..`, empty, overlong in bytes, not UTF-8, data glued on), every
+//! form of each in every run, their words drawn, so that a deny-list of the names one run
+//! tried fails the next; and legal but unusual ones (spaces at either end, wide
+//! characters, exactly 255 bytes, a leading dash, dots) that must be accepted, so that
+//! refusing too much fails too.
 
 use std::path::{Path, PathBuf};
 
@@ -18,41 +19,22 @@ pub(super) struct Hostile {
     pub escape: Option<PathBuf>,
 }
 
-/// Hostile names for a receiver serving `root/inbox`: a few forms of every family, in a
-/// drawn order.
+/// Hostile names for a receiver serving `root/inbox`: every form of every family, in a
+/// drawn order (the words in them drawn too): a receiver that misses one form fails in
+/// every run, not in the runs that happened to draw it.
 pub(super) fn hostile(rng: &mut Rng, root: &Path) -> Vec<Hostile> {
     let mut names = Vec::new();
-    let mut take = |rng: &mut Rng, family: Vec<Hostile>, how_many: usize| {
-        names.extend(draw::shuffled(rng, family).into_iter().take(how_many));
-    };
-    let family = traversal(rng, root);
-    take(rng, family, 2);
-    let family = absolute(rng, root);
-    take(rng, family, 2);
-    let family = separators(rng);
-    take(rng, family, 2);
-    let family = nul(rng);
-    take(rng, family, 2);
-    let family = vec![
-        plain(b".", "the folder itself"),
-        plain(b"..", "the parent folder"),
-    ];
-    take(rng, family, 1);
-    take(
-        rng,
-        vec![plain(b"", "an empty name (the sender half-closed at once)")],
-        1,
-    );
-    // Always one name that is short in characters but too long in bytes: the length
-    // limit is 255 BYTES.
-    let family = vec![overlong_in_bytes(rng, 2)];
-    take(rng, family, 1);
-    let family = overlong(rng);
-    take(rng, family, 1);
-    let family = not_utf8(rng);
-    take(rng, family, 2);
-    let family = vec![glued(rng)];
-    take(rng, family, 1);
+    names.extend(traversal(rng, root));
+    names.extend(absolute(rng, root));
+    names.extend(separators(rng));
+    names.extend(nul(rng));
+    names.push(plain(b".", "the folder itself"));
+    names.push(plain(b"..", "the parent folder"));
+    names.push(plain(b"", "an empty name (the sender half-closed at once)"));
+    // The length limit is 255 BYTES: names short in characters, too long in bytes.
+    names.extend(overlong(rng));
+    names.extend(not_utf8(rng));
+    names.push(glued(rng));
     draw::shuffled(rng, names)
 }
 
@@ -217,23 +199,11 @@ fn glued(rng: &mut Rng) -> Hostile {
 /// Legal names that look odd: each must be taken and saved under exactly that name.
 pub(super) fn unusual(rng: &mut Rng) -> Vec<(String, &'static str)> {
     let (a, b) = (word(rng), word(rng));
-    let edge_space = match rng.bool() {
-        true => (format!(" {a}.txt"), "a name starting with a space"),
-        false => (format!("{a}.txt "), "a name ending in a space"),
-    };
     let wide_len = rng.usize(3..=10);
-    let dots = draw::shuffled(
-        rng,
-        vec![
-            (format!("{a}..{b}"), "a name with .. inside"),
-            (format!(".{b}"), "a hidden name (a leading dot)"),
-            (format!("{b}."), "a name ending in a dot"),
-            ("...".to_string(), "three dots"),
-        ],
-    );
-    let mut names = vec![
+    let names = vec![
         (format!("{a} {b}.txt"), "a name with a space"),
-        edge_space,
+        (format!(" {a}.txt"), "a name starting with a space"),
+        (format!("{b}.txt "), "a name ending in a space"),
         (
             format!("{}.txt", draw::unicode_text(rng, wide_len)),
             "a name with characters beyond ASCII",
@@ -247,8 +217,11 @@ pub(super) fn unusual(rng: &mut Rng) -> Vec<(String, &'static str)> {
             "a name of exactly 255 bytes in characters of several bytes",
         ),
         (format!("-{b}.txt"), "a name starting with a dash"),
+        (format!("{a}..{b}"), "a name with .. inside"),
+        (format!(".{b}"), "a hidden name (a leading dot)"),
+        (format!("{b}."), "a name ending in a dot"),
+        ("...".to_string(), "three dots"),
     ];
-    names.extend(dots.into_iter().take(2));
     draw::shuffled(rng, names)
 }
 
@@ -272,7 +245,7 @@ mod tests {
         for seed in 0..50 {
             let mut rng = Rng::with_seed(seed);
             let hostile = hostile(&mut rng, root);
-            assert_eq!(hostile.len(), 15);
+            assert_eq!(hostile.len(), 33);
             // One name always 256+ bytes yet at most 255 characters.
             assert!(hostile.iter().any(|h| {
                 std::str::from_utf8(&h.name)

@@ -20,6 +20,9 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// A sender driven step by step.
 pub struct Sender {
     stream: TcpStream,
+    /// The longest time between two writes of [`Sender::send_in_pieces`]: longer than
+    /// asked for when the machine was too busy to run this side on time.
+    pub longest_pause: Duration,
 }
 
 impl Sender {
@@ -28,7 +31,10 @@ impl Sender {
         let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
         stream.set_read_timeout(Some(IO_TIMEOUT))?;
         stream.set_write_timeout(Some(IO_TIMEOUT))?;
-        Ok(Sender { stream })
+        Ok(Sender {
+            stream,
+            longest_pause: Duration::ZERO,
+        })
     }
 
     /// Write `bytes` in one write call (the protocol's name step). An empty name sends
@@ -64,6 +70,30 @@ impl Sender {
         Ok(())
     }
 
+    /// Stream `data` in writes of `size` bytes, `pause` between them, each its own
+    /// segment (no Nagle).
+    pub fn send_in_pieces(&mut self, data: &[u8], size: usize, pause: Duration) -> io::Result<()> {
+        self.stream.set_nodelay(true)?;
+        let mut last = Instant::now();
+        for (i, piece) in data.chunks(size.max(1)).enumerate() {
+            if i > 0 && !pause.is_zero() {
+                harness::wait::on_purpose(pause, "a sender that pauses on purpose");
+            }
+            self.longest_pause = self.longest_pause.max(last.elapsed());
+            self.stream.write_all(piece)?;
+            last = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// [`Sender::finish`] for a sender the caller keeps (to read what it measured).
+    pub fn wait_finished(&mut self, timeout: Duration) -> Result<Vec<u8>, String> {
+        self.stream
+            .shutdown(Shutdown::Write)
+            .map_err(|e| format!("could not half-close: {e}"))?;
+        self.wait_closed(timeout)
+    }
+
     /// Half-close (the end of the file), then wait for the receiver to close. Returns
     /// anything it sent after `ok` (nothing, from a correct receiver).
     pub fn finish(mut self, timeout: Duration) -> Result<Vec<u8>, String> {
@@ -97,6 +127,20 @@ impl Sender {
                 Err(e) => return Err(e.to_string()),
             }
         }
+    }
+
+    /// Whether the receiver has already let go of the connection (an end of file or a
+    /// reset waiting to be read), looking without waiting.
+    pub fn closed_already(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        let _ = self.stream.set_nonblocking(true);
+        let closed = match self.stream.peek(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !timed_out(&e) && e.kind() != io::ErrorKind::Interrupted,
+        };
+        let _ = self.stream.set_nonblocking(false);
+        closed
     }
 
     /// Abort the transfer: close with SO_LINGER 0, so the kernel sends a reset (RST)
@@ -198,6 +242,13 @@ pub struct Answer {
     pub hold_close: bool,
     /// Sample the peak memory of this process as the bytes come in.
     pub watch_pid: Option<u32>,
+    /// Take the file in reads of at most this many bytes, pausing this long after each:
+    /// a receiver slower than the sender, whose writes then wait (or come back short).
+    pub slow_reads: Option<(usize, Duration)>,
+    /// Close without a word instead of replying.
+    pub close_silently: bool,
+    /// At end of file, reset the connection instead of closing it: the receiver failed.
+    pub reset_at_eof: bool,
 }
 
 /// What the peer receiver saw.
@@ -307,7 +358,10 @@ impl Receiver {
             // An orderly refusal: half-close, and drain what the sender still sends so
             // that our close is a FIN, not a reset that could swallow the reason.
             let _ = stream.shutdown(Shutdown::Write);
-            let _ = io::copy(&mut stream, &mut io::sink());
+            let _ = stream.read_to_end(&mut got.after_ok);
+            return Ok(got);
+        }
+        if answer.close_silently {
             return Ok(got);
         }
 
@@ -315,8 +369,14 @@ impl Receiver {
             .write_all(b"ok")
             .map_err(|e| format!("could not send ok: {e}"))?;
         let mut next_reading = 0;
+        let chunk = answer
+            .slow_reads
+            .map_or(buf.len(), |(chunk, _)| chunk.clamp(1, buf.len()));
         loop {
-            match read(&mut stream, &mut buf) {
+            if let Some((_, pause)) = answer.slow_reads {
+                harness::wait::on_purpose(pause, "a receiver that reads slowly on purpose");
+            }
+            match read(&mut stream, &mut buf[..chunk]) {
                 Ok(0) => break,
                 Ok(n) => got.after_ok.extend_from_slice(&buf[..n]),
                 Err(e) => {
@@ -340,6 +400,10 @@ impl Receiver {
         if answer.hold_close {
             let _ = eof_tx.send(());
             let _ = release.recv_timeout(IO_TIMEOUT);
+        }
+        #[cfg(unix)]
+        if answer.reset_at_eof {
+            let _ = set_linger_zero(&stream);
         }
         Ok(got)
         // The stream is dropped here: the close the sender waits for.

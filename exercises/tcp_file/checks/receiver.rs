@@ -4,7 +4,7 @@
 //! peers/tcp_file.rs, which goes through the protocol one step at a time, and the
 //! reference sender. Names are in receiver_names.rs, failures in receiver_failures.rs.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Barrier;
 use std::thread;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::peer::{self, IO_TIMEOUT};
 use harness::expect;
 use harness::memory;
-use harness::{Ctx, Failure};
+use harness::{Ctx, Failure, start_server};
 
 use super::common::{
     Folder, MEMORY_LIMIT, Order, START, big_data, could_not_talk, data, expect_ok, file_name,
@@ -30,7 +30,40 @@ pub(super) fn recv_ready_line(ctx: &Ctx) -> Result<(), Failure> {
             )
         })?;
         bound_only_loopback(addr)
-    })
+    })?;
+    ipv6_loopback(ctx, &folder)
+}
+
+/// ADDR `[::1]:0`, IPv6's loopback, is bound and announced as given (`listening on
+/// [::1]:PORT`), where the machine has IPv6 at all.
+fn ipv6_loopback(ctx: &Ctx, folder: &Folder) -> Result<(), Failure> {
+    if TcpListener::bind("[::1]:0").is_err() {
+        ctx.step("this machine has no IPv6 loopback: [::1] cannot be tried");
+        return Ok(());
+    }
+    ctx.step("tcp_recv started on [::1]:0");
+    let cmd = ctx
+        .student("tcp_recv")
+        .arg("[::1]:0")
+        .arg(folder.inbox())
+        .timeout(Duration::from_secs(30));
+    let (server, addr) = start_server(cmd, START)?;
+    let result = if addr.ip() != Ipv6Addr::LOCALHOST || addr.port() == 0 {
+        Err(Failure::expected(
+            "`listening on [::1]:PORT`, the port the system chose: ADDR [::1]:0 bound as given",
+            format!("`listening on {addr}`"),
+        ))
+    } else {
+        TcpStream::connect_timeout(&addr, IO_TIMEOUT)
+            .map(drop)
+            .map_err(|e| {
+                Failure::expected(
+                    format!("a connection to the announced address {addr}"),
+                    format!("it failed: {e}"),
+                )
+            })
+    };
+    result.map_err(|failure| failure.with_run(&server.kill()))
 }
 
 /// Asked for 127.0.0.1, a receiver must not listen on every address (0.0.0.0), where
@@ -391,12 +424,12 @@ pub(super) fn recv_port_in_use(ctx: &Ctx) -> Result<(), Failure> {
         .student("tcp_recv")
         .arg(addr.to_string())
         .arg(folder.inbox())
-        .timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(5))
         .run()?;
     if output.timed_out {
         return Err(Failure::expected(
             format!("`error: ...` and exit code 1: {addr} is taken, bind fails"),
-            "it was still running 3000 ms later",
+            "it was still running 5000 ms later",
         )
         .with_run(&output));
     }
@@ -461,9 +494,48 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
             .student(bin)
             .cwd(folder.root())
             .args(&args)
-            .timeout(Duration::from_secs(2))
+            // Room for a machine busy elsewhere: a right program exits at once anyway.
+            .timeout(Duration::from_secs(5))
             .run()?;
         expect::usage_error(&output, bin, &format!("{what} is a usage error"))?;
+    }
+    Ok(())
+}
+
+/// DIR missing, or a file rather than a folder, when the receiver starts: nothing could
+/// ever be saved, so it says so and exits 1 at once (every kind, every run), rather than
+/// listening and failing every transfer.
+pub(super) fn recv_dir_not_a_folder(ctx: &Ctx) -> Result<(), Failure> {
+    let (missing, file) = {
+        let mut rng = ctx.rng();
+        (
+            format!("missing-{}", harness::draw::short_word(&mut rng)),
+            file_name(&mut rng),
+        )
+    };
+    let folder = Folder::new()?;
+    folder.write(&file, b"not a folder\n")?;
+    for (dir, what) in [
+        (&missing, "DIR does not exist"),
+        (&file, "DIR is a file, not a folder"),
+    ] {
+        ctx.step(format!(
+            "tcp_recv started on 127.0.0.1:0 with DIR {dir:?} ({what})"
+        ));
+        let output = ctx
+            .student("tcp_recv")
+            .cwd(folder.root())
+            .args(["127.0.0.1:0", dir.as_str()])
+            .timeout(Duration::from_secs(5))
+            .run()?;
+        if output.timed_out {
+            return Err(Failure::expected(
+                format!("`error: ...` and exit code 1 at once: {what}, nothing can be saved"),
+                "it was still running 5000 ms later (check DIR when starting)",
+            )
+            .with_run(&output));
+        }
+        expect::clean_error(&output, what)?;
     }
     Ok(())
 }

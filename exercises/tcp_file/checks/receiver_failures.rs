@@ -11,9 +11,9 @@ use harness::beneath::{self, Kind};
 use harness::{Ctx, Failure, Running, Stream};
 
 use super::common::{
-    Folder, IDLE_MS, ON_STDERR, Order, SAVE, could_not_talk, data, entries, file_name, peer_send,
-    quoted, same_file, saved_line, sender_past_ok, text, wait_for_entry, with_receiver,
-    with_receiver_shown,
+    Folder, IDLE_LATE_MS, IDLE_MS, ON_STDERR, Order, SAVE, could_not_talk, data, entries,
+    file_name, peer_send, quoted, same_file, saved_line, sender_past_ok, text, wait_for_entry,
+    with_receiver, with_receiver_shown,
 };
 
 pub(super) fn recv_no_partial_file_under_final_name(ctx: &Ctx) -> Result<(), Failure> {
@@ -98,7 +98,7 @@ fn reset_after(ctx: &Ctx, sent: std::ops::RangeInclusive<usize>) -> Result<(), F
 /// Wait until a file in `dir` has `len` bytes (or, for `len` 0, any file is there);
 /// false if none has by `timeout`.
 #[cfg(unix)]
-fn holds_bytes(folder: &Folder, len: usize, timeout: Duration) -> bool {
+pub(super) fn holds_bytes(folder: &Folder, len: usize, timeout: Duration) -> bool {
     harness::wait::until(timeout, || {
         entries(folder)
             .iter()
@@ -111,7 +111,7 @@ fn holds_bytes(folder: &Folder, len: usize, timeout: Duration) -> bool {
 /// Until DIR is empty again; a receiver that kept nothing on disk gets a while more to
 /// show whether it saves the half file anyway.
 #[cfg(unix)]
-fn nothing_left(
+pub(super) fn nothing_left(
     server: &Running,
     folder: &Folder,
     name: &str,
@@ -161,51 +161,165 @@ fn nothing_left(
     })
 }
 
+/// With `--idle-timeout IDLE_MS`: a connection that never sends its name and one that
+/// stops mid-file are each closed, not before about IDLE_MS and not long after; a sender
+/// whose every pause is shorter than IDLE_MS, but whose whole transfer takes longer, is
+/// served to the end (the timeout is for one read, not for the connection).
 pub(super) fn recv_idle_connection_closed(ctx: &Ctx) -> Result<(), Failure> {
-    let name = file_name(&mut ctx.rng());
+    let (name, steady_name, steady) = {
+        let mut rng = ctx.rng();
+        let name = file_name(&mut rng);
+        let steady_name = format!("steady-{}", file_name(&mut rng));
+        (name, steady_name, data(&mut rng, 600..=1_200))
+    };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
     let idle = IDLE_MS.to_string();
-    with_receiver(ctx, &["--idle-timeout", &idle], &inbox, |_, addr| {
-        let window = Duration::from_millis(IDLE_MS * 10);
+    with_receiver(ctx, &["--idle-timeout", &idle], &inbox, |server, addr| {
+        let too_late = Duration::from_millis(IDLE_MS + IDLE_LATE_MS);
         let too_soon = Duration::from_millis(IDLE_MS * 3 / 4);
         // One sender connects and says nothing...
         let mut silent = Sender::connect(addr).map_err(could_not_talk)?;
         let silent_since = Instant::now();
         ctx.step("a peer sender connected and said nothing");
-        // ...another gets its ok, sends a few bytes, and goes quiet.
+        // ...another gets its ok, sends a few bytes, and goes quiet...
         let mut stalled = sender_past_ok(ctx, addr, &name)?;
         stalled.send(b"first words").map_err(could_not_talk)?;
         let stalled_since = Instant::now();
         ctx.step("peer sender streamed 11 bytes and went quiet");
-        for (sender, since, what) in [
-            (
-                &mut silent,
-                silent_since,
-                "a connection that never sent a name",
-            ),
-            (
-                &mut stalled,
-                stalled_since,
-                "a connection that stopped sending mid-file",
-            ),
-        ] {
-            let left = window.saturating_sub(since.elapsed());
-            sender.wait_closed(left).map_err(|e| {
-                Failure::expected(
-                    format!("{what} closed by the receiver after --idle-timeout {IDLE_MS}"),
-                    e,
-                )
-            })?;
-            if since.elapsed() < too_soon {
-                return Err(Failure::expected(
-                    format!("{what} kept open for about {IDLE_MS} ms"),
-                    format!("closed after {} ms", since.elapsed().as_millis()),
-                ));
+        // ...and a third sends its file in pieces, each pause well under the timeout,
+        // the whole well over it, meanwhile.
+        let pieces = 6;
+        let pause = Duration::from_millis(IDLE_MS / 4);
+        let mut steady_sender = sender_past_ok(ctx, addr, &steady_name)?;
+        ctx.step(format!(
+            "peer sender streams {} bytes of {steady_name:?} in {pieces} pieces, {} ms \
+             apart ({} ms in all), while the check watches the other two",
+            steady.len(),
+            pause.as_millis(),
+            pause.as_millis() * (pieces - 1)
+        ));
+        let steady_result = std::thread::scope(|scope| {
+            let steady_done =
+                scope.spawn(|| send_steadily(&mut steady_sender, &steady, pieces, pause));
+            for (sender, since, what) in [
+                (
+                    &mut silent,
+                    silent_since,
+                    "a connection that never sent a name",
+                ),
+                (
+                    &mut stalled,
+                    stalled_since,
+                    "a connection that stopped sending mid-file",
+                ),
+            ] {
+                let left = (too_late * 3).saturating_sub(since.elapsed());
+                let closed = sender.wait_closed(left);
+                let after = since.elapsed();
+                if closed.is_err() || after > too_late {
+                    return Err(Failure::expected(
+                        format!(
+                            "{what} closed by the receiver about {IDLE_MS} ms after its last \
+                             byte (--idle-timeout {IDLE_MS}: every read waits that long at most)"
+                        ),
+                        match closed {
+                            Err(e) => e,
+                            Ok(_) => format!("closed after {} ms", after.as_millis()),
+                        },
+                    ));
+                }
+                if after < too_soon {
+                    return Err(Failure::expected(
+                        format!("{what} kept open for about {IDLE_MS} ms"),
+                        format!("closed after {} ms", after.as_millis()),
+                    ));
+                }
             }
+            ctx.step(format!(
+                "the receiver closed both after about {IDLE_MS} ms of silence"
+            ));
+            Ok(steady_done
+                .join()
+                .unwrap_or_else(|_| Err(Steady::Cut("the sender thread crashed".into()))))
+        })?;
+        // When this side itself paused past the timeout (a machine too busy to run it on
+        // time), the receiver was right to close: send the file again, twice at most.
+        let mut steady_result = steady_result;
+        let mut name = steady_name.clone();
+        for again in 1..=2 {
+            if !matches!(steady_result, Err(Steady::Overran)) {
+                break;
+            }
+            name = format!("again-{again}-{steady_name}");
+            ctx.step(format!(
+                "the check's own pause overran the timeout: {name:?} sent the same way"
+            ));
+            let mut sender = sender_past_ok(ctx, addr, &name)?;
+            steady_result = send_steadily(&mut sender, &steady, pieces, pause);
         }
-        Ok(())
+        steady_result.map_err(|e| {
+            Failure::expected(
+                format!(
+                    "{name:?} taken whole: each pause was {} ms, under --idle-timeout \
+                     {IDLE_MS}; the timeout is for one read, not a deadline for the whole \
+                     connection",
+                    pause.as_millis()
+                ),
+                match e {
+                    Steady::Cut(e) => e,
+                    Steady::Overran => "the check could not keep its pauses short".into(),
+                },
+            )
+        })?;
+        ctx.step(format!("the receiver closed {name:?}'s connection"));
+        saved_line(server, &name, steady.len())?;
+        same_file(&folder, &name, &steady, &name)
     })
+}
+
+/// How a steady transfer went wrong.
+enum Steady {
+    /// The receiver let go mid-file: why, as the failure says it.
+    Cut(String),
+    /// This side paused past the idle timeout itself: the receiver was right to close.
+    Overran,
+}
+
+/// Send `data` in `pieces`, `pause` apart, then half-close and wait for the close.
+fn send_steadily(
+    sender: &mut Sender,
+    data: &[u8],
+    pieces: u128,
+    pause: Duration,
+) -> Result<(), Steady> {
+    let started = Instant::now();
+    let mut last = started;
+    let size = data.len().div_ceil(pieces as usize);
+    for (i, piece) in data.chunks(size).enumerate() {
+        if i > 0 {
+            harness::wait::on_purpose(pause, "a sender that pauses, under the timeout");
+        }
+        let closed = sender.closed_already();
+        if closed && last.elapsed() >= Duration::from_millis(IDLE_MS * 3 / 4) {
+            return Err(Steady::Overran);
+        }
+        if closed {
+            return Err(Steady::Cut(format!(
+                "the receiver closed the connection {} ms into the transfer, mid-file \
+                 (each pause was under the timeout)",
+                started.elapsed().as_millis()
+            )));
+        }
+        sender
+            .send(piece)
+            .map_err(|e| Steady::Cut(format!("sending failed mid-file: {e}")))?;
+        last = Instant::now();
+    }
+    sender
+        .wait_finished(IO_TIMEOUT)
+        .map(drop)
+        .map_err(Steady::Cut)
 }
 
 /// Two senders of the same new name at once. Both may get `ok` (the name is free when
@@ -280,10 +394,7 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
                     if on_stderr {
                         format!(" (a `saved` line came {ON_STDERR})")
                     } else if saved.len() > 1 {
-                        " (the second save replaced the first: give the name with \
-                         fs::hard_link, which fails when the name exists, or \
-                         create_new; fs::rename replaces)"
-                            .to_string()
+                        why_saved_twice(&saved, held.as_deref(), &first, &second)
                     } else {
                         String::new()
                     }
@@ -292,6 +403,42 @@ pub(super) fn recv_same_name_at_once(ctx: &Ctx) -> Result<(), Failure> {
         }
         Ok(())
     })
+}
+
+/// Why a receiver printed more than one `saved` line for one name, told from which
+/// sender's bytes the file holds: the sender whose line came last (its save replaced the
+/// other's), the one whose line came first (the last line was printed for a save that
+/// failed), or a line whose count is neither sender's (printed before its transfer
+/// ended).
+fn why_saved_twice(saved: &[&str], held: Option<&[u8]>, first: &[u8], second: &[u8]) -> String {
+    let count = |line: &str| -> Option<usize> {
+        let inside = line.rsplit_once(" (")?.1.strip_suffix(" bytes)")?;
+        inside.parse().ok()
+    };
+    let counts: Vec<Option<usize>> = saved.iter().map(|l| count(l)).collect();
+    let sizes = [first.len(), second.len()];
+    if counts
+        .iter()
+        .any(|c| !c.is_some_and(|c| sizes.contains(&c)))
+    {
+        return " (a `saved` line whose count is neither sender's: print `saved` only once \
+                the transfer has ended and the file has its name)"
+            .to_string();
+    }
+    let held_len = held
+        .filter(|bytes| *bytes == first || *bytes == second)
+        .map(<[u8]>::len);
+    match held_len {
+        Some(len) if counts.last() == Some(&Some(len)) => " (the second save replaced the \
+             first: give the name with fs::hard_link, which fails when the name exists, or \
+             create_new; fs::rename replaces)"
+            .to_string(),
+        Some(_) => " (the file holds the bytes of the first `saved` line: the later line \
+             was printed for a save that failed; print `saved` only once the file has its \
+             name, after fs::hard_link succeeded)"
+            .to_string(),
+        None => String::new(),
+    }
 }
 
 /// The second sender of the same name: refused (false), or taken and sent whole (true).

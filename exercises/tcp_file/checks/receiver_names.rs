@@ -7,6 +7,7 @@ use std::fs;
 use std::net::SocketAddr;
 
 use crate::peer::{IO_TIMEOUT, Sender};
+use harness::beneath::Kind;
 use harness::{Ctx, Failure};
 
 use super::common::{
@@ -141,33 +142,60 @@ pub(super) fn recv_accepts_unusual_names(ctx: &Ctx) -> Result<(), Failure> {
     })
 }
 
+/// Names already taken in DIR, every kind in every run: a file (left untouched), a
+/// folder, and a link to nothing (a dangling link is a name too: `Path::exists` follows
+/// it and says no). Each must be refused with a reason, and stay as it was.
 pub(super) fn recv_keeps_existing_file(ctx: &Ctx) -> Result<(), Failure> {
-    let (name, original, replacement) = {
+    let (name, original, replacement, folder_name, link_name) = {
         let mut rng = ctx.rng();
-        (file_name(&mut rng), text(&mut rng), text(&mut rng))
+        let name = file_name(&mut rng);
+        let folder_name = format!("folder-{}", file_name(&mut rng));
+        let link_name = format!("link-{}", file_name(&mut rng));
+        (name, text(&mut rng), text(&mut rng), folder_name, link_name)
     };
     let folder = Folder::new()?;
     let inbox = folder.inbox();
     folder.files().write(&format!("inbox/{name}"), &original)?;
-    ctx.step(format!("DIR holds {name:?} before the receiver starts"));
+    folder.files().create_dir(&format!("inbox/{folder_name}"))?;
+    // The link points below the check's folder, at nothing.
+    let target = folder.root().join(format!("missing-{link_name}"));
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&target, inbox.join(&link_name))?;
+    // Elsewhere links take privileges: a second folder stands in.
+    #[cfg(not(unix))]
+    fs::create_dir(inbox.join(&link_name)).map(|()| drop(target))?;
+    ctx.step(format!(
+        "DIR holds the file {name:?}, the folder {folder_name:?} and the link {link_name:?} \
+         (to nothing) before the receiver starts"
+    ));
     with_receiver(ctx, &[], &inbox, |_, addr| {
-        let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
-        sender.send_name(name.as_bytes()).map_err(could_not_talk)?;
-        ctx.step(format!(
-            "peer sender sent the name {}",
-            quoted(name.as_bytes())
-        ));
-        let reply = sender.reply().map_err(could_not_talk)?;
-        ctx.step(format!("receiver replied {}", quoted(&reply)));
-        if reply.starts_with(b"ok") || reply.is_empty() {
-            if reply.starts_with(b"ok") {
-                let _ = sender.send(&replacement);
-                let _ = sender.finish(IO_TIMEOUT);
-            }
-            return Err(Failure::expected(
-                format!("a short reason (not `ok`): {name:?} already exists in DIR"),
-                quoted(&reply),
+        for (taken, what) in [
+            (&name, "a file"),
+            (&folder_name, "a folder"),
+            (&link_name, "a link to nothing (a name all the same)"),
+        ] {
+            let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
+            sender.send_name(taken.as_bytes()).map_err(could_not_talk)?;
+            ctx.step(format!(
+                "peer sender sent the name {}",
+                quoted(taken.as_bytes())
             ));
+            let reply = sender.reply().map_err(could_not_talk)?;
+            ctx.step(format!("receiver replied {}", quoted(&reply)));
+            if reply.starts_with(b"ok") || reply.is_empty() {
+                if reply.starts_with(b"ok") {
+                    let _ = sender.send(&replacement);
+                    let _ = sender.finish(IO_TIMEOUT);
+                }
+                return Err(Failure::expected(
+                    format!(
+                        "a short reason (not `ok`): DIR already has {taken:?}, {what} \
+                         (check the name with symlink_metadata, which does not follow links)"
+                    ),
+                    quoted(&reply),
+                ));
+            }
+            let _ = sender.wait_closed(IO_TIMEOUT);
         }
         same_file(
             &folder,
@@ -175,10 +203,26 @@ pub(super) fn recv_keeps_existing_file(ctx: &Ctx) -> Result<(), Failure> {
             &original,
             &format!("the existing {name}, untouched"),
         )?;
+        let kinds = [
+            (folder_name.as_str(), Kind::Dir, "a folder"),
+            (
+                link_name.as_str(),
+                if cfg!(unix) { Kind::Symlink } else { Kind::Dir },
+                "a link",
+            ),
+        ];
+        for (taken, kind, what) in kinds {
+            if folder.files().kind(&format!("inbox/{taken}")) != Some(kind) {
+                return Err(Failure::expected(
+                    format!("{taken:?} in DIR still {what}, untouched"),
+                    format!("{:?}", folder.files().kind(&format!("inbox/{taken}"))),
+                ));
+            }
+        }
         let left = entries(&folder);
-        if left.len() != 1 {
+        if left.len() != 3 {
             return Err(Failure::expected(
-                format!("only {name:?} in DIR"),
+                format!("only {name:?}, {folder_name:?} and {link_name:?} in DIR"),
                 format!("{left:?}"),
             ));
         }

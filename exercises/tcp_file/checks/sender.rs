@@ -74,37 +74,45 @@ fn sent_ok(output: &Output, name: &str, bytes: usize) -> Result<(), Failure> {
 }
 
 pub(super) fn send_base_name_only(ctx: &Ctx) -> Result<(), Failure> {
-    let (dirs, name) = {
+    // Every run: a plain name, one with a space, one of wider characters: each still one
+    // component, under two drawn folders.
+    let paths: Vec<(String, String)> = {
         let mut rng = ctx.rng();
-        let dirs = format!(
-            "{}/{}",
-            draw::short_word(&mut rng),
-            draw::short_word(&mut rng)
-        );
-        // Sometimes a name with a space or wider characters: still one component.
-        let name = match rng.u8(..3) {
-            0 => format!("{} {}", draw::short_word(&mut rng), file_name(&mut rng)),
-            1 => format!("{}.txt", draw::unicode_text(&mut rng, 6)),
-            _ => file_name(&mut rng),
-        };
-        (dirs, name)
+        let names = [
+            file_name(&mut rng),
+            format!("{} {}", draw::short_word(&mut rng), file_name(&mut rng)),
+            format!("{}.txt", draw::unicode_text(&mut rng, 6)),
+        ];
+        names
+            .into_iter()
+            .map(|name| {
+                let dirs = format!(
+                    "{}/{}",
+                    draw::short_word(&mut rng),
+                    draw::short_word(&mut rng)
+                );
+                (format!("{dirs}/{name}"), name)
+            })
+            .collect()
     };
     let folder = Folder::new()?;
-    let path = format!("{dirs}/{name}");
-    folder.write(&path, b"")?;
-    let (output, got) = send_to_peer(ctx, folder.root(), &path, |_| Answer::default())?;
-    let got = received(&output, got)?;
-    if got.before_ok != name.as_bytes() {
-        return Err(Failure::expected(
-            format!(
-                "the name {}: the last component only, like Go's FileInfo.Name()",
-                quoted(name.as_bytes())
-            ),
-            quoted(&got.before_ok),
-        )
-        .with_run(&output));
+    for (path, name) in &paths {
+        folder.write(path, b"")?;
+        let (output, got) = send_to_peer(ctx, folder.root(), path, |_| Answer::default())?;
+        let got = received(&output, got)?;
+        if got.before_ok != name.as_bytes() {
+            return Err(Failure::expected(
+                format!(
+                    "the name {}: the last component only, like Go's FileInfo.Name()",
+                    quoted(name.as_bytes())
+                ),
+                quoted(&got.before_ok),
+            )
+            .with_run(&output));
+        }
+        sent_ok(&output, name, 0)?;
     }
-    sent_ok(&output, &name, 0)
+    Ok(())
 }
 
 /// Legal names that look odd (spaces, wide characters, exactly 255 bytes, a leading
