@@ -41,7 +41,7 @@
 //! check, beneath, expect, net      the check author's vocabulary
 //! process                          runs programs, through the sandbox
 //! output, transcript               what a run did
-//! wait, seed, bytes, panic, groups, signals, draw, memory, cpu, contract   leaves
+//! wait, seed, bytes, panic, groups, signals, draw, memory, cpu, contract, shell   leaves
 //! sandbox                          the walls: they import nothing else of the crate
 //! ```
 //!
@@ -81,4 +81,5 @@ mod output;
 mod panic;
 mod process;
 mod run;
+mod shell;
 mod transcript;

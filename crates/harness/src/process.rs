@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::groups;
 use crate::output::Output;
+use crate::shell::shell_quote;
 use crate::transcript::Transcript;
 
 /// How long a program may run when a check does not say otherwise.
@@ -243,19 +244,6 @@ impl Cmd {
     }
 }
 
-/// Quote an argument for display the way a POSIX shell would read it back.
-fn shell_quote(arg: &OsStr) -> String {
-    let text = arg.to_string_lossy();
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-_./:=@,+%".contains(c));
-    if plain {
-        text.into_owned()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
-}
 
 /// One output stream of a running program, filled by a reader thread.
 struct Captured {
