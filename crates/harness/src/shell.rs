@@ -1,4 +1,4 @@
-//! How a command line is shown in a failure (`ran: os_args 'a b' $'c\\td'`): each argument
+//! How a command line is shown in a failure (`ran: prog 'a b' $'c\td'`): each argument
 //! quoted the way a shell reads it back, so that a student can paste the line and run it.
 
 use std::ffi::OsStr;
