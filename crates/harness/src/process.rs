@@ -244,7 +244,6 @@ impl Cmd {
     }
 }
 
-
 /// One output stream of a running program, filled by a reader thread.
 struct Captured {
     state: Mutex<CaptureState>,

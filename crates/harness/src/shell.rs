@@ -75,6 +75,9 @@ mod tests {
     #[test]
     fn bytes_that_are_not_utf8_shown_as_escapes() {
         use std::os::unix::ffi::OsStrExt;
-        assert_eq!(shell_quote(OsStr::from_bytes(b"ab\xffcd\xc3")), r"$'ab\xffcd\xc3'");
+        assert_eq!(
+            shell_quote(OsStr::from_bytes(b"ab\xffcd\xc3")),
+            r"$'ab\xffcd\xc3'"
+        );
     }
 }
