@@ -105,6 +105,7 @@ pub fn run_check_seeded(
     let outcome =
         crate::sandbox::in_own_network(|| catch_unwind(AssertUnwindSafe(|| (check.run)(&ctx))));
     let elapsed = started.elapsed();
+    let panics_told = matches!(&outcome, Ok(Err(failure)) if failure.panics_told);
     let failure = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(failure)) => Some(failure.message),
@@ -131,8 +132,12 @@ pub fn run_check_seeded(
              error is shown once, with the exercise)"
         )),
         (None, failure) => match failure {
-            Some(message) => explain(Some(with_steps(&steps, message)), &ctx.transcript),
-            None => explain(None, &ctx.transcript),
+            Some(message) => explain(
+                Some(with_steps(&steps, message)),
+                &ctx.transcript,
+                panics_told,
+            ),
+            None => explain(None, &ctx.transcript, false),
         },
     }
     .unwrap_or_default();
@@ -168,18 +173,26 @@ fn with_steps(steps: &[String], message: String) -> String {
 /// Put what the student most needs to hear first: a `todo!()` reached means "not written
 /// yet"; any other panic is quoted above the details. `failure` is None when the check
 /// passed: then a panic (a server's worker thread, say) is the failure, quoted alone.
-fn explain(failure: Option<String>, transcript: &Transcript) -> Option<String> {
-    let panics: Vec<_> = transcript
+fn explain(failure: Option<String>, transcript: &Transcript, panics_told: bool) -> Option<String> {
+    let mut panics: Vec<_> = transcript
         .runs()
         .into_iter()
         .filter_map(|run| run.panic.map(|p| (run.command_line, p)))
         .collect();
+    // Runs made at once (a check's peers, its scenarios) end in any order: the one
+    // quoted must not depend on which ended first, so that a seed shows the same words.
+    panics.sort_by(|a, b| {
+        (&a.1.location, &a.1.message, &a.0).cmp(&(&b.1.location, &b.1.message, &b.0))
+    });
     if let Some((_, todo)) = panics.iter().find(|(_, p)| p.todo_text().is_some()) {
         let text = todo.todo_text().unwrap_or_default();
         return Some(format!(
             "not written yet: {text} (todo!() at {})",
             todo.location
         ));
+    }
+    if panics_told {
+        return failure;
     }
     match (panics.first(), failure) {
         (Some((command, panic)), Some(message)) => Some(format!(

@@ -11,7 +11,9 @@ use crate::check::{Ctx, Failure};
 
 /// Play every scenario, `at_once` at a time, each by `play`. A failure names the scenario
 /// (its `Display`: one line that says everything drawn) and says what went wrong in it;
-/// of several, the one earliest in the list, so that the same seed shows the same one.
+/// of several, the one earliest in the list. Every scenario is played even after one
+/// failed: which ones ran, and so what the check's report quotes, never depends on
+/// timing, and the same seed shows the same words.
 pub fn play_all<S: Display + Sync>(
     ctx: &Ctx,
     scenarios: &[S],
@@ -31,9 +33,6 @@ pub fn play_all<S: Display + Sync>(
                     if let Err(failure) = play(scenario) {
                         let mut failures = failures.lock().unwrap_or_else(|e| e.into_inner());
                         failures.push((i, failure));
-                        // The rest would only repeat the news: stop drawing new ones.
-                        next.store(scenarios.len(), Ordering::Relaxed);
-                        break;
                     }
                 }
             });
@@ -49,12 +48,15 @@ pub fn play_all<S: Display + Sync>(
             ));
             Ok(())
         }
+        // The failing scenario's own words say what its run did; a panic of another
+        // scenario's run, quoted above them, would depend on which ended first.
         Some((i, failure)) => Err(Failure::new(format!(
             "in scenario {} of {}: {}\n{}",
             i + 1,
             scenarios.len(),
             scenarios[i],
             failure.message()
-        ))),
+        ))
+        .panics_told()),
     }
 }

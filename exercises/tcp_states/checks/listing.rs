@@ -204,7 +204,11 @@ pub(super) fn expect_live_listing(output: &Output, wanted: &[Sock]) -> Result<()
     let numbers = |r: &Row| (Row::port(&r.local), Row::port(&r.remote));
     let same_ports = printed.iter().find(|r| numbers(r) == numbers(first));
     let listed_some = |proto: &str| count(proto, &missing) < count(proto, &wanted_rows);
-    let hint = if let Some(got) = same_ports {
+    // No tcp6 line at all comes first: an IPv4 socket of the same port numbers (the OS
+    // may give an IPv6 listener the port of an IPv4 one) is chance, not a mislabel.
+    let hint = if count("tcp", &missing) == 0 && count("tcp6", &printed) == 0 {
+        "no tcp6 line at all: IPv6 sockets are in /proc/net/tcp6, read it too".to_string()
+    } else if let Some(got) = same_ports {
         table::proto_mistake(first, got)
             .or_else(|| table::address_mistake(&first.local, &got.local).map(str::to_string))
             .or_else(|| {
@@ -219,8 +223,6 @@ pub(super) fn expect_live_listing(output: &Output, wanted: &[Sock]) -> Result<()
             .map_or(format!("listed as `{}`", got.line()), |hint| {
                 format!("listed as `{}`: {hint}", got.line())
             })
-    } else if count("tcp", &missing) == 0 && count("tcp6", &printed) == 0 {
-        "no tcp6 line at all: IPv6 sockets are in /proc/net/tcp6, read it too".to_string()
     } else if missing.iter().all(|r| r.state == "LISTEN")
         && count("tcp", &missing) > 0
         && wanted_rows.iter().any(|w| w.state != "LISTEN")
