@@ -4,7 +4,6 @@
 //! where nobody else's traffic is, and where capturing needs no privilege on the host.
 
 use std::io;
-use std::os::fd::AsRawFd;
 
 use rustix::io::Errno;
 use rustix::thread::{UnshareFlags, unshare_unsafe};
@@ -77,30 +76,15 @@ fn map_to_root(uid: u32, gid: u32) -> io::Result<()> {
     std::fs::write("/proc/self/gid_map", format!("0 {gid} 1\n"))
 }
 
-/// `ip link set lo up` (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP, as the harness's
-/// sandbox does): a new network namespace starts with its loopback down. Returns lo's
-/// index (SIOCGIFINDEX), which the packet socket binds to.
+/// `ip link set lo up` (the harness's sandbox does the same for every check's network),
+/// then lo's index, which the packet socket binds to.
 fn loopback_up() -> io::Result<i32> {
-    // Any socket of the namespace will do to talk to its interfaces.
-    let socket = std::net::UdpSocket::bind("0.0.0.0:0")?;
+    harness::sandbox::loopback_up()?;
     #[allow(unsafe_code)]
-    // SAFETY: ifreq is plain data (zeroed is a valid value); the name is NUL-terminated;
-    // the three ioctls read and write only that struct, which outlives them.
-    unsafe {
-        let mut request: libc::ifreq = std::mem::zeroed();
-        for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
-            *slot = *byte as libc::c_char;
-        }
-        if libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFFLAGS, &mut request) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-        if libc::ioctl(socket.as_raw_fd(), libc::SIOCSIFFLAGS, &request) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFINDEX, &mut request) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(request.ifr_ifru.ifru_ifindex)
+    // SAFETY: the name is a NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
+    match index {
+        0 => Err(io::Error::last_os_error()),
+        index => i32::try_from(index).map_err(|_| io::Error::other("lo's index is too large")),
     }
 }

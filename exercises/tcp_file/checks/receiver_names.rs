@@ -60,24 +60,36 @@ fn nothing_created(folder: &Folder, cases: &[Hostile], shown: &str) -> Result<()
     ))
 }
 
-/// Send one bad name; the receiver must answer with a reason (not `ok`) and close.
-fn refuse_one(ctx: &Ctx, addr: SocketAddr, name: &[u8], shown: &str) -> Result<(), Failure> {
+/// Connect, send a name the receiver must refuse, and read its answer: the sender (to go
+/// on with, should the answer be `ok`) and the answer, never empty but in the glued case.
+pub(super) fn answer_to_bad_name(
+    addr: SocketAddr,
+    name: &[u8],
+    shown: &str,
+) -> Result<(Sender, Vec<u8>), Failure> {
     let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
     sender.send_name(name).map_err(could_not_talk)?;
-    ctx.step(format!("peer sender sent the name {shown}"));
     // A receiver that refuses while unread bytes wait (the glued case) resets the
     // connection, which may swallow its reason: then only "not ok" can be asked for.
     let glued = name.len() > 1024;
-    let reply = match sender.reply() {
-        Ok(reply) => reply,
-        Err(_) if glued => Vec::new(),
-        Err(e) => {
-            return Err(Failure::expected(
-                format!("a short reason for refusing the name {shown}"),
-                format!("the read failed: {e}"),
-            ));
-        }
-    };
+    match sender.reply() {
+        Ok(reply) if reply.is_empty() && !glued => Err(Failure::expected(
+            format!("a short reason for refusing the name {shown}"),
+            "the connection closed without a word: the sender cannot tell the user why",
+        )),
+        Ok(reply) => Ok((sender, reply)),
+        Err(_) if glued => Ok((sender, Vec::new())),
+        Err(e) => Err(Failure::expected(
+            format!("a short reason for refusing the name {shown}"),
+            format!("the read failed: {e}"),
+        )),
+    }
+}
+
+/// Send one bad name; the receiver must answer with a reason (not `ok`) and close.
+fn refuse_one(ctx: &Ctx, addr: SocketAddr, name: &[u8], shown: &str) -> Result<(), Failure> {
+    let (mut sender, reply) = answer_to_bad_name(addr, name, shown)?;
+    ctx.step(format!("peer sender sent the name {shown}"));
     if reply.starts_with(b"ok") {
         ctx.step("receiver replied `ok`; peer sender sent 6 bytes and half-closed");
         // Go on like a sender would: whatever the receiver does with it shows below.
@@ -86,12 +98,6 @@ fn refuse_one(ctx: &Ctx, addr: SocketAddr, name: &[u8], shown: &str) -> Result<(
         return Err(Failure::expected(
             format!("a refusal (not `ok`) for the name {shown}"),
             quoted(&reply),
-        ));
-    }
-    if reply.is_empty() && !glued {
-        return Err(Failure::expected(
-            format!("a short reason for refusing the name {shown}"),
-            "the connection closed without a word: the sender cannot tell the user why",
         ));
     }
     ctx.step(format!("receiver replied {}", quoted(&reply)));

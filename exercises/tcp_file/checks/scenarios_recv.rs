@@ -21,6 +21,7 @@ use super::common::{
 };
 use super::names;
 use super::receiver_failures::{holds_bytes, nothing_left};
+use super::receiver_names::answer_to_bad_name;
 use crate::peer::{self, IO_TIMEOUT, Sender};
 
 /// The main features, one per scenario index modulo CLASSES: an unusual name, a hostile
@@ -390,33 +391,13 @@ impl ToReceiver {
         what: &str,
     ) -> Result<(), Failure> {
         let shown = format!("{} ({what})", quoted(name));
-        let mut sender = Sender::connect(addr).map_err(could_not_talk)?;
-        sender.send_name(name).map_err(could_not_talk)?;
-        // A receiver that refuses while unread bytes wait (the glued case) resets the
-        // connection, which may swallow its reason: then only "not ok" can be asked for.
-        let glued = name.len() > 1024;
-        let reply = match sender.reply() {
-            Ok(reply) => reply,
-            Err(_) if glued => Vec::new(),
-            Err(e) => {
-                return Err(Failure::expected(
-                    format!("a short reason for refusing the name {shown}"),
-                    format!("the read failed: {e}"),
-                ));
-            }
-        };
+        let (mut sender, reply) = answer_to_bad_name(addr, name, &shown)?;
         if reply.starts_with(b"ok") {
             let _ = sender.send(&self.data);
             let _ = sender.finish(IO_TIMEOUT);
             return Err(Failure::expected(
                 format!("a refusal (a reason, not `ok`) for the name {shown}"),
                 quoted(&reply),
-            ));
-        }
-        if reply.is_empty() && !glued {
-            return Err(Failure::expected(
-                format!("a short reason for refusing the name {shown}"),
-                "the connection closed without a word",
             ));
         }
         sender.wait_closed(IO_TIMEOUT).map_err(|e| {

@@ -200,8 +200,8 @@ pub fn unshare(flags: UnshareFlags) -> io::Result<()> {
 }
 
 /// `ip link set lo up`, the one ioctl it takes: a new network namespace starts with its
-/// loopback down, and 127.0.0.1 and ::1 unreachable.
-fn loopback_up() -> io::Result<()> {
+/// loopback down, and 127.0.0.1 and ::1 unreachable. Also the capture tool's (`trace`).
+pub fn loopback_up() -> io::Result<()> {
     // Any socket of the namespace will do to talk to its interfaces.
     let socket = std::net::UdpSocket::bind("0.0.0.0:0")?;
     #[allow(unsafe_code)]

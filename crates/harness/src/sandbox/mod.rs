@@ -54,6 +54,8 @@ mod scratch;
 mod seccomp;
 
 pub use limits::{Limits, VAR as LIMITS_VAR};
+#[cfg(target_os = "linux")]
+pub use linux::loopback_up;
 
 /// Forces a mode: `namespaces`, `user` or `off`.
 pub const VAR: &str = "NETLAB_SANDBOX";
