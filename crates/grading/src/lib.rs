@@ -19,6 +19,7 @@ pub static EXERCISES: &[&Exercise] = &[
     &fs_meta_checks::EXERCISE,
     &udp_cs_checks::EXERCISE,
     &tcp_states_checks::EXERCISE,
+    &tcp_trace_checks::EXERCISE,
     &tcp_file_checks::EXERCISE,
     &http_get_checks::EXERCISE,
 ];

@@ -1,12 +1,12 @@
-//! tcp_peek (solutions/tcp_trace/tcp_peek.rs, the start of issue 22's tcp_trace
-//! exercise) prints what `tcpdump -n -t -r` prints, byte for byte: on live captures made
-//! with trace (a connection over IPv4 and IPv6, a reset), on made-up segments (sequence
-//! numbers across 2^32, every flag, known, unknown and malformed options, SACK blocks,
-//! headers too short or too long, a connection caught in the middle, IP options, UDP
-//! and a protocol of no name), on every cut of
-//! them a snap length could make, and in every encoding (both byte orders, micro- and
-//! nanoseconds, Ethernet, Linux cooked and raw IP). Skipped where tcpdump is absent;
-//! the live part also where there are no user namespaces. Its own errors need neither.
+//! tcp_peek (solutions/tcp_trace/tcp_peek.rs, the tcp_trace exercise's reference)
+//! prints what `tcpdump -n -t -r` prints, byte for byte: on live captures made with trace
+//! (a connection over IPv4 and IPv6, a reset), on made-up segments (sequence numbers
+//! across 2^32, every flag, known, unknown and malformed options, SACK blocks, headers
+//! too short or too long, a connection caught in the middle, IP options, UDP and a
+//! protocol of no name), on every cut of them a snap length could make, and in every
+//! encoding (both byte orders, micro- and nanoseconds, Ethernet, Linux cooked and raw
+//! IP). Skipped where tcpdump is absent; the live part also where there are no user
+//! namespaces. Its own errors need neither.
 
 #![cfg(target_os = "linux")]
 
@@ -24,8 +24,10 @@ fn talk_helper() {
     common::talk_if_asked();
 }
 
+/// tcp_trace's reference, built once per run as the workspace tests build it.
 fn tcp_peek() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tcp_peek_sol"))
+    let bins = netlab_tests::reference_bins().expect("the reference solutions build");
+    Command::new(bins.join("tcp_peek_sol"))
 }
 
 fn skip_without_tcpdump(test: &str) -> bool {
