@@ -42,6 +42,7 @@
 //! process                          runs programs, through the sandbox
 //! output, transcript               what a run did
 //! wait, seed, bytes, panic, groups, signals, draw, memory, cpu, contract, shell   leaves
+//! wire                             the frames on a loopback, captured (Linux; NETLAB_TRACE)
 //! sandbox                          the walls: they import nothing else of the crate
 //! ```
 //!
@@ -74,6 +75,8 @@ pub mod groups;
 pub mod sandbox;
 pub mod seed;
 pub mod signals;
+#[cfg(target_os = "linux")]
+pub mod wire;
 
 // Internals: their items are reached through the paths above, and only there.
 mod check;
