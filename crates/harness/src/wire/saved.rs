@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn a_failure_shows_the_file_and_the_last_eight_frames_since_the_first() {
         let recording = Recording {
-            frames: (0..10).map(|i| udp(1_000_000_000 + i * 1500)).collect(),
+            frames: (0..10).map(|i| udp(1_000_000_000 + i * 2000)).collect(),
             lost: 0,
         };
         let text = paragraph(Path::new("/tmp/t/c.pcap"), &recording, None);
@@ -138,9 +138,9 @@ mod tests {
         assert_eq!(lines.len(), 9);
         assert_eq!(
             lines[1],
-            "          0.000003 IP 127.0.0.1.8000 > 127.0.0.1.8001: UDP, length 1"
+            "          0.000004 IP 127.0.0.1.8000 > 127.0.0.1.8001: UDP, length 1"
         );
-        assert!(lines[8].starts_with("          0.000014 IP"), "{text}");
+        assert!(lines[8].starts_with("          0.000018 IP"), "{text}");
     }
 
     #[test]
