@@ -17,7 +17,7 @@ mod socket;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 pub use line::describe;
@@ -48,12 +48,14 @@ const LOOK_EVERY: Duration = Duration::from_millis(5);
 /// How long [`Capture::stop`] may wait for the frames the kernel holds back (a block of
 /// the ring not full yet: handed over within its `retire_ms`).
 const DRAIN_LIMIT: Duration = Duration::from_millis(250);
+/// How long a reader that copies a frame at a time may take to move what it read.
+const HANDOVER_LIMIT: Duration = Duration::from_secs(5);
 
 /// A capture running on the loopback of the network namespace of the thread that started
 /// it (and of every thread and process started from there).
 pub struct Capture {
     stop: Arc<AtomicBool>,
-    reader: Option<JoinHandle<io::Result<Recording>>>,
+    recording: Receiver<io::Result<Recording>>,
 }
 
 /// What a stopped capture holds.
@@ -67,18 +69,23 @@ pub struct Recording {
 
 impl Capture {
     /// Start capturing on the calling thread's network namespace's `lo`. Needs CAP_NET_RAW
-    /// in that namespace: a check's namespace gives it, the host's only to root.
+    /// in that namespace: a check's namespace gives it, the host's only to root. Takes
+    /// about 10 ms: the kernel waits for every CPU to see the ring.
     pub fn start() -> io::Result<Capture> {
         let socket = PacketSocket::open_loopback(Some(Shape::CHECK))?;
         let stop = Arc::new(AtomicBool::new(false));
         let asked = Arc::clone(&stop);
-        let reader = std::thread::Builder::new()
+        let (send, recording) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
             .name("netlab-wire".to_string())
-            .spawn(move || read_until_stopped(socket, &asked))?;
-        Ok(Capture {
-            stop,
-            reader: Some(reader),
-        })
+            .spawn(move || {
+                let mut socket = socket;
+                let _ = send.send(read_until_stopped(&mut socket, &asked));
+                // Closed once its frames are handed over: closing takes the kernel three
+                // times as long as opening (30 ms), and nobody needs to wait for it.
+                drop(socket);
+            })?;
+        Ok(Capture { stop, recording })
     }
 
     /// Stop, and return every frame so far, in order.
@@ -88,28 +95,34 @@ impl Capture {
 
     /// Stop, and return every frame so far with the count of those lost. Frames already
     /// sent are not lost to the stop: those the kernel still holds are waited for.
-    pub fn stop(mut self) -> io::Result<Recording> {
+    pub fn stop(self) -> io::Result<Recording> {
         self.stop.store(true, Ordering::SeqCst);
-        match self.reader.take().map(JoinHandle::join) {
-            Some(Ok(recording)) => recording,
-            Some(Err(_)) => Err(io::Error::other("the capture's reader panicked")),
-            None => Ok(Recording::default()),
+        match self
+            .recording
+            .recv_timeout(LOOK_EVERY + DRAIN_LIMIT + HANDOVER_LIMIT)
+        {
+            Ok(recording) => recording,
+            Err(RecvTimeoutError::Timeout) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the capture's reader did not hand its frames over",
+            )),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(io::Error::other("the capture's reader panicked"))
+            }
         }
     }
 }
 
 impl Drop for Capture {
-    /// A capture dropped unfinished still ends its reader before going.
+    /// A capture dropped unfinished still ends its reader (within [`LOOK_EVERY`] and the
+    /// drain), which closes the socket.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
     }
 }
 
 /// The reader thread: frames copied as they come, then those still held when stopped.
-fn read_until_stopped(mut socket: PacketSocket, stop: &AtomicBool) -> io::Result<Recording> {
+fn read_until_stopped(socket: &mut PacketSocket, stop: &AtomicBool) -> io::Result<Recording> {
     let mut recording = Recording::default();
     let mut kept = 0usize;
     let mut keep = |frame: FrameRef<'_>| {
@@ -129,6 +142,7 @@ fn read_until_stopped(mut socket: PacketSocket, stop: &AtomicBool) -> io::Result
     while !stop.load(Ordering::SeqCst) {
         socket.read_ready(LOOK_EVERY, &mut keep)?;
     }
+    // The frames the kernel still holds: in a block of the ring not handed over yet.
     let limit = Instant::now() + DRAIN_LIMIT;
     loop {
         let read = socket.read_ready(Duration::from_millis(1), &mut keep)?;

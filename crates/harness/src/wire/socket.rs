@@ -61,11 +61,14 @@ impl PacketSocket {
 
     /// Open the socket on the interface `ifindex`, as [`PacketSocket::open_loopback`].
     pub fn open(ifindex: i32, ring: Option<Shape>) -> io::Result<PacketSocket> {
-        let all = libc::c_int::from((libc::ETH_P_ALL as u16).to_be());
+        // Protocol 0: no frame reaches the socket until `bind` names ETH_P_ALL. Opened with
+        // ETH_P_ALL, it would receive at once, and the kernel would take it off the
+        // interface again to set the ring up, then to bind it, each time waiting for
+        // every CPU to let go of it (synchronize_net: about 10 ms each).
         #[allow(unsafe_code)]
         // SAFETY: socket(2) takes plain integers; a descriptor it returns is new and ours.
         let fd = unsafe {
-            let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, all);
+            let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0);
             if fd < 0 {
                 return Err(io::Error::last_os_error());
             }
