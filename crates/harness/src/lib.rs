@@ -13,7 +13,9 @@
 //! 2. [`run_check`] (`run.rs`) gives the check a [`Ctx`] (`check.rs`): the [`Binaries`]
 //!    under test, a generator seeded for this run and check ([`seed`], [`draw`]), a
 //!    transcript of what it runs, its steps. It runs the check's function in a network of
-//!    its own (`sandbox::in_own_network`), catching a panic.
+//!    its own (`sandbox::in_own_network`), catching a panic; with `NETLAB_TRACE=DIR`,
+//!    that network's loopback is captured for the whole check (`wire`, Linux) into
+//!    `DIR/<check>.pcap`, and a failure ends with the file and its last frames.
 //! 3. The check starts programs: the student's through [`Ctx::student`], a [`Cmd`]
 //!    marked untrusted, which [`Cmd::spawn`] starts through the sandbox's launcher
 //!    ([`sandbox`]); the reference's through [`Ctx::reference`]; the exercise's peers. A
@@ -42,6 +44,7 @@
 //! process                          runs programs, through the sandbox
 //! output, transcript               what a run did
 //! wait, seed, bytes, panic, groups, signals, draw, memory, cpu, contract, shell   leaves
+//! wire                             the frames on a loopback, captured (Linux; NETLAB_TRACE)
 //! sandbox                          the walls: they import nothing else of the crate
 //! ```
 //!
@@ -74,6 +77,8 @@ pub mod groups;
 pub mod sandbox;
 pub mod seed;
 pub mod signals;
+#[cfg(target_os = "linux")]
+pub mod wire;
 
 // Internals: their items are reached through the paths above, and only there.
 mod check;

@@ -1,6 +1,8 @@
 //! The runner of one check: gives it a [`Ctx`] in a network of its own, catches what it
 //! does wrong, and words the outcome for the student ([`CheckResult`]): "not written yet"
-//! for a `todo!()`, a panic quoted first, the steps, the seed that replays it.
+//! for a `todo!()`, a panic quoted first, the steps, the seed that replays it; with
+//! `NETLAB_TRACE=DIR`, the check's network captured whole into `DIR/<check>.pcap`, whose
+//! last frames a failure shows (`wire/saved.rs`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -15,6 +17,10 @@ use crate::transcript::Transcript;
 /// waits (for a reply, a deadline, a program to exit), so more run at once than there
 /// are cores, and a failing one that waits out its deadline holds up no other.
 pub const CHECKS_AT_ONCE: usize = 8;
+
+/// `NETLAB_TRACE=DIR`: each check's loopback captured into `DIR/<check>.pcap` (DIR made
+/// if missing).
+const TRACE_VAR: &str = "NETLAB_TRACE";
 
 /// How one check went.
 #[derive(Clone, Debug)]
@@ -99,11 +105,29 @@ pub fn run_check_seeded(
         steps: Mutex::new(Vec::new()),
         not_compiled: Mutex::new(None),
     };
+    // Unset, nothing is captured and nothing costs: no packet socket is opened.
+    let trace_dir = std::env::var_os(TRACE_VAR)
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from);
+    let no_capture = trace_dir.as_ref().and_then(|_| why_no_capture());
     let started = Instant::now();
     // In a network of its own where the sandbox allows: the check's peers, the reference
     // programs and the program under test meet on a loopback nobody else is on.
-    let outcome =
-        crate::sandbox::in_own_network(|| catch_unwind(AssertUnwindSafe(|| (check.run)(&ctx))));
+    let (outcome, wire) = crate::sandbox::in_own_network(|| {
+        #[cfg(target_os = "linux")]
+        let capture = (trace_dir.as_deref())
+            .filter(|_| no_capture.is_none())
+            .map(|dir| crate::wire::saved::start(dir, check.name));
+        let outcome = catch_unwind(AssertUnwindSafe(|| (check.run)(&ctx)));
+        #[cfg(target_os = "linux")]
+        let wire = capture.map(|capture| capture.save());
+        #[cfg(not(target_os = "linux"))]
+        let wire: Option<String> = None;
+        (outcome, wire)
+    });
+    let wire = wire.or(no_capture.map(|why| {
+        format!("    wire: no capture ({TRACE_VAR}): the check had no network of its own: {why}")
+    }));
     let elapsed = started.elapsed();
     let panics_told = matches!(&outcome, Ok(Err(failure)) if failure.panics_told);
     let failure = match outcome {
@@ -141,6 +165,10 @@ pub fn run_check_seeded(
         },
     }
     .unwrap_or_default();
+    let message = match (wire, &not_compiled) {
+        (Some(wire), None) if !message.is_empty() => format!("{message}\n{wire}"),
+        _ => message,
+    };
     let replay = match message.is_empty() || not_compiled.is_some() {
         true => String::new(),
         false => seed::replay(seed, exercise.name, check.name),
@@ -155,6 +183,25 @@ pub fn run_check_seeded(
         elapsed,
         skipped: false,
         not_compiled,
+    }
+}
+
+/// Why a check here has no loopback of its own to capture; None when it has one. The
+/// machine's own may only be captured by root, and holds everybody's traffic.
+fn why_no_capture() -> Option<String> {
+    use crate::sandbox::Mode;
+    let why_not = crate::sandbox::setup().and_then(|setup| setup.why_not.clone());
+    match crate::sandbox::mode() {
+        Mode::Namespaces => None,
+        Mode::OtherUser => Some(
+            "the sandbox runs programs as other users here, without namespaces (root \
+             without user namespaces): the checks share this machine's loopback"
+                .to_string(),
+        ),
+        Mode::Unsandboxed => Some(format!(
+            "the checks run unsandboxed here ({}), on this machine's loopback",
+            why_not.as_deref().unwrap_or("no sandbox on this system")
+        )),
     }
 }
 

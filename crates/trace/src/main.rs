@@ -4,15 +4,10 @@
 //! and Wireshark read, prints one line per frame while it runs, and exits with COMMAND's
 //! exit code.
 
-mod line;
-mod pcap;
-
-#[cfg(target_os = "linux")]
-mod capture;
+// The capture itself (the packet socket, its ring, the pcap file, the lines) is the
+// harness's `wire`, which a check run with NETLAB_TRACE uses too.
 #[cfg(target_os = "linux")]
 mod namespace;
-#[cfg(target_os = "linux")]
-mod ring;
 #[cfg(target_os = "linux")]
 mod run;
 

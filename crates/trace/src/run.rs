@@ -10,11 +10,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
+use harness::wire::{self, FrameRef, PacketSocket, PcapWriter, Shape};
+
 use crate::Options;
-use crate::capture::{Capture, Frame};
-use crate::line;
 use crate::namespace::{self, Unavailable};
-use crate::pcap::PcapWriter;
 
 /// How long one wait for frames lasts before trace looks at the child again.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
@@ -47,7 +46,12 @@ pub fn run(options: Options) -> u8 {
             return 2;
         }
     };
-    let mut capture = match Capture::open(ifindex) {
+    // NETLAB_TRACE_NO_RING=1 takes the road without a ring (one recvfrom(2) a frame).
+    let ring = match std::env::var_os("NETLAB_TRACE_NO_RING") {
+        None => Some(Shape::TOOL),
+        Some(_) => None,
+    };
+    let mut capture = match PacketSocket::open(ifindex, ring) {
         Ok(capture) => capture,
         Err(e) => {
             eprintln!("error: could not open a packet socket on the namespace's loopback: {e}");
@@ -123,7 +127,7 @@ pub fn run(options: Options) -> u8 {
 /// Read frames until COMMAND exits, a signal comes or the time is up.
 fn watch(
     child: &mut Child,
-    capture: &mut Capture,
+    capture: &mut PacketSocket,
     recorder: &mut Recorder,
     limit: Duration,
 ) -> Ending {
@@ -148,7 +152,7 @@ fn watch(
 }
 
 /// The frames still queued, and those sent as the killed processes' sockets closed.
-fn drain(capture: &mut Capture, recorder: &mut Recorder) {
+fn drain(capture: &mut PacketSocket, recorder: &mut Recorder) {
     let limit = Instant::now() + DRAIN_LIMIT;
     while Instant::now() < limit {
         match capture.read_ready(DRAIN_QUIET, |frame| recorder.frame(frame)) {
@@ -178,7 +182,7 @@ fn kill_group(child: &Child) {
 
 /// Wait for the killed child, with a deadline; true once it is reaped. The pause between
 /// looks is a wait for frames, which records those sent meanwhile.
-fn reap(child: &mut Child, capture: &mut Capture, recorder: &mut Recorder) -> bool {
+fn reap(child: &mut Child, capture: &mut PacketSocket, recorder: &mut Recorder) -> bool {
     let limit = Instant::now() + REAP_LIMIT;
     while Instant::now() < limit {
         if !matches!(child.try_wait(), Ok(None)) {
@@ -198,7 +202,7 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn frame(&mut self, frame: Frame<'_>) {
+    fn frame(&mut self, frame: FrameRef<'_>) {
         if self.failed.is_none() {
             let written = self.pcap.frame(frame.stamp, frame.data, frame.original_len);
             self.failed = written.err();
@@ -207,12 +211,12 @@ impl Recorder {
             let first = *self.first.get_or_insert(frame.stamp);
             let since = frame.stamp.saturating_sub(first).as_secs_f64();
             // A closed stdout (`| head`) must not stop the capture.
-            let _ = writeln!(io::stdout(), "{}", line::describe(since, frame.data));
+            let _ = writeln!(io::stdout(), "{}", wire::describe(since, frame.data));
         }
     }
 
     /// Flush the file and say what it holds; false if it could not be written whole.
-    fn finish(self, options: &Options, capture: &Capture) -> bool {
+    fn finish(self, options: &Options, capture: &PacketSocket) -> bool {
         let frames = self.pcap.frames();
         let path = options.file.display();
         let flushed = self.pcap.finish().and_then(|mut out| out.flush());

@@ -55,7 +55,7 @@ mod seccomp;
 
 pub use limits::{Limits, VAR as LIMITS_VAR};
 #[cfg(target_os = "linux")]
-pub use linux::loopback_up;
+pub use linux::{enter_network_namespace, loopback_up};
 
 /// Forces a mode: `namespaces`, `user` or `off`.
 pub const VAR: &str = "NETLAB_SANDBOX";

@@ -1,14 +1,22 @@
-//! One short line per frame while the capture runs, shaped like tcpdump's: the time since
-//! the first frame, then `IP 127.0.0.1.41234 > 127.0.0.1.8000: Flags [S.], seq 1, ack 2,
-//! win 65483, length 0`. Sequence numbers are the wire's (absolute, not tcpdump's relative
-//! ones), so the handshake's "ack = their seq + 1" shows as it is.
+//! One short line per frame, shaped like tcpdump's: `IP 127.0.0.1.41234 >
+//! 127.0.0.1.8000: Flags [S.], seq 1, ack 2, win 65483, length 0`, after the time since the
+//! first frame where there is one. Sequence numbers are the wire's (absolute, not
+//! tcpdump's relative ones), so the handshake's "ack = their seq + 1" shows as it is.
+//! The capture tool prints one per frame as it runs; a failing check shows its last ones.
 
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// The line for one Ethernet frame seen `since_first` seconds after the first one.
+/// The line for one Ethernet frame seen `since_first` seconds after the first one: the
+/// time, then [`segment`]'s words.
 pub fn describe(since_first: f64, frame: &[u8]) -> String {
-    let mut line = format!("{since_first:.6} ");
+    format!("{since_first:.6} {}", segment(frame))
+}
+
+/// What one Ethernet frame is, without a time: `IP 127.0.0.1.41234 > 127.0.0.1.8000:
+/// Flags [S], seq 1, win 65495, length 0`.
+pub fn segment(frame: &[u8]) -> String {
+    let mut line = String::new();
     match ethernet(frame) {
         Some((0x0800, packet)) => ipv4(&mut line, packet),
         Some((0x86dd, packet)) => ipv6(&mut line, packet),

@@ -1,17 +1,16 @@
-//! The packet socket that sees every frame on the namespace's loopback: AF_PACKET,
+//! The packet socket that sees every frame on a network namespace's loopback: AF_PACKET,
 //! SOCK_RAW, ETH_P_ALL, bound to `lo`. A loopback frame passes the interface twice (sent,
 //! then received): PACKET_IGNORE_OUTGOING keeps only the second, so each is seen once.
 //! Frames come through a ring shared with the kernel (`ring.rs`), or where it cannot be
-//! made, one recvfrom(2) each.
+//! made, one recvfrom(2) each. The socket belongs to the namespace of the thread that
+//! opened it, whichever thread reads it.
 
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use socket2::{Domain, Protocol, Socket, Type};
-
-use crate::ring::{Ring, RingFrame};
+use super::ring::{Ring, RingFrame, Shape};
 
 /// From linux/if_packet.h (not all in libc's stable modules).
 const PACKET_STATISTICS: libc::c_int = 6;
@@ -20,12 +19,12 @@ const PACKET_OUTGOING: u8 = 4;
 /// SIOCGSTAMP (SIOCGSTAMP_OLD): the kernel's timestamp of the last frame read, a timeval.
 const SIOCGSTAMP: libc::c_ulong = 0x8906;
 /// The receive buffer asked for without a ring: a burst of 64 KiB loopback frames (a
-/// file sent as fast as the loopback goes) must wait there while trace prints.
+/// file sent as fast as the loopback goes) must wait there while the reader works.
 const RECEIVE_BUFFER: libc::c_int = 32 << 20;
 
 /// One frame read: when the kernel saw it, its bytes, its length on the wire.
-pub struct Frame<'a> {
-    /// The kernel's timestamp of the frame, not the time trace read it: the ring's
+pub struct FrameRef<'a> {
+    /// The kernel's timestamp of the frame, not the time it was read: the ring's
     /// tp_sec/tp_nsec (the kernel's receive time), or without the ring SIOCGSTAMP's; the
     /// time of the read only where the kernel gives none.
     pub stamp: Duration,
@@ -34,8 +33,8 @@ pub struct Frame<'a> {
 }
 
 /// The open packet socket, and where its frames are read.
-pub struct Capture {
-    socket: Socket,
+pub struct PacketSocket {
+    fd: OwnedFd,
     frames: Frames,
 }
 
@@ -45,41 +44,80 @@ enum Frames {
     Copied(Vec<u8>),
 }
 
-impl Capture {
-    /// Open the socket on the interface `ifindex`; frames queue from now on.
-    pub fn open(ifindex: i32) -> io::Result<Capture> {
-        let all = Protocol::from(i32::from((libc::ETH_P_ALL as u16).to_be()));
-        let socket = Socket::new(Domain::PACKET, Type::RAW, Some(all))?;
-        let fd = socket.as_raw_fd();
+impl PacketSocket {
+    /// Open the socket on the calling thread's network namespace's `lo`, with a ring of
+    /// `shape` (None: one recvfrom(2) a frame); frames queue from now on. Needs
+    /// CAP_NET_RAW in that namespace.
+    pub fn open_loopback(ring: Option<Shape>) -> io::Result<PacketSocket> {
+        #[allow(unsafe_code)]
+        // SAFETY: the name is a NUL-terminated string that outlives the call.
+        let index = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
+        match i32::try_from(index) {
+            Ok(0) => Err(io::Error::last_os_error()),
+            Ok(index) => PacketSocket::open(index, ring),
+            Err(_) => Err(io::Error::other("lo's interface index is too large")),
+        }
+    }
+
+    /// Open the socket on the interface `ifindex`, as [`PacketSocket::open_loopback`].
+    pub fn open(ifindex: i32, ring: Option<Shape>) -> io::Result<PacketSocket> {
+        // Protocol 0: no frame reaches the socket until `bind` names ETH_P_ALL. Opened with
+        // ETH_P_ALL, it would receive at once, and the kernel would take it off the
+        // interface again to set the ring up, then to bind it, each time waiting for
+        // every CPU to let go of it (synchronize_net: about 10 ms each).
+        #[allow(unsafe_code)]
+        // SAFETY: socket(2) takes plain integers; a descriptor it returns is new and ours.
+        let fd = unsafe {
+            let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0);
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            OwnedFd::from_raw_fd(fd)
+        };
+        let raw = fd.as_raw_fd();
         // Linux 4.20 and later; before, the frames sent are skipped as they are read.
-        let _ = set_option(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
-        // NETLAB_TRACE_NO_RING=1 takes the road without a ring, which the tests try too.
-        let ring = match std::env::var_os("NETLAB_TRACE_NO_RING") {
-            None => Ring::new(fd),
-            Some(_) => Err(io::ErrorKind::Unsupported.into()),
+        let _ = set_option(raw, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
+        let ring = match ring {
+            Some(shape) => Ring::new(raw, shape),
+            None => Err(io::ErrorKind::Unsupported.into()),
         };
         let frames = match ring {
             Ok(ring) => Frames::Ring(ring),
             Err(_) => {
                 // Without a ring, the socket's buffer, as large as net.core.rmem_max lets.
-                let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER as usize);
+                let _ = set_option(raw, libc::SOL_SOCKET, libc::SO_RCVBUF, RECEIVE_BUFFER);
                 // Turns the kernel's timestamps on (see `stamp`) before the first frame.
-                stamp(fd);
-                Frames::Copied(vec![0; crate::pcap::SNAPLEN as usize])
+                stamp(raw);
+                Frames::Copied(vec![0; super::pcap::SNAPLEN as usize])
             }
         };
-        bind(fd, ifindex)?;
-        Ok(Capture { socket, frames })
+        bind(raw, ifindex)?;
+        Ok(PacketSocket { fd, frames })
     }
 
     /// Wait up to `wait` for a frame, then hand `each` every frame queued, without waiting
     /// again. Returns how many there were. A signal ends the wait early.
-    pub fn read_ready(&mut self, wait: Duration, each: impl FnMut(Frame<'_>)) -> io::Result<usize> {
+    pub fn read_ready(
+        &mut self,
+        wait: Duration,
+        each: impl FnMut(FrameRef<'_>),
+    ) -> io::Result<usize> {
+        let fd = self.fd.as_raw_fd();
         match &mut self.frames {
-            Frames::Ring(ring) => read_ring(ring, self.socket.as_raw_fd(), wait, each),
-            Frames::Copied(buffer) => read_copies(&self.socket, buffer, wait, each),
+            Frames::Ring(ring) => read_ring(ring, fd, wait, each),
+            Frames::Copied(buffer) => read_copies(fd, buffer, wait, each),
         }
     }
+
+    /// Whether frames may be waiting that a read does not give yet: in the ring's block
+    /// the kernel is filling, handed over within the ring's `retire_ms`.
+    pub fn has_pending(&self) -> bool {
+        match &self.frames {
+            Frames::Ring(ring) => ring.has_pending(),
+            Frames::Copied(_) => false,
+        }
+    }
+
     /// Frames the kernel dropped because the ring or the receive buffer was full
     /// (PACKET_STATISTICS, which counts since the last time it was asked).
     pub fn dropped(&self) -> u32 {
@@ -90,7 +128,7 @@ impl Capture {
         // call.
         let done = unsafe {
             libc::getsockopt(
-                self.socket.as_raw_fd(),
+                self.fd.as_raw_fd(),
                 libc::SOL_PACKET,
                 PACKET_STATISTICS,
                 stats.as_mut_ptr().cast(),
@@ -107,11 +145,11 @@ fn read_ring(
     ring: &mut Ring,
     fd: RawFd,
     wait: Duration,
-    mut each: impl FnMut(Frame<'_>),
+    mut each: impl FnMut(FrameRef<'_>),
 ) -> io::Result<usize> {
     let mut give = |frame: RingFrame<'_>| {
         if frame.direction != PACKET_OUTGOING {
-            each(Frame {
+            each(FrameRef {
                 stamp: frame.stamp,
                 data: frame.data,
                 original_len: frame.original_len,
@@ -143,20 +181,19 @@ fn read_ring(
 /// Without the ring: one recvfrom(2) a frame, the first waiting up to `wait` (the socket's
 /// receive timeout, SO_RCVTIMEO).
 fn read_copies(
-    socket: &Socket,
+    fd: RawFd,
     buffer: &mut [u8],
     wait: Duration,
-    mut each: impl FnMut(Frame<'_>),
+    mut each: impl FnMut(FrameRef<'_>),
 ) -> io::Result<usize> {
-    socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
-    let fd = socket.as_raw_fd();
+    read_timeout(fd, wait.max(Duration::from_millis(1)))?;
     let mut flags = 0;
     let mut count = 0;
     loop {
         match receive(fd, buffer, flags) {
             Ok((_, _, PACKET_OUTGOING)) => {} // a kernel before 4.20 ignored the option
             Ok((kept, original_len, _)) => {
-                each(Frame {
+                each(FrameRef {
                     stamp: stamp(fd),
                     data: &buffer[..kept],
                     original_len,
@@ -174,6 +211,30 @@ fn read_copies(
             Err(e) => return Err(e),
         }
         flags = libc::MSG_DONTWAIT;
+    }
+}
+
+/// SO_RCVTIMEO: how long a blocking recvfrom(2) waits.
+fn read_timeout(fd: RawFd, wait: Duration) -> io::Result<()> {
+    let time = libc::timeval {
+        tv_sec: wait.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_usec: wait.subsec_micros() as libc::suseconds_t,
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: the option's value is a timeval the kernel only reads, for the call's length.
+    let done = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&time as *const libc::timeval).cast(),
+            size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -201,8 +262,7 @@ fn set_option(
     }
 }
 
-/// Receive only `ifindex`'s frames (socket2's SockAddr has no safe way to make a
-/// sockaddr_ll).
+/// Receive only `ifindex`'s frames.
 fn bind(fd: RawFd, ifindex: i32) -> io::Result<()> {
     #[allow(unsafe_code)]
     // SAFETY: sockaddr_ll is plain data (zeroed is valid); bind reads `len` bytes of it.

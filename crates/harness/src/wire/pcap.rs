@@ -1,6 +1,7 @@
 //! The classic pcap file format, written by hand: a 24-byte global header, then a 16-byte
 //! header before each frame. It is all tcpdump and Wireshark need, and no pcap crate
-//! (they pull heavy dependencies) is worth 40 bytes of headers.
+//! (they pull heavy dependencies) is worth 40 bytes of headers. The capture tool (`trace`)
+//! writes its file with it as frames come; a check's capture (`NETLAB_TRACE`) once, whole.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -27,6 +28,19 @@ pub fn global_header() -> [u8; 24] {
     header
 }
 
+/// The 16 bytes before a frame seen at `stamp` (since the Unix epoch) of which `kept`
+/// bytes (at most [`SNAPLEN`]) follow, `original_len` long on the wire.
+pub fn record_header(stamp: Duration, kept: usize, original_len: usize) -> [u8; 16] {
+    let mut header = [0u8; 16];
+    // Seconds as u32 last until 2106, as the format does.
+    header[0..4].copy_from_slice(&(stamp.as_secs() as u32).to_ne_bytes());
+    header[4..8].copy_from_slice(&stamp.subsec_micros().to_ne_bytes());
+    header[8..12].copy_from_slice(&(kept as u32).to_ne_bytes());
+    let original = original_len.max(kept).min(u32::MAX as usize) as u32;
+    header[12..16].copy_from_slice(&original.to_ne_bytes());
+    header
+}
+
 /// A pcap file being written, one frame at a time.
 pub struct PcapWriter<W: Write> {
     out: W,
@@ -44,14 +58,8 @@ impl<W: Write> PcapWriter<W> {
     /// `original_len` how long it was on the wire.
     pub fn frame(&mut self, stamp: Duration, data: &[u8], original_len: usize) -> io::Result<()> {
         let kept = &data[..data.len().min(SNAPLEN as usize)];
-        let mut header = [0u8; 16];
-        // Seconds as u32 last until 2106, as the format does.
-        header[0..4].copy_from_slice(&(stamp.as_secs() as u32).to_ne_bytes());
-        header[4..8].copy_from_slice(&stamp.subsec_micros().to_ne_bytes());
-        header[8..12].copy_from_slice(&(kept.len() as u32).to_ne_bytes());
-        let original = original_len.max(kept.len()).min(u32::MAX as usize) as u32;
-        header[12..16].copy_from_slice(&original.to_ne_bytes());
-        self.out.write_all(&header)?;
+        self.out
+            .write_all(&record_header(stamp, kept.len(), original_len))?;
         self.out.write_all(kept)?;
         self.frames += 1;
         Ok(())

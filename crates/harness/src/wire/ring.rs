@@ -1,8 +1,8 @@
 //! A receive ring shared with the kernel (PACKET_RX_RING, TPACKET_V3), as libpcap uses:
-//! the kernel writes frames into blocks of a mapping trace reads, so a burst waits there
-//! rather than in the socket's receive buffer, which net.core.rmem_max caps (212992 bytes
-//! on most systems: three 64 KiB loopback frames). A file sent as fast as the loopback
-//! goes then loses nothing while trace writes and prints.
+//! the kernel writes frames into blocks of a mapping the capture reads, so a burst waits
+//! there rather than in the socket's receive buffer, which net.core.rmem_max caps (212992
+//! bytes on most systems: three 64 KiB loopback frames). A file sent as fast as the
+//! loopback goes then loses nothing while the reader writes and prints.
 
 use std::io;
 use std::mem::size_of;
@@ -18,14 +18,34 @@ const TPACKET_V3: libc::c_int = 2;
 const TP_STATUS_KERNEL: u32 = 0;
 const TP_STATUS_USER: u32 = 1;
 
-/// 32 blocks of 1 MiB: each holds at least fifteen 64 KiB frames, and the whole a burst
-/// of 32 MiB (a 50 MiB file sent at loopback speed lost no frame here, printing every
-/// line). The kernel hands a block over once it is full, or after 10 ms with frames in
-/// it, so lines still appear while COMMAND runs.
+/// Blocks of 1 MiB: each holds at least fifteen 64 KiB frames.
 const BLOCK_SIZE: u32 = 1 << 20;
-const BLOCKS: u32 = 32;
 const FRAME_SIZE: u32 = 2048; // required by the call; V3's frames take what they need
-const RETIRE_MS: u32 = 10;
+
+/// How big a ring, and how soon a block with frames in it is handed over when it is not
+/// full (the kernel hands a full one over at once).
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    pub blocks: u32,
+    pub retire_ms: u32,
+}
+
+impl Shape {
+    /// The capture tool's: 32 MiB, a burst a reader that also prints may fall behind by (a
+    /// 50 MiB file sent at loopback speed lost no frame, printing every line); lines
+    /// still appear within 10 ms while COMMAND runs.
+    pub const TOOL: Shape = Shape {
+        blocks: 32,
+        retire_ms: 10,
+    };
+    /// A check's (`NETLAB_TRACE`): read by a thread that only copies, so half as much
+    /// room, for up to [`crate::CHECKS_AT_ONCE`] checks at once; blocks handed over
+    /// sooner, so that the end of a check waits less for its last frames.
+    pub const CHECK: Shape = Shape {
+        blocks: 16,
+        retire_ms: 4,
+    };
+}
 
 /// struct tpacket_req3.
 #[repr(C)]
@@ -42,8 +62,15 @@ struct Request {
 /// The mapped ring, and the next block to read.
 pub struct Ring {
     base: NonNull<u8>,
+    blocks: u32,
     next: u32,
 }
+
+// The mapping is this value's alone (nothing else holds its address), so it may move to
+// the thread that reads it; it is not Sync: reading takes `&mut self`.
+#[allow(unsafe_code)]
+// SAFETY: the pointer is to memory owned by the Ring, valid for its life on any thread.
+unsafe impl Send for Ring {}
 
 /// One frame in a block: when the kernel saw it, its bytes, its length on the wire.
 pub struct RingFrame<'a> {
@@ -58,13 +85,14 @@ pub struct RingFrame<'a> {
 impl Ring {
     /// Set up the ring on the packet socket `fd` (before it is bound, as the kernel
     /// wants), and map it.
-    pub fn new(fd: RawFd) -> io::Result<Ring> {
+    pub fn new(fd: RawFd, shape: Shape) -> io::Result<Ring> {
+        let blocks = shape.blocks;
         let request = Request {
             block_size: BLOCK_SIZE,
-            block_nr: BLOCKS,
+            block_nr: blocks,
             frame_size: FRAME_SIZE,
-            frame_nr: BLOCK_SIZE / FRAME_SIZE * BLOCKS,
-            retire_blk_tov: RETIRE_MS,
+            frame_nr: BLOCK_SIZE / FRAME_SIZE * blocks,
+            retire_blk_tov: shape.retire_ms,
             sizeof_priv: 0,
             feature_req_word: 0,
         };
@@ -94,7 +122,7 @@ impl Ring {
             }
             libc::mmap(
                 std::ptr::null_mut(),
-                (BLOCK_SIZE * BLOCKS) as usize,
+                mapping_len(blocks),
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED,
                 fd,
@@ -105,7 +133,11 @@ impl Ring {
             return Err(io::Error::last_os_error());
         }
         let base = NonNull::new(base.cast()).ok_or_else(io::Error::last_os_error)?;
-        Ok(Ring { base, next: 0 })
+        Ok(Ring {
+            base,
+            blocks,
+            next: 0,
+        })
     }
 
     /// Hand `each` every frame of the blocks the kernel has filled, oldest first, and
@@ -135,17 +167,35 @@ impl Ring {
             }
             self.status(self.next)
                 .store(TP_STATUS_KERNEL, Ordering::Release);
-            self.next = (self.next + 1) % BLOCKS;
+            self.next = (self.next + 1) % self.blocks;
         }
         count
     }
 
-    /// Block `index`'s status word (offset 8 in it), with which the kernel and trace
+    /// Whether the block the kernel fills now holds frames it has not handed over yet (it
+    /// will within the shape's `retire_ms`). Once the reader has caught up, that block is
+    /// the next one to read; the kernel zeroes its count when it starts it. A count read
+    /// while the kernel writes it is only a hint, which is all the caller needs.
+    pub fn has_pending(&self) -> bool {
+        // tpacket_hdr_v1's num_pkts, at 12 in the block, as `read_filled` reads it.
+        #[allow(unsafe_code)]
+        // SAFETY: as `status`: a 4-byte aligned word inside the mapping, read atomically.
+        let count = unsafe {
+            &*(self
+                .base
+                .as_ptr()
+                .add((self.next * BLOCK_SIZE) as usize + 12) as *const AtomicU32)
+        };
+        self.status(self.next).load(Ordering::Acquire) & TP_STATUS_USER != 0
+            || count.load(Ordering::Relaxed) > 0
+    }
+
+    /// Block `index`'s status word (offset 8 in it), with which the kernel and the reader
     /// hand the block over.
     fn status(&self, index: u32) -> &AtomicU32 {
         #[allow(unsafe_code)]
         // SAFETY: the word is inside the mapping, which lives as long as self, and
-        // 4-byte aligned (blocks start on pages); trace only accesses it atomically, and
+        // 4-byte aligned (blocks start on pages); the reader only accesses it atomically, and
         // the kernel orders its writes with barriers.
         unsafe {
             &*(self.base.as_ptr().add((index * BLOCK_SIZE) as usize + 8) as *const AtomicU32)
@@ -156,7 +206,7 @@ impl Ring {
     /// does not write it until `read_filled` gives it back, after the slice is gone.
     fn block(&self, index: u32) -> &[u8] {
         #[allow(unsafe_code)]
-        // SAFETY: the mapping holds BLOCKS blocks of BLOCK_SIZE bytes and lives as long
+        // SAFETY: the mapping holds `blocks` blocks of BLOCK_SIZE bytes and lives as long
         // as self; the caller holds the block (see above).
         unsafe {
             std::slice::from_raw_parts(
@@ -165,6 +215,11 @@ impl Ring {
             )
         }
     }
+}
+
+/// The mapping's length in bytes.
+fn mapping_len(blocks: u32) -> usize {
+    (BLOCK_SIZE * blocks) as usize
 }
 
 fn word(bytes: &[u8], at: usize) -> u32 {
@@ -176,7 +231,7 @@ impl Drop for Ring {
         #[allow(unsafe_code)]
         // SAFETY: unmaps the mapping made in `new`; no slice of it outlives self.
         unsafe {
-            libc::munmap(self.base.as_ptr().cast(), (BLOCK_SIZE * BLOCKS) as usize);
+            libc::munmap(self.base.as_ptr().cast(), mapping_len(self.blocks));
         }
     }
 }
