@@ -1,11 +1,12 @@
 //! `cargo run --release -p bench`: the reference programs measured side by side with the
-//! tools people would use instead (nc, socat, iperf3), on loopback, several runs each, and
+//! tools people would use instead (nc, socat, iperf3, tcpdump), several runs each, and
 //! the tables written into the book's performance chapter, the targets and notes into its
 //! appendix for maintainers. Missing tools are skipped with a note. Numbers, not timed
 //! tests: nothing here fails a build.
 
 mod grading;
 mod measure;
+mod pcap_decode;
 mod table;
 mod transfer;
 mod udp_echo;
@@ -59,6 +60,7 @@ enum Only {
     Transfer,
     Udp,
     Grade,
+    Pcap,
 }
 
 fn above_zero(text: &str) -> Result<u64, String> {
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
                 Only::Transfer => "transfer",
                 Only::Udp => "udp",
                 Only::Grade => "grade",
+                Only::Pcap => "pcap",
             }
             .to_string()
         }),
@@ -115,6 +118,9 @@ fn run(options: &Options) -> Result<()> {
     if wanted("grade") {
         grading::run(&bins, &workspace, options, &mut report)?;
     }
+    if wanted("pcap") {
+        pcap_decode::run(&bins, options, &mut report)?;
+    }
     let markdown = report.markdown();
     println!("\n{markdown}");
     if options.write_book {
@@ -138,6 +144,7 @@ fn build_release(root: &Path) -> Result<PathBuf> {
     let output = Cmd::new(cargo)
         .args(["build", "--release", "--bins", "--quiet"])
         .args(["-p", "tcp_file", "-p", "udp_cs", "-p", "grade"])
+        .args(["-p", pcap_decode::PEEK_PACKAGE])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .arg("--target-dir")
