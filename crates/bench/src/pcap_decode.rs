@@ -16,8 +16,7 @@ use harness::Cmd;
 use crate::Options;
 use crate::table::{Decoding, Report};
 
-/// The package whose binaries hold tcp_peek_sol: `tcp_trace` once that exercise has
-/// its own package (then only this line changes).
+/// The package whose binaries hold tcp_peek_sol: the tcp_trace exercise's.
 pub const PEEK_PACKAGE: &str = "tcp_trace";
 pub const PEEK: &str = "tcp_peek_sol";
 pub const TCPDUMP: &str = "tcpdump -n -t -r";

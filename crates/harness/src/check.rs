@@ -71,6 +71,9 @@ pub struct Check {
     pub uses_reference: bool,
     /// The ids of the contract's clauses this check tries (`S1`): see [`Exercise::contract`].
     pub covers: &'static [&'static str],
+    /// The check captures its own network's packets ([`crate::wire::Capture`]). Where
+    /// checks have no network of their own (no user namespaces) it is skipped, saying why.
+    pub captures: bool,
 }
 
 impl Check {
@@ -87,6 +90,7 @@ impl Check {
             run,
             uses_reference: false,
             covers: &[],
+            captures: false,
         }
     }
 
@@ -99,6 +103,13 @@ impl Check {
     /// Mark a check that runs a reference program: `ctx.reference` panics in any other.
     pub const fn uses_reference(mut self) -> Check {
         self.uses_reference = true;
+        self
+    }
+
+    /// Mark a check that captures the packets of its own network (Linux's user and
+    /// network namespaces): skipped with the reason where there are none.
+    pub const fn captures(mut self) -> Check {
+        self.captures = true;
         self
     }
 }

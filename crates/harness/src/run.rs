@@ -77,18 +77,25 @@ pub fn run_check_seeded(
     bins: &Binaries,
     seed: u64,
 ) -> CheckResult {
+    let skip = |message: String| CheckResult {
+        name: check.name.to_string(),
+        points: check.points,
+        awarded: 0,
+        message,
+        read: exercise.read_about(check),
+        replay: String::new(),
+        elapsed: Duration::ZERO,
+        skipped: true,
+        not_compiled: None,
+    };
     if check.uses_reference && bins.reference.is_empty() {
-        return CheckResult {
-            name: check.name.to_string(),
-            points: check.points,
-            awarded: 0,
-            message: GRADED_BY_INSTRUCTOR.to_string(),
-            read: exercise.read_about(check),
-            replay: String::new(),
-            elapsed: Duration::ZERO,
-            skipped: true,
-            not_compiled: None,
-        };
+        return skip(GRADED_BY_INSTRUCTOR.to_string());
+    }
+    if let Some(why) = check.captures.then(why_no_capture).flatten() {
+        return skip(format!(
+            "skipped: this check captures its own network's packets, which needs Linux's \
+             unprivileged user namespaces, and {why}"
+        ));
     }
     let reference_only: Vec<&Path> = bins
         .reference
