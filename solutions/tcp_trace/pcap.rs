@@ -107,14 +107,10 @@ impl FileHeader {
                 "cut short in record {number} ({got} of {kept} bytes)"
             ));
         }
-        let fraction = u64::from(self.u32(&record[4..8]));
         let seconds = u64::from(self.u32(&record[0..4]));
-        let nanos = if self.nanoseconds {
-            fraction
-        } else {
-            fraction * 1000
-        };
-        Ok(Some(seconds * 1_000_000_000 + nanos))
+        let fraction = u64::from(self.u32(&record[4..8]));
+        let unit = if self.nanoseconds { 1 } else { 1000 };
+        Ok(Some(seconds * 1_000_000_000 + fraction * unit))
     }
 }
 

@@ -147,9 +147,11 @@ fn class_edition(root: &Path) -> Result<Edition> {
 
 /// An exercise's manifest without its `<bin>_sol` targets: every blank-line-separated
 /// block naming one goes (the `[[bin]]` and the comment above it that shows how to run
-/// it), and so does a comment about the reference's own dependencies.
+/// it), and so does a comment about the reference's own dependencies, and a dependency on
+/// the workspace tests (`netlab-tests`, which build the references: never exported).
 fn without_reference_bins(manifest: &str) -> String {
-    let mut out: String = without_blocks_naming(manifest, "_sol\"")
+    let manifest = without_blocks_naming(manifest, "netlab-tests");
+    let mut out: String = without_blocks_naming(&manifest, "_sol\"")
         .lines()
         .filter(|line| !(line.trim_start().starts_with('#') && line.contains("reference")))
         .collect::<Vec<_>>()
