@@ -24,10 +24,24 @@ pub(super) fn first_different_line<'a>(
 /// The first field of `got` that is not `wanted`'s, in words, with what tcpdump does there.
 pub(super) fn what_differs(wanted: &str, got: &str) -> String {
     let (want_fields, got_fields) = (fields(wanted), fields(got));
+    // A wrong length moves the end of `seq FIRST:END` too: the length is the mistake.
+    let first =
+        |fields: &[&str]| field(fields, "seq").map(|f| f.split(':').next().map(str::to_string));
+    if let (Some(want), Some(got)) = (field(&want_fields, "length"), field(&got_fields, "length")) {
+        if want != got && first(&want_fields) == first(&got_fields) {
+            return format!("`{got}` where tcpdump prints `{want}`{}", hint("length"));
+        }
+    }
     for (k, want) in want_fields.iter().enumerate() {
         let key = key(want);
         match got_fields.iter().find(|g| self::key(g) == key) {
             Some(field) if field == want => {}
+            Some(field) if key == "the ends" => {
+                return format!(
+                    "`{field}` where tcpdump prints `{want}`{}",
+                    ends_hint(want, field)
+                );
+            }
             Some(field) => return format!("`{field}` where tcpdump prints `{want}`{}", hint(key)),
             None if k == 0 => return format!("the line starts `{}`", start(got)),
             None => {
@@ -74,6 +88,11 @@ fn fields(line: &str) -> Vec<&str> {
     fields
 }
 
+/// The field named `name` among `fields`.
+fn field<'a>(fields: &[&'a str], name: &str) -> Option<&'a str> {
+    fields.iter().find(|f| key(f) == name).copied()
+}
+
 /// A field's name: its first word (`Flags`, `seq`, `options`...), or the line's ends.
 fn key(field: &str) -> &str {
     if field.contains(" > ") || field.starts_with("IP") {
@@ -84,6 +103,24 @@ fn key(field: &str) -> &str {
 
 fn start(line: &str) -> &str {
     line.split(": ").next().unwrap_or(line)
+}
+
+/// Why a line's ends may differ from tcpdump's: the same addresses with other ports is a
+/// TCP header read from the wrong place.
+fn ends_hint(wanted: &str, got: &str) -> &'static str {
+    let addresses = |ends: &str| -> Vec<String> {
+        ends.split(' ')
+            .filter_map(|end| end.rsplit_once('.').map(|(address, _)| address.to_string()))
+            .collect()
+    };
+    if addresses(wanted) == addresses(got) {
+        " (the ports are the TCP header's first 4 bytes, and the TCP header starts where the \
+         IP header ends: at its length, the low 4 bits of its first byte times 4, more than \
+         20 when it carries options)"
+    } else {
+        " (each address as tcpdump writes it: IPv4 dotted, IPv6 compressed as Ipv6Addr \
+         prints it; then `.` and the port)"
+    }
 }
 
 /// What tcpdump does with a field, where a mistake there is common.
@@ -134,6 +171,13 @@ mod tests {
             what_differs(want, "ethertype 0x86dd, not IP"),
             "the line starts `ethertype 0x86dd, not IP`"
         );
+        let want = "IP 1.2.3.4.5 > 6.7.8.9.10: Flags [P.], seq 1:7301, ack 1, win 9, length 7300";
+        let got = "IP 1.2.3.4.5 > 6.7.8.9.10: Flags [P.], seq 1:7, ack 1, win 9, length 6";
+        assert!(
+            what_differs(want, got).starts_with("`length 6` where tcpdump prints `length 7300`")
+        );
+        let got = "IP 1.2.3.4.1799 > 6.7.8.9.2175:  tcp 32 [bad hdr length 16 - too short, < 20]";
+        assert!(what_differs(want, got).contains("the TCP header starts where the IP header ends"));
     }
 
     #[test]

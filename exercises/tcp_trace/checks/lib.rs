@@ -43,26 +43,26 @@ static CHECKS: &[Check] = &[
     // Recorded traces of real connections (recorded.rs).
     Check::new(
         "recorded_handshake_and_close",
-        "#a-segments-line",
+        "#the-handshake",
         recorded_handshake_and_close,
     )
     .covers(&["P1", "P3", "P4", "P5", "P6", "P8"]),
-    Check::new("recorded_reset", "#a-segments-line", recorded_reset).covers(&["P5", "P6"]),
+    Check::new("recorded_reset", "#the-contract", recorded_reset).covers(&["P5", "P6"]),
     Check::new(
         "recorded_zero_window",
-        "#a-segments-line",
+        "#the-window-that-makes-write-block",
         recorded_zero_window,
     )
     .covers(&["P5", "P6"]),
-    Check::new("recorded_ipv6", "#ipv6", recorded_ipv6).covers(&["P3", "P4", "P5"]),
-    Check::new("recorded_options", "#tcp-options", recorded_options)
+    Check::new("recorded_ipv6", "#the-contract", recorded_ipv6).covers(&["P3", "P4", "P5"]),
+    Check::new("recorded_options", "#the-contract", recorded_options)
         .covers(&["P4", "P5", "P6", "P8"]),
     Check::new(
         "recorded_large_and_cut",
-        "#lengths-and-the-snap-length",
+        "#the-contract",
         recorded_large_and_cut,
     )
     .covers(&["P7", "P9"]),
-    Check::new("recorded_summaries", "#the-summary", recorded_summaries)
+    Check::new("recorded_summaries", "#the-contract", recorded_summaries)
         .covers(&["P12", "P13", "P14", "P15", "P16", "P17", "P18", "P19"]),
 ];
