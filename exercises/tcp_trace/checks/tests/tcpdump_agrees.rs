@@ -10,7 +10,7 @@ use harness::{Cmd, Output};
 
 /// tcpdump with `args`, under a deadline; None when it cannot be started.
 fn tcpdump(args: &[&std::ffi::OsStr]) -> Option<Output> {
-    // Not a program under test: the tool the stored lines came from.
+    // tcpdump is not a program under test: it is the tool the stored lines came from.
     Cmd::new("tcpdump")
         .args(args)
         .timeout(Duration::from_secs(10))
