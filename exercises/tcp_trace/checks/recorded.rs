@@ -93,43 +93,52 @@ static ALL: [&Recorded; 8] = [
     &CUT,
 ];
 
-/// tcp_peek run on `trace` (with `--summary` when `summary`), the file under a drawn name.
-fn feed(ctx: &Ctx, trace: &Recorded, summary: bool) -> Result<Output, Failure> {
+/// tcp_peek run on `trace` (with `--summary` when `summary`), the file under a drawn name;
+/// `judge` looks at what it printed. A failure starts with the trace it was fed: a check
+/// feeds several, and the one that went wrong is what the reader needs first.
+fn feed(
+    ctx: &Ctx,
+    trace: &Recorded,
+    summary: bool,
+    judge: impl FnOnce(&Output) -> Result<(), Failure>,
+) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;
     let name = format!("{}.pcap", draw::short_word(&mut ctx.rng()));
     let path = capture_file(dir.path(), &name, trace.pcap)?;
-    let option = if summary { "--summary " } else { "" };
-    ctx.step(format!(
-        "tcp_peek {option}{name}, a copy of the recorded trace {t}.pcap: {about}. See it \
-         yourself: cargo run -p tcp_trace -- {option}exercises/tcp_trace/checks/traces/{t}.pcap \
-         (what it must print is {t}.{want} beside it)",
-        t = trace.name,
-        about = trace.about,
-        want = if summary { "summary" } else { "tcpdump" },
-    ));
     let mut args: Vec<&OsStr> = Vec::new();
     if summary {
         args.push("--summary".as_ref());
     }
     args.push(path.as_os_str());
-    run(ctx, &args)
+    let output = run(ctx, &args)?;
+    judge(&output).map_err(|failure| {
+        let option = if summary { "--summary " } else { "" };
+        Failure::new(format!(
+            "fed {name}, a copy of the recorded trace {t}.pcap: {about}. See it yourself: \
+             cargo run -p tcp_trace -- {option}exercises/tcp_trace/checks/traces/{t}.pcap \
+             (what it must print is {t}.{want} beside it)\n{failure}",
+            t = trace.name,
+            about = trace.about,
+            want = if summary { "summary" } else { "tcpdump" },
+        ))
+    })
 }
 
 /// tcp_peek's stdout for `trace` is exactly `tcpdump -n -t -r`'s, and it exits 0.
 fn lines_are_tcpdumps(ctx: &Ctx, trace: &Recorded) -> Result<(), Failure> {
-    let output = feed(ctx, trace, false)?;
-    let wanted: Vec<&str> = trace.tcpdump.lines().collect();
-    let why = match first_different_line(&wanted, &output.stdout) {
-        Some((_, want, Some(got))) => format!(
-            "tcpdump's line for that record of {}.pcap; {}",
-            trace.name,
-            what_differs(want, &got)
-        ),
-        _ => format!("`tcpdump -n -t -r {}.pcap` prints that", trace.name),
-    };
-    let lines: Vec<Vec<u8>> = wanted.iter().map(|l| l.as_bytes().to_vec()).collect();
-    expect::stdout_lines_exact(&output, &lines, &why)?;
-    expect::exit_code(&output, 0, "a whole capture read: exit 0")
+    feed(ctx, trace, false, |output| {
+        let wanted: Vec<&str> = trace.tcpdump.lines().collect();
+        let why = match first_different_line(&wanted, &output.stdout) {
+            Some((_, want, Some(got))) => format!(
+                "tcpdump's line for that record; {}",
+                what_differs(want, &got)
+            ),
+            _ => format!("`tcpdump -n -t -r {}.pcap` prints that", trace.name),
+        };
+        let lines: Vec<Vec<u8>> = wanted.iter().map(|l| l.as_bytes().to_vec()).collect();
+        expect::stdout_lines_exact(output, &lines, &why)?;
+        expect::exit_code(output, 0, "a whole capture read: exit 0")
+    })
 }
 
 pub(super) fn recorded_handshake_and_close(ctx: &Ctx) -> Result<(), Failure> {
@@ -160,18 +169,16 @@ pub(super) fn recorded_large_and_cut(ctx: &Ctx) -> Result<(), Failure> {
 
 pub(super) fn recorded_summaries(ctx: &Ctx) -> Result<(), Failure> {
     for trace in ALL {
-        let output = feed(ctx, trace, true)?;
-        let wanted: Vec<Vec<u8>> = trace
-            .summary
-            .lines()
-            .map(|l| l.as_bytes().to_vec())
-            .collect();
-        let why = format!(
-            "the summary of {}.pcap, one block per connection, an empty line between blocks",
-            trace.name
-        );
-        expect::stdout_lines_exact(&output, &wanted, &why)?;
-        expect::exit_code(&output, 0, "a whole capture summarised: exit 0")?;
+        feed(ctx, trace, true, |output| {
+            let wanted: Vec<Vec<u8>> = trace
+                .summary
+                .lines()
+                .map(|l| l.as_bytes().to_vec())
+                .collect();
+            let why = "one block per connection, an empty line between blocks";
+            expect::stdout_lines_exact(output, &wanted, why)?;
+            expect::exit_code(output, 0, "a whole capture summarised: exit 0")
+        })?;
     }
     Ok(())
 }
