@@ -362,9 +362,9 @@ def write_beside(pcap):
 def make(name):
     pcap = HERE / f"{name}.pcap"
     for attempt in range(1, TRIES + 1):
-        trace = [os.environ.get("CARGO", "cargo"), "run", "-q", "-p", "trace", "--", "-q",
-                 "-w", str(pcap), "--", sys.executable, str(Path(__file__).resolve()),
-                 "play", name]
+        trace = [os.environ.get("CARGO", "cargo"), "run", "-q", "-p", "trace", "--bin", "trace",
+                 "--", "-q", "-w", str(pcap),
+                 "--", sys.executable, str(Path(__file__).resolve()), "play", name]
         subprocess.run(trace, cwd=ROOT, check=True)
         missing = shows_what_it_is_for(name, tcpdump_lines(pcap).decode().splitlines())
         if not missing:
