@@ -221,9 +221,9 @@ def lossy(sock, share):
 def play_options():
     """Every option Linux sends (mss, sackOK, timestamps, nop, wscale) and ECN's flags in
     the handshake (and CWR when the sender slows down after a loss); SACK blocks and
-    retransmissions from a receiver losing 15% of the
-    segments (20000 bytes, then 2000 more, the loopback's MTU at 1500); then a short exchange
-    whose IPv4 headers carry an option (record route), 28 bytes long."""
+    retransmissions from a receiver losing 15% of the segments (20000 bytes, then 2000
+    more, the loopback's MTU at 1500); then a short exchange whose IPv4 headers carry an
+    option (record route), 28 bytes long."""
     sysctl("net.ipv4.tcp_ecn", 1)
     sh("ip", "link", "set", "lo", "mtu", "1500")
     # The loopback passes segments of many MSS whole; a token bucket whose burst holds
