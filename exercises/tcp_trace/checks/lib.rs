@@ -5,12 +5,16 @@
 //! computes itself), and a live capture made in the check's own network namespace.
 //!
 //! Files of one concept: `usage` (arguments, files that are not captures, files cut
-//! short).
+//! short), `recorded` (captures of real connections, tcpdump's lines stored beside them)
+//! and `difference` (which field of a line differs from tcpdump's).
 
+mod difference;
+mod recorded;
 mod usage;
 
 use harness::{Check, Exercise};
 
+use recorded::*;
 use usage::*;
 
 pub static EXERCISE: Exercise = Exercise {
@@ -36,4 +40,29 @@ static CHECKS: &[Check] = &[
         not_a_capture_is_refused,
     )
     .covers(&["P22"]),
+    // Recorded traces of real connections (recorded.rs).
+    Check::new(
+        "recorded_handshake_and_close",
+        "#the-handshake",
+        recorded_handshake_and_close,
+    )
+    .covers(&["P1", "P3", "P4", "P5", "P6", "P8"]),
+    Check::new("recorded_reset", "#the-contract", recorded_reset).covers(&["P5", "P6"]),
+    Check::new(
+        "recorded_zero_window",
+        "#the-window-that-makes-write-block",
+        recorded_zero_window,
+    )
+    .covers(&["P5", "P6"]),
+    Check::new("recorded_ipv6", "#the-contract", recorded_ipv6).covers(&["P3", "P4", "P5"]),
+    Check::new("recorded_options", "#the-contract", recorded_options)
+        .covers(&["P4", "P5", "P6", "P8"]),
+    Check::new(
+        "recorded_large_and_cut",
+        "#the-contract",
+        recorded_large_and_cut,
+    )
+    .covers(&["P7", "P9"]),
+    Check::new("recorded_summaries", "#the-contract", recorded_summaries)
+        .covers(&["P12", "P13", "P14", "P15", "P16", "P17", "P18", "P19"]),
 ];
