@@ -47,22 +47,22 @@ static CHECKS: &[Check] = &[
         recorded_handshake_and_close,
     )
     .covers(&["P1", "P3", "P4", "P5", "P6", "P8"]),
-    Check::new("recorded_reset", "#the-contract", recorded_reset).covers(&["P5", "P6"]),
+    Check::new("recorded_reset", "#relative-sequence-numbers", recorded_reset).covers(&["P5", "P6"]),
     Check::new(
         "recorded_zero_window",
         "#the-window-that-makes-write-block",
         recorded_zero_window,
     )
     .covers(&["P5", "P6"]),
-    Check::new("recorded_ipv6", "#the-contract", recorded_ipv6).covers(&["P3", "P4", "P5"]),
-    Check::new("recorded_options", "#the-contract", recorded_options)
+    Check::new("recorded_ipv6", "#link-ip-and-tcp-headers", recorded_ipv6).covers(&["P3", "P4", "P5"]),
+    Check::new("recorded_options", "#options", recorded_options)
         .covers(&["P4", "P5", "P6", "P8"]),
     Check::new(
         "recorded_large_and_cut",
-        "#the-contract",
+        "#cut-records",
         recorded_large_and_cut,
     )
     .covers(&["P7", "P9"]),
-    Check::new("recorded_summaries", "#the-contract", recorded_summaries)
+    Check::new("recorded_summaries", "#the-summary", recorded_summaries)
         .covers(&["P12", "P13", "P14", "P15", "P16", "P17", "P18", "P19"]),
 ];
