@@ -5,8 +5,11 @@
 //! computes itself), and a live capture made in the check's own network namespace.
 //!
 //! Files of one concept: `usage` (arguments, files that are not captures, files cut
-//! short).
+//! short), `model` (the segments, their file, tcpdump's lines and the summary computed
+//! from them), `generated` (the checks fed by the model).
 
+pub mod generated;
+pub mod model;
 mod usage;
 
 use harness::{Check, Exercise};
@@ -36,4 +39,66 @@ static CHECKS: &[Check] = &[
         not_a_capture_is_refused,
     )
     .covers(&["P22"]),
+    // The checks fed by the seeded model (generated/).
+    Check::new("encodings_read", SECTION, generated::encodings_read).covers(&["P1", "P2"]),
+    Check::new("link_types_read", SECTION, generated::link_types_read).covers(&["P3"]),
+    Check::new("ip_headers_read", SECTION, generated::ip_headers_read).covers(&["P4"]),
+    Check::new("flags_printed", SECTION, generated::flags_printed).covers(&["P5"]),
+    Check::new("relative_numbers", SECTION, generated::relative_numbers).covers(&["P6"]),
+    Check::new(
+        "sack_blocks_relative",
+        SECTION,
+        generated::sack_blocks_relative,
+    )
+    .covers(&["P6", "P8"]),
+    Check::new(
+        "lengths_from_ip_header",
+        SECTION,
+        generated::lengths_from_ip_header,
+    )
+    .covers(&["P7"]),
+    Check::new(
+        "tcp_options_printed",
+        SECTION,
+        generated::tcp_options_printed,
+    )
+    .covers(&["P8"]),
+    Check::new(
+        "snap_length_cuts_marked",
+        SECTION,
+        generated::snap_length_cuts_marked,
+    )
+    .covers(&["P9"]),
+    Check::new("bad_data_offsets", SECTION, generated::bad_data_offsets).covers(&["P10"]),
+    Check::new(
+        "other_protocols_lines",
+        SECTION,
+        generated::other_protocols_lines,
+    )
+    .covers(&["P11"]),
+    Check::new(
+        "cut_files_end_in_error",
+        SECTION,
+        generated::cut_files_end_in_error,
+    )
+    .covers(&["P23"]),
+    Check::new("summary_blocks", SECTION, generated::summary_blocks).covers(&["P12"]),
+    Check::new("summary_openers", SECTION, generated::summary_openers).covers(&["P13", "P14"]),
+    Check::new(
+        "summary_round_trips",
+        SECTION,
+        generated::summary_round_trips,
+    )
+    .covers(&["P15"]),
+    Check::new("summary_bytes", SECTION, generated::summary_bytes).covers(&["P16"]),
+    Check::new("summary_closes", SECTION, generated::summary_closes).covers(&["P17", "P18"]),
+    Check::new(
+        "summary_zero_windows",
+        SECTION,
+        generated::summary_zero_windows,
+    )
+    .covers(&["P19"]),
 ];
+
+/// Where the chapter explains what the generated checks try: its contract.
+const SECTION: &str = "#the-contract";

@@ -1,0 +1,88 @@
+//! The model is right: every capture the generated checks draw, under several seeds, is
+//! printed by `tcpdump -n -t -r` exactly as the model says (skipped, with the reason,
+//! where tcpdump is not installed); and a capture read back by `model::decode` is the
+//! segments it was written from.
+
+use std::process::Command;
+
+use tcp_trace_checks::generated::every_capture;
+use tcp_trace_checks::model::{self, Cut};
+
+/// Seeds tried: every class is in every seed, these vary the values inside.
+const SEEDS: u64 = 8;
+
+fn tcpdump_here() -> bool {
+    let found = Command::new("tcpdump").arg("--version").output();
+    found.is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn tcpdump_prints_the_models_lines() {
+    if !tcpdump_here() {
+        eprintln!("skipped tcpdump_prints_the_models_lines: tcpdump is not installed here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut problems = Vec::new();
+    for seed in 1..=SEEDS {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        for (check, name, capture) in every_capture(&mut rng) {
+            let trace = capture.trace();
+            let path = dir.path().join(format!("{seed}-{name}"));
+            std::fs::write(&path, &trace.pcap).unwrap();
+            let output = Command::new("tcpdump")
+                .args(["-n", "-t", "-r"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let theirs: Vec<&str> = stdout.lines().collect();
+            let at = (0..theirs.len().max(trace.lines.len()))
+                .find(|&k| theirs.get(k).copied() != trace.lines.get(k).map(String::as_str));
+            if let Some(k) = at {
+                problems.push(format!(
+                    "seed {seed}, {check}, {name} ({}), line {}:\n    model: {:?}\n  tcpdump: {:?}",
+                    capture.encoding,
+                    k + 1,
+                    trace.lines.get(k),
+                    theirs.get(k)
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn decode_reads_back_what_encode_wrote() {
+    for seed in 1..=SEEDS {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        for (check, name, capture) in every_capture(&mut rng) {
+            // What a live capture holds: whole headers, offsets that do not lie.
+            let clean = capture.segments.iter().all(|s| {
+                s.tcp().is_none_or(|t| {
+                    t.offset.is_none()
+                        && !t
+                            .options
+                            .iter()
+                            .any(|o| matches!(o, model::TcpOption::BadLength(..)))
+                }) && matches!(s.cut, Cut::Whole)
+            });
+            if !clean {
+                continue;
+            }
+            let decoded = model::decode(&capture.trace().pcap)
+                .unwrap_or_else(|why| panic!("seed {seed}, {check}, {name}: {why}"));
+            assert_eq!(decoded.encoding, capture.encoding, "{check}, {name}");
+            let kept = |s: &model::Segment| model::Segment {
+                at_ns: match capture.encoding.nanoseconds {
+                    true => s.at_ns,
+                    false => s.at_ns / 1000 * 1000,
+                },
+                ..s.clone()
+            };
+            let wanted: Vec<model::Segment> = capture.segments.iter().map(kept).collect();
+            assert_eq!(decoded.segments, wanted, "seed {seed}, {check}, {name}");
+        }
+    }
+}
