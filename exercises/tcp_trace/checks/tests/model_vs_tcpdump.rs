@@ -12,6 +12,7 @@ use tcp_trace_checks::model::{self, Cut};
 const SEEDS: u64 = 8;
 
 fn tcpdump_here() -> bool {
+    // tcpdump, the judge of the model: not a program under test.
     let found = Command::new("tcpdump").arg("--version").output();
     found.is_ok_and(|o| o.status.success())
 }
@@ -30,6 +31,7 @@ fn tcpdump_prints_the_models_lines() {
             let trace = capture.trace();
             let path = dir.path().join(format!("{seed}-{name}"));
             std::fs::write(&path, &trace.pcap).unwrap();
+            // tcpdump again: not a program under test.
             let output = Command::new("tcpdump")
                 .args(["-n", "-t", "-r"])
                 .arg(&path)
