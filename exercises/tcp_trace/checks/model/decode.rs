@@ -1,8 +1,9 @@
 //! A capture's bytes read back into the model's segments: what a live capture (trace's
 //! Ethernet frames, IPv4 or IPv6, TCP with the options Linux sends) holds, so that its
-//! lines and summary come from the model like a generated trace's. Anything the model
-//! cannot hold (an IPv4 fragment, an option of the wrong size) is an error: a live
-//! capture of loopback has none.
+//! lines and summary come from the model like a generated trace's. Records cut in their
+//! TCP header and lying data offsets read too (what was not kept becomes zeros, which no
+//! line shows); what the model cannot hold (a cut link or IP header, an IPv4 fragment, an
+//! option of a known kind with a wrong size) is an error: a live capture has none.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -152,71 +153,113 @@ fn packet(link: Link, frame: &[u8], cut: bool, at_ns: u64) -> Result<Segment, St
     })
 }
 
+/// A TCP header of which `kept` bytes were captured: the fields that were not are
+/// zeros (tcpdump prints none of them), options cut short are completed (`cut_options`).
 fn tcp(kept: &[u8], length: usize) -> Result<Tcp, String> {
-    let fields = Fields(kept, "TCP");
-    let header_len = 4 * usize::from(fields.u8(12)? >> 4);
-    if header_len < 20 || header_len > length {
-        return Err(format!("a TCP data offset of {header_len} bytes"));
-    }
-    let option_bytes = kept
-        .get(20..header_len)
-        .ok_or("the TCP options are cut short")?;
+    let byte = |at: usize| kept.get(at).copied().unwrap_or(0);
+    let u16_at = |at: usize| u16::from_be_bytes([byte(at), byte(at + 1)]);
+    let u32_at = |at: usize| (u32::from(u16_at(at)) << 16) | u32::from(u16_at(at + 2));
+    // Without its offset byte, a header reads as 20 bytes: tcpdump stops before.
+    let header_len = match kept.get(12) {
+        Some(offset) => 4 * usize::from(offset >> 4),
+        None => 20,
+    };
+    let data = length
+        .checked_sub(20)
+        .ok_or("a TCP segment under 20 bytes")?;
+    let (options, offset, data) = if header_len < 20 || header_len > length {
+        // A lying offset: the model's header is 20 bytes, the rest data.
+        (vec![], Some((header_len / 4) as u8), data)
+    } else {
+        let captured = kept.get(20..).unwrap_or_default();
+        let options = cut_options(captured, header_len - 20)?;
+        (options, None, length - header_len)
+    };
     Ok(Tcp {
-        src_port: fields.u16(0)?,
-        dst_port: fields.u16(2)?,
-        seq: fields.u32(4)?,
-        ack: fields.u32(8)?,
-        flags: fields.u8(13)?,
-        window: fields.u16(14)?,
-        urgent: fields.u16(18)?,
-        options: options(option_bytes)?,
-        offset: None,
-        data: length - header_len,
+        src_port: u16_at(0),
+        dst_port: u16_at(2),
+        seq: u32_at(4),
+        ack: u32_at(8),
+        flags: byte(13),
+        window: u16_at(14),
+        urgent: u16_at(18),
+        options,
+        offset,
+        data,
     })
 }
 
-/// The options, up to an eol (the zeros after it are padding).
-fn options(bytes: &[u8]) -> Result<Vec<TcpOption>, String> {
-    let mut options = Vec::new();
+/// `total` bytes of options of which `captured` holds the first: those captured, the one
+/// a cut goes through with its missing bytes zeros, and nops to the header's end (no line
+/// shows what was not kept). An eol that is only padding is left to the encoder.
+fn cut_options(captured: &[u8], total: usize) -> Result<Vec<TcpOption>, String> {
+    let captured = &captured[..captured.len().min(total)];
+    let mut list = Vec::new();
     let mut at = 0;
-    while at < bytes.len() {
-        let kind = bytes[at];
+    while at < captured.len() {
+        let kind = captured[at];
         if kind <= 1 {
+            list.push([TcpOption::Eol, TcpOption::Nop][usize::from(kind)].clone());
             at += 1;
             if kind == 0 {
-                // Zeros to the next word only: the padding the model adds itself.
-                options.push(TcpOption::Eol);
-                if bytes[at..].iter().any(|&b| b != 0)
-                    || super::options::padded_len(&options) != bytes.len()
-                {
-                    return Err("bytes after an eol that are not its padding".into());
-                }
                 break;
             }
-            options.push(TcpOption::Nop);
             continue;
         }
-        let size = usize::from(*bytes.get(at + 1).ok_or("an option cut in two")?);
-        let value = bytes
-            .get(at + 2..at + size.max(2))
-            .filter(|_| size >= 2)
-            .ok_or(format!("option {kind} of length {size}"))?;
-        let fields = Fields(value, "option");
-        let wrong = || format!("option {kind} of length {size}");
-        options.push(match (kind, size) {
-            (2, 4) => TcpOption::Mss(fields.u16(0)?),
-            (3, 3) => TcpOption::Wscale(value[0]),
-            (4, 2) => TcpOption::SackOk,
-            (5, _) if size % 8 == 2 && size > 2 => TcpOption::Sack(
-                (0..(size - 2) / 8)
-                    .map(|j| Ok((fields.u32(8 * j)?, fields.u32(8 * j + 4)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-            (8, 10) => TcpOption::Timestamps(fields.u32(0)?, fields.u32(4)?),
-            (2..=5 | 8, _) => return Err(wrong()),
-            _ => TcpOption::Unknown(kind, value.to_vec()),
-        });
+        let Some(&size) = captured.get(at + 1) else {
+            // Its length not captured: any option of the room left prints alike.
+            let room = total - at;
+            if room < 2 {
+                return Err("an option cut in two at the header's end".into());
+            }
+            list.push(TcpOption::Unknown(kind, vec![0; room - 2]));
+            at = total;
+            break;
+        };
+        let size = usize::from(size);
+        if size < 2 || at + size > total {
+            list.push(TcpOption::BadLength(kind, size as u8));
+            at += 2;
+            break;
+        }
+        let mut value = captured[at + 2..captured.len().min(at + size)].to_vec();
+        value.resize(size - 2, 0);
+        list.push(one_option(kind, value)?);
         at += size;
     }
-    Ok(options)
+    let after = captured.get(at..).unwrap_or_default();
+    if list.last() == Some(&TcpOption::Eol) && after.iter().all(|&b| b == 0) {
+        let mut without = list.clone();
+        without.pop();
+        if super::options::padded_len(&without) == total {
+            return Ok(without);
+        }
+    }
+    let used: usize = list.iter().map(TcpOption::size).sum();
+    if super::options::padded_len(&list) != total {
+        list.extend(std::iter::repeat_n(
+            TcpOption::Nop,
+            total.saturating_sub(used),
+        ));
+    }
+    Ok(list)
+}
+
+/// One option of a kind other than eol and nop, with its value.
+fn one_option(kind: u8, value: Vec<u8>) -> Result<TcpOption, String> {
+    let fields = Fields(&value, "option");
+    let size = value.len() + 2;
+    Ok(match (kind, size) {
+        (2, 4) => TcpOption::Mss(fields.u16(0)?),
+        (3, 3) => TcpOption::Wscale(value[0]),
+        (4, 2) => TcpOption::SackOk,
+        (5, _) if size % 8 == 2 && size > 2 => TcpOption::Sack(
+            (0..(size - 2) / 8)
+                .map(|j| Ok((fields.u32(8 * j)?, fields.u32(8 * j + 4)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        (8, 10) => TcpOption::Timestamps(fields.u32(0)?, fields.u32(4)?),
+        (2..=5 | 8, _) => return Err(format!("option {kind} of length {size}")),
+        _ => TcpOption::Unknown(kind, value),
+    })
 }
