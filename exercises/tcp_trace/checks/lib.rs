@@ -41,7 +41,7 @@ static CHECKS: &[Check] = &[
     .covers(&["P22"]),
     // The checks fed by the seeded model (generated/).
     Check::new("encodings_read", SECTION, generated::encodings_read).covers(&["P1", "P2"]),
-    Check::new("link_types_read", SECTION, generated::link_types_read).covers(&["P3"]),
+    Check::new("link_types_read", SECTION, generated::link_types_read).covers(&["P3", "P9"]),
     Check::new("ip_headers_read", SECTION, generated::ip_headers_read).covers(&["P4"]),
     Check::new("flags_printed", SECTION, generated::flags_printed).covers(&["P5"]),
     Check::new("relative_numbers", SECTION, generated::relative_numbers).covers(&["P6"]),

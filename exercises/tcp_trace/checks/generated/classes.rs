@@ -63,24 +63,28 @@ pub fn encodings(rng: &mut Rng) -> Vec<Named> {
     out
 }
 
-/// P3: an IPv4 and an IPv6 conversation under each link type.
+/// P3: an IPv4 and an IPv6 conversation under each link type; in Ethernet and Linux
+/// cooked, a record cut in the link header (P9: its mark names the link).
 pub fn link_types(rng: &mut Rng) -> Vec<Named> {
     let mut v4 = Talk::any(rng, false);
     let mut v6 = Talk::any(rng, true);
     let lists = vec![conversation(rng, &mut v4), conversation(rng, &mut v6)];
     let mut segments = talk::interleave(rng, lists);
+    let cut_at = rng.usize(1..segments.len());
     stamp(rng, &mut segments, 2_000_000);
     let names = ["ethernet", "linux-cooked", "raw-ip"];
     Link::ALL
         .iter()
         .zip(names)
         .map(|(&link, name)| {
-            let encoding = Encoding {
-                big_endian: rng.bool(),
-                nanoseconds: rng.bool(),
-                link,
-            };
-            capture(name, encoding, segments.clone())
+            let encoding = Encoding { link, ..ethernet() };
+            let mut segments = segments.clone();
+            if link != Link::RawIp {
+                let mut cut = segments[cut_at].clone();
+                cut.cut = Cut::Link(rng.usize(1..link.header_len()));
+                segments.insert(cut_at, cut);
+            }
+            capture(name, encoding, segments)
         })
         .collect()
 }
@@ -100,7 +104,14 @@ pub fn ip_headers(rng: &mut Rng) -> Vec<Named> {
         };
     }
     let mut v6 = Talk::any(rng, true);
-    let lists = vec![with_options, conversation(rng, &mut v6)];
+    // The other shapes of address: a zero group alone, runs of zeros at the end.
+    let mut shapes = Talk::any(rng, true);
+    (shapes.a.ip, shapes.b.ip) = (talk::ipv6(rng, 2), talk::ipv6(rng, 3));
+    let lists = vec![
+        with_options,
+        conversation(rng, &mut v6),
+        conversation(rng, &mut shapes),
+    ];
     let mut segments = talk::interleave(rng, lists);
     stamp(rng, &mut segments, 2_000_000);
     vec![capture("ip-headers", ethernet(), segments)]
@@ -108,8 +119,7 @@ pub fn ip_headers(rng: &mut Rng) -> Vec<Named> {
 
 /// P5: each flag alone, flags together, all eight, none; URG with its pointer.
 pub fn flags(rng: &mut Rng) -> Vec<Named> {
-    let v6 = rng.bool();
-    let mut talk = Talk::any(rng, v6);
+    let mut talk = Talk::any(rng, false);
     let mut segments = talk.handshake(rng);
     let alone = [FIN, SYN, RST, PSH, ACK, URG, ECE, CWR];
     let together = [
@@ -123,8 +133,14 @@ pub fn flags(rng: &mut Rng) -> Vec<Named> {
     ];
     let mut all: Vec<u8> = alone.iter().chain(&together).copied().collect();
     rng.shuffle(&mut all);
+    // Data where neither SYN, FIN nor RST would print `seq`, and with FIN, and none with
+    // each of those alone.
+    let with_data = [PSH, ACK, ECE, PSH | ACK | URG, FIN | PSH | ACK, 0xff];
     for flags in all {
-        let data = if rng.bool() { rng.usize(1..200) } else { 0 };
+        let data = match with_data.contains(&flags) {
+            true => rng.usize(1..200),
+            false => 0,
+        };
         let mut segment = talk.send(rng.bool(), flags, data);
         tcp(&mut segment).urgent = rng.u16(1..);
         segments.push(segment);
@@ -182,8 +198,7 @@ pub fn relative_numbers(rng: &mut Rng) -> Vec<Named> {
 /// table's entry (counted from its own acknowledgement).
 pub fn sack_blocks(rng: &mut Rng) -> Vec<Named> {
     let isn = [isn_below_wrap(rng, 5000), isn_below_wrap(rng, 5000)];
-    let v6 = rng.bool();
-    let mut talk = Talk::new(rng, v6, isn);
+    let mut talk = Talk::new(rng, false, isn);
     let mut segments = talk.handshake(rng);
     for round in 0..4 {
         let from_a = round % 2 == 0;
@@ -253,8 +268,7 @@ pub fn unknown_kind(rng: &mut Rng) -> u8 {
 /// P8: every kind tcpdump names, an explicit eol, unknown kinds with and without a
 /// value, lengths under 2 and past the header's end, first and after others.
 pub fn tcp_options(rng: &mut Rng) -> Vec<Named> {
-    let v6 = rng.bool();
-    let mut talk = Talk::any(rng, v6);
+    let mut talk = Talk::any(rng, false);
     let mut segments = talk.handshake(rng);
     let value = |rng: &mut Rng| {
         let len = rng.usize(1..=8);

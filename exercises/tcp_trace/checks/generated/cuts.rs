@@ -8,14 +8,17 @@ use super::classes::{Named, conversation, unknown_kind};
 use super::talk::{Talk, stamp, tcp};
 use crate::model::{ACK, Capture, Cut, Encoding, Link, PSH, Segment, TcpOption};
 
-/// P9: one record per place a snap length can end it, in an Ethernet and a Linux cooked
-/// file: in the link header, the IP header (its fixed part, its options), the TCP ports,
+/// P9: one record per place a snap length can end it, in an Ethernet file: in the link
+/// header, the IP header (its fixed part, its options), the TCP ports,
 /// the rest of the TCP header, each kind of place in its options, the data; and IPv6's
 /// header.
 pub fn snap_cuts(rng: &mut Rng) -> Vec<Named> {
     let mut talk = Talk::any(rng, false);
     let ip_options = 4 * rng.usize(1..=5);
     let ip = 20 + ip_options;
+    // The IP header before a TCP header cut: 20 bytes, but for the record cut in its
+    // options.
+    let tcp_at = 20;
     // Options at known offsets: mss 0, nop 4 and 5, TS 6, sack 16 (two blocks), an
     // unknown kind 34 with 4 bytes of value: 40 bytes, the most a header has.
     let options = |rng: &mut Rng, base: u32| {
@@ -32,15 +35,15 @@ pub fn snap_cuts(rng: &mut Rng) -> Vec<Named> {
             TcpOption::Unknown(unknown_kind(rng), harness::draw::bytes(rng, 4)),
         ]
     };
-    let option = |o: usize| Cut::Packet(ip + 20 + o);
+    let option = |o: usize| Cut::Packet(tcp_at + 20 + o);
     // In SNAP_PLACES' order.
     let places = [
         Cut::Link(rng.usize(1..14)),
         Cut::Packet(0),
         Cut::Packet(rng.usize(1..20)),
         Cut::Packet(rng.usize(20..ip)),
-        Cut::Packet(ip + rng.usize(..4)),
-        Cut::Packet(ip + rng.usize(4..20)),
+        Cut::Packet(tcp_at + rng.usize(..4)),
+        Cut::Packet(tcp_at + rng.usize(4..20)),
         option(0),
         option(rng.usize(2..4)),
         option([4, 5, 6, 16, 34][rng.usize(..5)]),
@@ -48,14 +51,16 @@ pub fn snap_cuts(rng: &mut Rng) -> Vec<Named> {
         option(rng.usize(8..16)),
         option(rng.usize(26..34)),
         option(rng.usize(36..40)),
-        Cut::Packet(ip + 60 + rng.usize(..50)),
+        Cut::Packet(tcp_at + 60 + rng.usize(..50)),
     ];
     let mut segments = vec![];
-    for cut in places {
+    for (i, cut) in places.into_iter().enumerate() {
         let from_a = rng.bool();
         let mut segment = talk.send(from_a, PSH | ACK, rng.usize(60..1000));
         let base = talk.next[usize::from(from_a)];
-        segment.ip_options = ip_options;
+        // IP options on the record cut in them (IP_OPTIONS_CUT) only: the IP header's
+        // length is ip_headers_read's business.
+        segment.ip_options = if i == IP_OPTIONS_CUT { ip_options } else { 0 };
         tcp(&mut segment).options = options(rng, base);
         segment.cut = cut;
         segments.push(segment);
@@ -67,27 +72,16 @@ pub fn snap_cuts(rng: &mut Rng) -> Vec<Named> {
         segments.push(segment);
     }
     stamp(rng, &mut segments, 2_000_000);
-    [
-        (Link::Ethernet, "cut-ethernet"),
-        (Link::Cooked, "cut-linux-cooked"),
-    ]
-    .into_iter()
-    .map(|(link, name)| {
-        let encoding = Encoding {
-            big_endian: rng.bool(),
-            nanoseconds: rng.bool(),
-            link,
-        };
-        (
-            format!("{name}.pcap"),
-            Capture {
-                encoding,
-                segments: segments.clone(),
-            },
-        )
-    })
-    .collect()
+    let encoding = Encoding {
+        big_endian: false,
+        nanoseconds: false,
+        link: Link::Ethernet,
+    };
+    vec![("cuts.pcap".into(), Capture { encoding, segments })]
 }
+
+/// Which of snap_cuts' records is cut in its IP options.
+const IP_OPTIONS_CUT: usize = 3;
 
 /// What each record of `snap_cuts`' captures is cut in, for a failure's steps.
 pub const SNAP_PLACES: &str = "in the link header; before the IP header; in the IP header's first 20 bytes; \
@@ -99,8 +93,7 @@ pub const SNAP_PLACES: &str = "in the link header; before the IP header; in the 
 
 /// P10: data offsets under 20 bytes and past the segment's end, with ACK and without.
 pub fn bad_offsets(rng: &mut Rng) -> Vec<Named> {
-    let v6 = rng.bool();
-    let mut talk = Talk::any(rng, v6);
+    let mut talk = Talk::any(rng, false);
     let mut segments = talk.handshake(rng);
     for flags in [ACK, PSH | ACK, PSH] {
         let mut short = talk.send(rng.bool(), flags, rng.usize(0..200));
@@ -135,13 +128,12 @@ pub struct CutFile {
 
 /// P23: a conversation's file cut in a record's 16-byte header, and in a record's data.
 pub fn cut_files(rng: &mut Rng) -> Vec<CutFile> {
-    let v6 = rng.bool();
-    let mut talk = Talk::any(rng, v6);
+    let mut talk = Talk::any(rng, false);
     let mut segments: Vec<Segment> = conversation(rng, &mut talk);
     stamp(rng, &mut segments, 2_000_000);
     let encoding = Encoding {
-        big_endian: rng.bool(),
-        nanoseconds: rng.bool(),
+        big_endian: false,
+        nanoseconds: false,
         link: Link::Ethernet,
     };
     let capture = Capture { encoding, segments };

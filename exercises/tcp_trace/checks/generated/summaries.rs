@@ -9,11 +9,12 @@ use super::classes::{Named, conversation};
 use super::talk::{Talk, isn_below_wrap, stamp, tcp};
 use crate::model::{ACK, Capture, Cut, Encoding, FIN, Link, PSH, RST, SYN, Segment};
 
-/// A file of `segments`, its stamps' unit as given or drawn.
-fn file(name: &str, rng: &mut Rng, nanoseconds: Option<bool>, segments: Vec<Segment>) -> Named {
+/// A little-endian Ethernet file of `segments`, its stamps in nanoseconds or not:
+/// encodings are `encodings_read`'s business.
+fn file(name: &str, nanoseconds: bool, segments: Vec<Segment>) -> Named {
     let encoding = Encoding {
-        big_endian: rng.bool(),
-        nanoseconds: nanoseconds.unwrap_or_else(|| rng.bool()),
+        big_endian: false,
+        nanoseconds,
         link: Link::Ethernet,
     };
     (format!("{name}.pcap"), Capture { encoding, segments })
@@ -26,29 +27,27 @@ pub fn blocks(rng: &mut Rng) -> Vec<Named> {
     let lists = vec![conversation(rng, &mut v4), conversation(rng, &mut v6)];
     let mut segments = super::talk::interleave(rng, lists);
     stamp(rng, &mut segments, 3_000_000);
-    vec![file("two-connections", rng, Some(true), segments)]
+    vec![file("two-connections", false, segments)]
 }
 
 /// P13, P14: a whole handshake; a connection caught mid-way (its first segment from the
 /// server); a SYN whose SYN-ACK was not captured, the SYN sent again.
 pub fn openers(rng: &mut Rng) -> Vec<Named> {
     let isn = [rng.u32(..), isn_below_wrap(rng, 1000)];
-    let v6 = rng.bool();
-    let mut whole = Talk::new(rng, v6, isn);
+    let mut whole = Talk::new(rng, false, isn);
     let whole = conversation(rng, &mut whole);
     let mut midway = Talk::any(rng, false);
     let mut caught = vec![midway.send(false, PSH | ACK, rng.usize(1..500))];
     caught.push(midway.send(true, ACK, 0));
     caught.push(midway.send(true, PSH | ACK, rng.usize(1..500)));
     caught.push(midway.send(false, ACK, 0));
-    let v6 = rng.bool();
-    let mut lost = Talk::any(rng, v6);
+    let mut lost = Talk::any(rng, false);
     let mut unanswered = lost.handshake(rng);
     // The SYN again, the SYN-ACK never seen, the rest as it came.
     unanswered[1] = unanswered[0].clone();
     let mut segments = super::talk::interleave(rng, vec![caught, whole, unanswered]);
     stamp(rng, &mut segments, 3_000_000);
-    vec![file("openers", rng, None, segments)]
+    vec![file("openers", false, segments)]
 }
 
 /// P15: round trips of drawn nanoseconds in a nanosecond file and in a microsecond one
@@ -56,8 +55,7 @@ pub fn openers(rng: &mut Rng) -> Vec<Named> {
 pub fn round_trips(rng: &mut Rng) -> Vec<Named> {
     let mut out = vec![];
     for nanoseconds in [true, false] {
-        let v6 = rng.bool();
-        let mut talk = Talk::any(rng, v6);
+        let mut talk = Talk::any(rng, false);
         let answered = conversation(rng, &mut talk);
         let mut lone = Talk::any(rng, false);
         let unanswered = vec![lone.send(true, SYN, 0), lone.send(true, SYN, 0)];
@@ -73,7 +71,7 @@ pub fn round_trips(rng: &mut Rng) -> Vec<Named> {
             segment.at_ns = (segment.at_ns as i128 + delta) as u64;
         }
         let name = if nanoseconds { "rtt-nano" } else { "rtt-micro" };
-        out.push(file(name, rng, Some(nanoseconds), segments));
+        out.push(file(name, nanoseconds, segments));
     }
     out
 }
@@ -81,8 +79,7 @@ pub fn round_trips(rng: &mut Rng) -> Vec<Named> {
 /// P16: data both ways, a segment sent twice (counted twice), a segment larger than the
 /// MTU, a record cut in its data (counted by the IP header).
 pub fn bytes(rng: &mut Rng) -> Vec<Named> {
-    let v6 = rng.bool();
-    let mut talk = Talk::any(rng, v6);
+    let mut talk = Talk::any(rng, false);
     let mut segments = talk.handshake(rng);
     for _ in 0..rng.usize(2..5) {
         segments.push(talk.send(true, PSH | ACK, rng.usize(1..1400)));
@@ -100,7 +97,7 @@ pub fn bytes(rng: &mut Rng) -> Vec<Named> {
     segments.push(talk.send(true, FIN | ACK, 0));
     segments.push(talk.send(false, ACK, 0));
     stamp(rng, &mut segments, 3_000_000);
-    vec![file("bytes", rng, None, segments)]
+    vec![file("bytes", false, segments)]
 }
 
 /// P17, P18: the client closing first, the server closing first, a connection reset by
@@ -108,8 +105,7 @@ pub fn bytes(rng: &mut Rng) -> Vec<Named> {
 pub fn closes(rng: &mut Rng) -> Vec<Named> {
     let mut lists = vec![];
     for client_first in [true, false] {
-        let v6 = rng.bool();
-        let mut talk = Talk::any(rng, v6);
+        let mut talk = Talk::any(rng, false);
         let mut segments = talk.handshake(rng);
         segments.push(talk.send(true, PSH | ACK, rng.usize(1..1000)));
         segments.push(talk.send(false, ACK, 0));
@@ -132,14 +128,13 @@ pub fn closes(rng: &mut Rng) -> Vec<Named> {
     }
     let mut segments = super::talk::interleave(rng, lists);
     stamp(rng, &mut segments, 3_000_000);
-    vec![file("closes", rng, None, segments)]
+    vec![file("closes", false, segments)]
 }
 
 /// P19: the server's window 0, then open, then 0 again (two episodes, each of several
 /// segments, the client's probes between); a reset with window 0 (no episode).
 pub fn zero_windows(rng: &mut Rng) -> Vec<Named> {
-    let v6 = rng.bool();
-    let mut talk = Talk::any(rng, v6);
+    let mut talk = Talk::any(rng, false);
     let mut segments = talk.handshake(rng);
     let open = talk.window[1];
     for _ in 0..2 {
@@ -162,5 +157,5 @@ pub fn zero_windows(rng: &mut Rng) -> Vec<Named> {
     talk.window[0] = 0;
     segments.push(talk.send(true, RST | ACK, 0));
     stamp(rng, &mut segments, 3_000_000);
-    vec![file("zero-window", rng, None, segments)]
+    vec![file("zero-window", false, segments)]
 }

@@ -9,7 +9,7 @@ use tcp_trace_checks::generated::every_capture;
 use tcp_trace_checks::model::{self, Cut};
 
 /// Seeds tried: every class is in every seed, these vary the values inside.
-const SEEDS: u64 = 8;
+const SEEDS: u64 = 16;
 
 fn tcpdump_here() -> bool {
     // tcpdump, the judge of the model: not a program under test.
