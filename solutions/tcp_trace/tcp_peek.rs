@@ -7,20 +7,30 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, ErrorKind, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: tcp_peek FILE.pcap";
+mod pcap;
+mod summary;
+use pcap::{FileHeader, Link, read_file_header};
+use summary::{Segment, summarise};
 
-/// libpcap refuses records longer than this (its largest snap length).
-const MOST_BYTES: u32 = 256 * 1024 * 1024;
+const USAGE: &str = "usage: tcp_peek [--summary] FILE.pcap";
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let [path] = args.as_slice() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    let (summary, path) = match args.as_slice() {
+        [flag, path] if flag == "--summary" => (true, path),
+        [path]
+            if path != "--summary" && !path.to_string_lossy().starts_with("--") =>
+        {
+            (false, path)
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     };
     let name = path.to_string_lossy();
     let file = match File::open(path) {
@@ -39,7 +49,12 @@ fn main() -> ExitCode {
         }
     };
     let mut out = BufWriter::new(io::stdout().lock());
-    let result = print_records(&header, &mut input, &mut out);
+    let mut peek = Peek::default();
+    let result = print_records(&header, &mut input, &mut out, summary, &mut peek);
+    if summary {
+        // Of the records read, even when the file is cut short.
+        let _ = out.write_all(summarise(&peek.seen).as_bytes());
+    }
     // A closed stdout (`| head`) is not an error worth a message.
     let _ = out.flush();
     match result {
@@ -51,125 +66,27 @@ fn main() -> ExitCode {
     }
 }
 
-// ANCHOR: file_header
-/// What the 24-byte global header says about the records after it.
-struct FileHeader {
-    big_endian: bool,
-    link: Link,
-}
-
-#[derive(Clone, Copy)]
-enum Link {
-    /// LINKTYPE_ETHERNET (1): 14 bytes, the EtherType last.
-    Ethernet,
-    /// LINKTYPE_LINUX_SLL (113), `tcpdump -i any`: 16 bytes, the
-    /// protocol last.
-    LinuxCooked,
-    /// LINKTYPE_RAW (101): the IP header comes first.
-    RawIp,
-}
-
-fn read_file_header(input: &mut impl Read) -> Result<FileHeader, String> {
-    let mut bytes = [0u8; 24];
-    let got = read_up_to(input, &mut bytes).map_err(|e| e.to_string())?;
-    if got < 24 {
-        return Err(format!("{got} bytes, shorter than a pcap header"));
-    }
-    // The writer's byte order: the magic number reads right in one of them.
-    // a1b2c3d4 stamps in microseconds, a1b23c4d in nanoseconds: like
-    // `tcpdump -t`, tcp_peek prints no time, so both are read alike.
-    let magic = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let big_endian = match magic {
-        0xa1b2_c3d4 | 0xa1b2_3c4d => false,
-        0xd4c3_b2a1 | 0x4d3c_b2a1 => true,
-        0x0a0d_0d0a => return Err("a pcapng file (save it as pcap)".into()),
-        _ => return Err(format!("magic number 0x{magic:08x} is not pcap's")),
-    };
-    let header = FileHeader {
-        big_endian,
-        link: Link::Ethernet,
-    };
-    // The top bits may carry FCS information; the link type is the rest.
-    let link = match header.u32(&bytes[20..24]) & 0x0fff_ffff {
-        1 => Link::Ethernet,
-        113 => Link::LinuxCooked,
-        101 => Link::RawIp,
-        other => {
-            return Err(format!(
-                "link type {other} (tcp_peek reads Ethernet (1), \
-                 Linux cooked (113) and raw IP (101))"
-            ));
-        }
-    };
-    Ok(FileHeader { link, ..header })
-}
-
-impl FileHeader {
-    fn u32(&self, bytes: &[u8]) -> u32 {
-        let word = [bytes[0], bytes[1], bytes[2], bytes[3]];
-        if self.big_endian {
-            u32::from_be_bytes(word)
-        } else {
-            u32::from_le_bytes(word)
-        }
-    }
-}
-// ANCHOR_END: file_header
-
 // ANCHOR: records
-/// Each record: a 16-byte header (seconds, fraction, bytes kept, bytes
-/// on the wire), then the bytes kept.
+/// Every record's line (or, for `--summary`, only what the summary needs).
 fn print_records(
     header: &FileHeader,
     input: &mut impl Read,
     out: &mut impl Write,
+    summary: bool,
+    peek: &mut Peek,
 ) -> Result<(), String> {
-    let mut seqs = Conversations::new();
-    let mut record = [0u8; 16];
     let mut data = Vec::new();
     for number in 1.. {
-        match read_up_to(input, &mut record).map_err(|e| e.to_string())? {
-            0 => return Ok(()),
-            16 => {}
-            got => {
-                return Err(format!(
-                    "cut short in record {number}'s header ({got} of 16 bytes)"
-                ));
-            }
-        }
-        let kept = header.u32(&record[8..12]);
-        let wire = header.u32(&record[12..16]);
-        if kept > MOST_BYTES {
-            return Err(format!("record {number} claims {kept} bytes"));
-        }
-        data.resize(kept as usize, 0);
-        let got = read_up_to(input, &mut data).map_err(|e| e.to_string())?;
-        if got < data.len() {
-            return Err(format!(
-                "cut short in record {number} ({got} of {kept} bytes)"
-            ));
-        }
-        let _ = wire; // the IP header's lengths are what tcpdump prints
-        let line = describe(header.link, &data, &mut seqs);
-        if writeln!(out, "{line}").is_err() {
+        let Some(stamp) = header.next_record(input, number, &mut data)? else {
+            return Ok(());
+        };
+        peek.stamp = stamp;
+        let line = describe(header.link, &data, peek);
+        if !summary && writeln!(out, "{line}").is_err() {
             return Ok(()); // nobody reads any more
         }
     }
     Ok(())
-}
-
-/// Fill `buf` as far as the input goes: how many bytes were read.
-fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match input.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 // ANCHOR_END: records
 
@@ -190,7 +107,7 @@ impl Bytes<'_> {
 
 // ANCHOR: describe
 /// The line for one frame, as captured (perhaps cut by the snap length).
-fn describe(link: Link, frame: &[u8], seqs: &mut Conversations) -> String {
+fn describe(link: Link, frame: &[u8], peek: &mut Peek) -> String {
     if frame.is_empty() {
         return "[Invalid header: caplen==0]".to_string();
     }
@@ -208,8 +125,8 @@ fn describe(link: Link, frame: &[u8], seqs: &mut Conversations) -> String {
     let packet = &frame[skip.min(frame.len())..];
     let mut line = String::new();
     match ethertype {
-        0x0800 => ipv4(&mut line, packet, seqs),
-        0x86dd => ipv6(&mut line, packet, seqs),
+        0x0800 => ipv4(&mut line, packet, peek),
+        0x86dd => ipv6(&mut line, packet, peek),
         other => {
             let _ = write!(line, "ethertype 0x{other:04x}, not IP");
         }
@@ -219,7 +136,7 @@ fn describe(link: Link, frame: &[u8], seqs: &mut Conversations) -> String {
 // ANCHOR_END: describe
 
 // ANCHOR: ip
-fn ipv4(line: &mut String, packet: &[u8], seqs: &mut Conversations) {
+fn ipv4(line: &mut String, packet: &[u8], peek: &mut Peek) {
     if packet.is_empty() {
         line.push_str(" [|ip]");
         return;
@@ -258,10 +175,10 @@ fn ipv4(line: &mut String, packet: &[u8], seqs: &mut Conversations) {
     let protocol = if fragment { 0 } else { packet[9] };
     let body = &packet[header_len..];
     let addresses = (src.into(), dst.into());
-    transport(line, protocol, body, total - header_len, addresses, seqs);
+    transport(line, protocol, body, total - header_len, addresses, peek);
 }
 
-fn ipv6(line: &mut String, packet: &[u8], seqs: &mut Conversations) {
+fn ipv6(line: &mut String, packet: &[u8], peek: &mut Peek) {
     // Unlike IPv4's, a cut IPv6 header prints no `IP6` first.
     let (Some(src), Some(dst)) = (packet.get(8..24), packet.get(24..40)) else {
         line.push_str(" [|ip6]");
@@ -275,7 +192,7 @@ fn ipv6(line: &mut String, packet: &[u8], seqs: &mut Conversations) {
     // Extension headers are not followed: the loopback's TCP has none.
     let body = packet.get(40..).unwrap_or(&[]);
     let addresses = (src.into(), dst.into());
-    transport(line, next, body, usize::from(payload), addresses, seqs);
+    transport(line, next, body, usize::from(payload), addresses, peek);
 }
 
 /// What the IP header carries: TCP, a short line for UDP, a shorter one for the
@@ -286,11 +203,11 @@ fn transport(
     body: &[u8],
     length: usize,
     (src, dst): (IpAddr, IpAddr),
-    seqs: &mut Conversations,
+    peek: &mut Peek,
 ) {
     let udp = Bytes(body);
     match protocol {
-        6 => tcp(line, body, length, (src, dst), seqs),
+        6 => tcp(line, body, length, (src, dst), peek),
         // The length is read only with the whole 8-byte header captured.
         17 => match (
             udp.u16(0),
@@ -374,7 +291,7 @@ fn tcp(
     segment: &[u8],
     length: usize,
     (src, dst): (IpAddr, IpAddr),
-    seqs: &mut Conversations,
+    peek: &mut Peek,
 ) {
     let tcp = Bytes(segment);
     let (Some(from), Some(to)) = (tcp.u16(0), tcp.u16(2)) else {
@@ -418,8 +335,9 @@ fn tcp(
         flags & 0x04 != 0,
         flags & 0x10 != 0,
     );
+    let first_seq = seq;
     let (seq, ack, sack_base) = if has_ack {
-        relative(seqs, ((src, from), (dst, to)), (seq, ack), syn)
+        relative(&mut peek.seqs, ((src, from), (dst, to)), (seq, ack), syn)
     } else {
         (seq, ack, 0)
     };
@@ -431,6 +349,14 @@ fn tcp(
         return;
     }
     let data = (length - header_len) as u32;
+    peek.seen.push(Segment {
+        ends: ((src, from), (dst, to)),
+        stamp: peek.stamp,
+        flags,
+        seq: first_seq,
+        window,
+        data,
+    });
     if data > 0 || syn || fin || rst {
         let _ = write!(line, ", seq {seq}");
         if data > 0 {
@@ -585,3 +511,13 @@ fn cut(line: &mut String, stray: bool) -> bool {
     false
 }
 // ANCHOR_END: options
+
+/// What a line is made from, beyond the frame: per connection, tcpdump's
+/// first numbers; the record's stamp, in nanoseconds; each TCP segment whose
+/// header could be read, for `--summary`.
+#[derive(Default)]
+struct Peek {
+    seqs: Conversations,
+    stamp: u64,
+    seen: Vec<Segment>,
+}

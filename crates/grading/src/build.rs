@@ -373,13 +373,16 @@ impl Workspace {
     pub fn write_reference_submission(&self, exercise: &Exercise, dest: &Path) -> io::Result<()> {
         let bin_dir = dest.join("src").join("bin");
         fs::create_dir_all(&bin_dir)?;
-        for bin in exercise.bins {
-            let solution = self
-                .root
-                .join("solutions")
-                .join(exercise.name)
-                .join(format!("{bin}.rs"));
-            fs::copy(&solution, bin_dir.join(format!("{bin}.rs")))?;
+        // Every program, and the modules a program's file names (tcp_trace's pcap.rs
+        // beside tcp_peek.rs: its package lists its programs, `autobins = false`).
+        let solutions = self.root.join("solutions").join(exercise.name);
+        for entry in fs::read_dir(&solutions)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|ext| ext == "rs") {
+                if let Some(name) = path.file_name() {
+                    fs::copy(&path, bin_dir.join(name))?;
+                }
+            }
         }
         Ok(())
     }

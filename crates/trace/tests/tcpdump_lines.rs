@@ -389,6 +389,6 @@ fn what_is_no_pcap_or_is_cut_short_is_an_error() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "usage: tcp_peek FILE.pcap\n"
+        "usage: tcp_peek [--summary] FILE.pcap\n"
     );
 }
