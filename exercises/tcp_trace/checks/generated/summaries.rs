@@ -6,7 +6,7 @@
 use fastrand::Rng;
 
 use super::classes::{Named, conversation};
-use super::talk::{Talk, isn_below_wrap, stamp, tcp};
+use super::talk::{NO_WRAP, Talk, stamp, tcp};
 use crate::model::{ACK, Capture, Cut, Encoding, FIN, Link, PSH, RST, SYN, Segment};
 
 /// A little-endian Ethernet file of `segments`, its stamps in nanoseconds or not:
@@ -33,7 +33,8 @@ pub fn blocks(rng: &mut Rng) -> Vec<Named> {
 /// P13, P14: a whole handshake; a connection caught mid-way (its first segment from the
 /// server); a SYN whose SYN-ACK was not captured, the SYN sent again.
 pub fn openers(rng: &mut Rng) -> Vec<Named> {
-    let isn = [rng.u32(..), isn_below_wrap(rng, 1000)];
+    // The server's number near 2^32, not so near that the conversation wraps.
+    let isn = [rng.u32(..NO_WRAP), u32::MAX - rng.u32(20_000..1_000_000)];
     let mut whole = Talk::new(rng, false, isn);
     let whole = conversation(rng, &mut whole);
     let mut midway = Talk::any(rng, false);

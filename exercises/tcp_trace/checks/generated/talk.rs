@@ -67,6 +67,9 @@ pub fn linux_syn_options(rng: &mut Rng) -> Vec<TcpOption> {
     ]
 }
 
+/// Initial numbers under this leave a conversation of a MiB before 2^32.
+pub const NO_WRAP: u32 = u32::MAX - (1 << 20);
+
 /// One connection: its ends (`a` the client) and the next sequence number of each.
 pub struct Talk {
     pub a: End,
@@ -94,9 +97,10 @@ impl Talk {
         }
     }
 
-    /// A connection between drawn ends, with drawn initial sequence numbers.
+    /// A connection between drawn ends, with drawn initial sequence numbers a MiB or more
+    /// below 2^32: its numbers wrap only where a check means them to.
     pub fn any(rng: &mut Rng, v6: bool) -> Talk {
-        let isn = [rng.u32(..), rng.u32(..)];
+        let isn = [rng.u32(..NO_WRAP), rng.u32(..NO_WRAP)];
         Talk::new(rng, v6, isn)
     }
 
