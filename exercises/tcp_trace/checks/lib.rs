@@ -82,6 +82,12 @@ static CHECKS: &[Check] = &[
         generated::cut_files_end_in_error,
     )
     .covers(&["P23"]),
+    Check::new(
+        "summary_of_cut_file",
+        SECTION,
+        generated::summary_of_cut_file,
+    )
+    .covers(&["P12", "P23"]),
     Check::new("summary_blocks", SECTION, generated::summary_blocks).covers(&["P12"]),
     Check::new("summary_openers", SECTION, generated::summary_openers).covers(&["P13", "P14"]),
     Check::new(

@@ -227,3 +227,28 @@ pub(crate) fn cut_files_end_in_error(ctx: &Ctx) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+pub(crate) fn summary_of_cut_file(ctx: &Ctx) -> Result<(), Failure> {
+    let files = cuts::cut_files(&mut ctx.rng());
+    let dir = tempfile::tempdir()?;
+    for file in files {
+        let summary = file.capture.summary(file.records);
+        ctx.step(format!(
+            "{}: {}; cut {} after {} whole records ({} bytes)",
+            file.name,
+            file.capture.describe(),
+            file.place,
+            file.records,
+            file.bytes.len()
+        ));
+        let output = run_on(ctx, dir.path(), &file.name, &file.bytes, true)?;
+        expect::clean_error(&output, &format!("the file ends {}", file.place))?;
+        let lines: Vec<String> = summary.lines().map(str::to_string).collect();
+        expect::stdout_lines_exact(
+            &output,
+            &as_bytes(&lines),
+            "--summary of the whole records before the cut",
+        )?;
+    }
+    Ok(())
+}
