@@ -59,6 +59,19 @@ pub fn every_capture(rng: &mut Rng) -> Vec<(&'static str, String, Capture)> {
     all
 }
 
+/// The files `cut_files_end_in_error` cuts: (name, bytes, the model's lines of the whole
+/// records before the cut), for the maintainer test.
+pub fn every_cut_file(rng: &mut Rng) -> Vec<(String, Vec<u8>, Vec<String>)> {
+    cuts::cut_files(rng)
+        .into_iter()
+        .map(|file| {
+            let mut lines = file.capture.trace().lines;
+            lines.truncate(file.records);
+            (file.name, file.bytes, lines)
+        })
+        .collect()
+}
+
 /// Write `bytes` as `name` in `dir` and run `tcp_peek [--summary] FILE`.
 fn run_on(
     ctx: &Ctx,

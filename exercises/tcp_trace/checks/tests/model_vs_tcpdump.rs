@@ -1,11 +1,12 @@
 //! The model is right: every capture the generated checks draw, under several seeds, is
 //! printed by `tcpdump -n -t -r` exactly as the model says (skipped, with the reason,
-//! where tcpdump is not installed); and a capture read back by `model::decode` is the
-//! segments it was written from.
+//! where tcpdump is not installed), a file cut in the middle of a record gets the lines
+//! of the records before the cut; and a capture read back by `model::decode` prints the
+//! same lines and summary (whole captures: the segments it was written from).
 
 use std::process::Command;
 
-use tcp_trace_checks::generated::every_capture;
+use tcp_trace_checks::generated::{every_capture, every_cut_file};
 use tcp_trace_checks::model::{self, Cut};
 
 /// Seeds tried: every class is in every seed, these vary the values inside.
@@ -53,6 +54,36 @@ fn tcpdump_prints_the_models_lines() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn tcpdump_prints_the_lines_before_a_cut() {
+    if !tcpdump_here() {
+        eprintln!("skipped tcpdump_prints_the_lines_before_a_cut: tcpdump is not installed here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for seed in 1..=SEEDS {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        for (name, bytes, lines) in every_cut_file(&mut rng) {
+            let path = dir.path().join(format!("{seed}-{name}"));
+            std::fs::write(&path, &bytes).unwrap();
+            // tcpdump again: not a program under test.
+            let output = Command::new("tcpdump")
+                .args(["-n", "-t", "-r"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let theirs: Vec<&str> = stdout.lines().collect();
+            assert_eq!(theirs, lines, "seed {seed}, {name}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.contains("truncated"),
+                "seed {seed}, {name}: {stderr}"
+            );
+        }
+    }
 }
 
 #[test]
