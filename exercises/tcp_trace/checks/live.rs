@@ -24,14 +24,17 @@ const DEADLINE: Duration = Duration::from_secs(5);
 pub(super) fn live_capture_decoded(ctx: &Ctx) -> Result<(), Failure> {
     let (there, back, name) = {
         let mut rng = ctx.rng();
+        let (big, small) = (rng.usize(70_000..200_000), rng.usize(1..3000));
         (
-            draw::bytes(&mut rng, rng.usize(70_000..200_000)),
-            draw::bytes(&mut rng, rng.usize(1..3000)),
+            draw::bytes(&mut rng, big),
+            draw::bytes(&mut rng, small),
             format!("{}.pcap", draw::short_word(&mut rng)),
         )
     };
     let capture = Capture::start().map_err(|e| {
-        Failure::new(format!("netlab could not capture the check's loopback: {e}"))
+        Failure::new(format!(
+            "netlab could not capture the check's loopback: {e}"
+        ))
     })?;
     ctx.step(format!(
         "an IPv4 connection: {} bytes to the server, {} back, the client closes first",
@@ -51,11 +54,18 @@ pub(super) fn live_capture_decoded(ctx: &Ctx) -> Result<(), Failure> {
         .finish()
         .map_err(|e| Failure::new(format!("netlab's capture failed: {e}")))?;
     let pcap = pcap_file(&frames);
-    let expected = model::decode(&pcap).map_err(|e| {
-        Failure::new(format!(
-            "netlab's model could not read its own capture (a netlab bug): {e}"
-        ))
-    })?;
+    let expected = model::decode(&pcap)
+        .map_err(|e| {
+            Failure::new(format!(
+                "netlab's model could not read its own capture (a netlab bug): {e}"
+            ))
+        })?
+        .trace();
+    let lines: Vec<Vec<u8>> = expected
+        .lines
+        .iter()
+        .map(|l| l.clone().into_bytes())
+        .collect();
     let dir = tempfile::tempdir()?;
     let path = capture_file(dir.path(), &name, &pcap)?;
     ctx.step(format!(
@@ -64,7 +74,7 @@ pub(super) fn live_capture_decoded(ctx: &Ctx) -> Result<(), Failure> {
     ));
     let output = run(ctx, &[path.as_os_str()])?;
     expect::exit_code(&output, 0, "a whole capture")?;
-    expect::stdout_lines_exact(&output, &expected.lines(), "tcpdump -n -t's lines")?;
+    expect::stdout_lines_exact(&output, &lines, "tcpdump -n -t's lines")?;
     let output = run(ctx, &["--summary".as_ref(), path.as_os_str()])?;
     expect::exit_code(&output, 0, "a whole capture")?;
     expect::stdout_is(
@@ -102,7 +112,9 @@ fn converse(bind: &str, there: &[u8], back: &[u8], client_first: bool) -> Result
             stream.read_to_end(&mut rest)?;
         }
         drop(stream);
-        client.join().unwrap_or_else(|_| Err(std::io::Error::other("client panicked")))
+        client
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("client panicked")))
     });
     server.map_err(|e| Failure::new(format!("netlab's own connection on {bind} failed: {e}")))
 }
