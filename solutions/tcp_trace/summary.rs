@@ -75,28 +75,27 @@ fn block(seen: &[Segment], a: End, b: End) -> String {
         }
         count
     };
-    format!(
-        "connection {} > {}\n  opened by: {}\n  initial sequence numbers: {}, {}\n  \
-         handshake round trip: {round_trip}\n  bytes: {} sent {}, {} sent {}\n  \
-         first FIN: {fin}\n  resets: {} sent {}, {} sent {}\n  \
-         zero-window episodes: {} {}, {} {}\n",
-        end(one),
-        end(two),
-        syn.map_or("not captured".to_string(), |s| end(s.ends.0)),
-        isn(one),
-        isn(two),
-        end(one),
-        bytes(one),
-        end(two),
-        bytes(two),
-        end(one),
-        resets(one),
-        end(two),
-        resets(two),
-        end(one),
-        episodes(one),
-        end(two),
-        episodes(two),
-    )
+    let (a, b) = (end(one), end(two));
+    let opener = syn.map_or("not captured".to_string(), |s| end(s.ends.0));
+    [
+        format!("connection {a} > {b}"),
+        format!("  opened by: {opener}"),
+        format!("  initial sequence numbers: {}, {}", isn(one), isn(two)),
+        format!("  handshake round trip: {round_trip}"),
+        format!("  bytes: {a} sent {}, {b} sent {}", bytes(one), bytes(two)),
+        format!("  first FIN: {fin}"),
+        format!(
+            "  resets: {a} sent {}, {b} sent {}",
+            resets(one),
+            resets(two)
+        ),
+        format!(
+            "  zero-window episodes: {a} {}, {b} {}",
+            episodes(one),
+            episodes(two)
+        ),
+    ]
+    .map(|line| line + "\n")
+    .concat()
 }
 // ANCHOR_END: summary
