@@ -99,10 +99,9 @@ fn tcp(line: &mut String, segment: &Segment, tcp: &Tcp, kept: usize, relative: &
         false => (tcp.seq, tcp.ack, 0),
     };
     if header_len > length {
-        let _ = write!(
-            line,
+        line.push_str(&format!(
             " [bad hdr length {header_len} - too long, > {length}]"
-        );
+        ));
         return;
     }
     if tcp.data > 0 {

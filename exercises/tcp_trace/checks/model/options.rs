@@ -97,10 +97,8 @@ pub(super) fn print(
             TcpOption::Nop => line.push_str("nop"),
             TcpOption::SackOk => line.push_str("sackOK"),
             TcpOption::BadLength(..) => {
-                line.push_str("[bad opt]");
-                if !first {
-                    line.push(']');
-                }
+                // tcpdump closes the list only when an option came before.
+                line.push_str(if first { "[bad opt]" } else { "[bad opt]]" });
                 return Ended::Early;
             }
             TcpOption::Mss(mss) => {
