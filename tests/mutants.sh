@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 exercises=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do exercises+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
-[ ${#exercises[@]} -gt 0 ] || exercises=(os_args fs_meta udp_cs tcp_states tcp_file http_get)
+[ ${#exercises[@]} -gt 0 ] || exercises=(os_args fs_meta udp_cs tcp_states tcp_trace tcp_file http_get)
 command -v cargo-mutants >/dev/null || { echo "error: cargo-mutants is not installed: cargo install --locked cargo-mutants" >&2; exit 2; }
 
 for ex in "${exercises[@]}"; do
