@@ -33,7 +33,12 @@ fn main() -> ExitCode {
         }
     };
     let name = path.to_string_lossy();
+    // A folder opens on Linux: only reading it fails.
     let file = match File::open(path) {
+        Ok(file) if file.metadata().is_ok_and(|m| m.is_dir()) => {
+            eprintln!("error: {name} is a folder");
+            return ExitCode::FAILURE;
+        }
         Ok(file) => file,
         Err(e) => {
             eprintln!("error: cannot open {name}: {e}");

@@ -40,7 +40,7 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
     // A real capture, so that only the arguments are wrong.
     let file = capture_file(dir.path(), &name, &empty_capture(1))?;
     let file = file.as_os_str();
-    let cases: [(Vec<&std::ffi::OsStr>, String); 4] = [
+    let cases: [(Vec<&std::ffi::OsStr>, String); 5] = [
         (vec![], "no FILE given".to_string()),
         (
             vec![file, file],
@@ -49,6 +49,10 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
         (
             vec![option.as_ref(), file],
             format!("`{option}` is not an option tcp_peek knows (only --summary)"),
+        ),
+        (
+            vec![option.as_ref()],
+            format!("`{option}` alone: an option tcp_peek does not know, and no FILE"),
         ),
         (
             vec!["--summary".as_ref()],
@@ -65,11 +69,26 @@ pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
 
 pub(super) fn missing_file_is_an_error(ctx: &Ctx) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;
-    let name = format!("{}.pcap", draw::short_word(&mut ctx.rng()));
+    let (name, folder) = {
+        let mut rng = ctx.rng();
+        (
+            format!("{}.pcap", draw::short_word(&mut rng)),
+            format!("{}.pcap", draw::short_word(&mut rng)),
+        )
+    };
     let path = dir.path().join(&name);
     let output = run(ctx, &[path.as_os_str()])?;
     expect::clean_error(&output, &format!("{name} does not exist"))?;
-    expect::stdout_is(&output, b"", "nothing to print from a file never opened")
+    expect::stdout_is(&output, b"", "nothing to print from a file never opened")?;
+    // A folder opens on Linux; reading it is what fails.
+    let path = dir.path().join(&folder);
+    std::fs::create_dir(&path)?;
+    let output = run(ctx, &[path.as_os_str()])?;
+    expect::clean_error(
+        &output,
+        &format!("{folder} is a folder, not a file to read"),
+    )?;
+    expect::stdout_is(&output, b"", "nothing to print from a folder")
 }
 
 /// A pcap file header and no record: `linktype` as given, little-endian, microseconds.

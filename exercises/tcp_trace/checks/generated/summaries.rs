@@ -42,14 +42,25 @@ pub fn openers(rng: &mut Rng) -> Vec<Named> {
     caught.push(midway.send(true, ACK, 0));
     caught.push(midway.send(true, PSH | ACK, rng.usize(1..500)));
     caught.push(midway.send(false, ACK, 0));
+    // A reset without ACK: a segment without ACK that is no SYN, and opens nothing.
+    caught.push(midway.send(true, RST, 0));
     let mut lost = Talk::any(rng, false);
     let mut unanswered = lost.handshake(rng);
     // The SYN again, the SYN-ACK never seen, the rest as it came.
     unanswered[1] = unanswered[0].clone();
-    let mut segments = super::talk::interleave(rng, vec![caught, whole, unanswered]);
+    // The SYN-ACK caught first, then the client's SYN sent again: the client still
+    // opened it, and its end comes first.
+    let mut late = Talk::any(rng, false);
+    let mut answered_first = late.handshake(rng);
+    answered_first.swap(0, 1);
+    let segments = vec![caught, whole, unanswered, answered_first];
+    let mut segments = super::talk::interleave(rng, segments);
     stamp(rng, &mut segments, 3_000_000);
     vec![file("openers", false, segments)]
 }
+
+/// A second, in nanoseconds.
+const SECOND: u64 = 1_000_000_000;
 
 /// P15: round trips of drawn nanoseconds in a nanosecond file and in a microsecond one
 /// (rounded down to whole microseconds either way), and a SYN never answered.
@@ -65,11 +76,22 @@ pub fn round_trips(rng: &mut Rng) -> Vec<Named> {
         let rest = vec![answered[2..].to_vec(), unanswered];
         segments.extend(super::talk::interleave(rng, rest));
         stamp(rng, &mut segments, 3_000_000);
-        // The SYN-ACK a drawn time after the SYN, with a part below a microsecond.
-        let rtt = rng.u64(1_000..5_000_000) + rng.u64(1..1000);
+        // The SYN-ACK a drawn time after the SYN, with a part below a microsecond: under
+        // a second in the nanosecond file, over one in the microsecond file; in both the
+        // SYN late in its second, so that the stamps' seconds differ (a reader ignoring
+        // them, or the fraction, is wrong in every run).
+        let rtt = match nanoseconds {
+            true => rng.u64(1_000..900_000_000),
+            false => rng.u64(1_000_000_000..5_000_000_000),
+        } + rng.u64(1..1000);
         let delta = (segments[0].at_ns + rtt) as i128 - segments[1].at_ns as i128;
         for segment in &mut segments[1..] {
             segment.at_ns = (segment.at_ns as i128 + delta) as u64;
+        }
+        let late = SECOND - rng.u64(1..=(rtt % SECOND).max(1));
+        let shift = SECOND + late - segments[0].at_ns % SECOND;
+        for segment in &mut segments {
+            segment.at_ns += shift;
         }
         let name = if nanoseconds { "rtt-nano" } else { "rtt-micro" };
         out.push(file(name, nanoseconds, segments));
