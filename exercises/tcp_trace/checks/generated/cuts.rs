@@ -42,7 +42,8 @@ pub fn snap_cuts(rng: &mut Rng) -> Vec<Named> {
         Cut::Packet(0),
         Cut::Packet(rng.usize(1..20)),
         Cut::Packet(rng.usize(20..ip)),
-        Cut::Packet(tcp_at + rng.usize(..4)),
+        Cut::Packet(tcp_at),
+        Cut::Packet(tcp_at + rng.usize(1..4)),
         Cut::Packet(tcp_at + rng.usize(4..20)),
         option(0),
         option(rng.usize(2..4)),
@@ -66,7 +67,12 @@ pub fn snap_cuts(rng: &mut Rng) -> Vec<Named> {
         segments.push(segment);
     }
     let mut v6 = Talk::any(rng, true);
-    for cut in [rng.usize(1..40), 40 + rng.usize(..4), 40 + rng.usize(4..20)] {
+    for cut in [
+        rng.usize(1..40),
+        40,
+        40 + rng.usize(1..4),
+        40 + rng.usize(4..20),
+    ] {
         let mut segment = v6.send(rng.bool(), PSH | ACK, rng.usize(1..100));
         segment.cut = Cut::Packet(cut);
         segments.push(segment);
@@ -85,11 +91,12 @@ const IP_OPTIONS_CUT: usize = 3;
 
 /// What each record of `snap_cuts`' captures is cut in, for a failure's steps.
 pub const SNAP_PLACES: &str = "in the link header; before the IP header; in the IP header's first 20 bytes; \
-     in the IP options; in the TCP ports; in the TCP header after the ports; before the TCP \
+     in the IP options; at the IP header's end (no byte of TCP); in the TCP ports; in the TCP \
+     header after the ports; before the TCP \
      options; in the first option's value (mss); at a later option's kind; at a later \
      option's length; in a later option's value (TS); in a SACK option's second block; in \
-     an unknown option's value; in the data; then IPv6: in its 40-byte header, in the TCP \
-     ports, after them";
+     an unknown option's value; in the data; then IPv6: in its 40-byte header, at its end, \
+     in the TCP ports, after them";
 
 /// P10: data offsets under 20 bytes and past the segment's end, with ACK and without.
 pub fn bad_offsets(rng: &mut Rng) -> Vec<Named> {
