@@ -1,9 +1,10 @@
 //! The live check: connections made in the check's own network namespace while it
 //! captures its loopback (harness::wire), the capture handed to tcp_peek, and its lines
-//! and summary compared with what the model decodes from the same bytes. Every run
-//! makes the same three conversations (an IPv4 transfer whose client closes first, an
-//! IPv6 one whose server closes first, a connection refused with a reset); the sizes,
-//! the bytes and every number the kernel picks change with each run.
+//! and summary compared with what the model decodes from the same bytes. Every run makes
+//! the same conversations (an IPv4 transfer whose client closes first, an IPv6 one whose
+//! server closes first, a connection refused with a reset, beside the connection holding
+//! the refused port); the sizes, the bytes and every number the kernel picks change with
+//! each run.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -69,7 +70,7 @@ pub(super) fn live_capture_decoded(ctx: &Ctx) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;
     let path = capture_file(dir.path(), &name, &pcap)?;
     ctx.step(format!(
-        "captured {} frames of the three connections into {name}",
+        "captured {} frames of these connections into {name}",
         frames.len()
     ));
     let output = run(ctx, &[path.as_os_str()])?;
@@ -122,12 +123,17 @@ fn converse(bind: &str, there: &[u8], back: &[u8], client_first: bool) -> Result
 
 /// A connection refused: the SYN answered by a reset.
 fn refused() -> Result<(), Failure> {
-    // A port just freed: nobody listens on it any more.
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    // A port held by a connected socket, on which nobody listens. (Not a port freed by
+    // closing a listener: a process another check forks meanwhile holds the listener
+    // open until its exec, and the connection would be accepted.)
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let holder = TcpStream::connect_timeout(&listener.local_addr()?, DEADLINE)?;
+    let _held = listener.accept()?;
+    let port = holder.local_addr()?;
     match TcpStream::connect_timeout(&port, DEADLINE) {
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
         other => Err(Failure::new(format!(
-            "netlab's connection to a closed port was not refused: {other:?}"
+            "netlab's connection to a port nobody listens on was not refused: {other:?}"
         ))),
     }
 }
