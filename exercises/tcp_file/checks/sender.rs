@@ -334,8 +334,13 @@ pub(super) fn send_nobody_listening(ctx: &Ctx) -> Result<(), Failure> {
     };
     let folder = Folder::new()?;
     folder.write(&name, &text)?;
-    // A port that was free a moment ago: nobody listens there now.
-    let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    // A port a connected socket holds, on which nobody listens. (Not a port freed by
+    // closing a listener: a process another check forks meanwhile holds the listener
+    // open until its exec, and the connection would be accepted.)
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let holder = std::net::TcpStream::connect(listener.local_addr()?)?;
+    let _held = listener.accept()?;
+    let addr = holder.local_addr()?;
     let output = sender_cmd(ctx, folder.root(), &name, addr)
         .timeout(Duration::from_secs(4))
         .run()?;
