@@ -368,8 +368,9 @@ impl Workspace {
     }
 
     /// Write the reference solution of `exercise` into `dest` shaped like a submission's
-    /// exercise folder: `dest/src/bin/<bin>.rs`. Fixtures lay their one changed file over
-    /// this, so a mistake in one binary is graded next to a correct other binary.
+    /// exercise folder: `dest/src/bin/<bin>.rs`, and the modules beside them. Fixtures lay
+    /// their one changed file over this, so a mistake in one binary is graded next to a
+    /// correct other binary.
     pub fn write_reference_submission(&self, exercise: &Exercise, dest: &Path) -> io::Result<()> {
         let bin_dir = dest.join("src").join("bin");
         fs::create_dir_all(&bin_dir)?;

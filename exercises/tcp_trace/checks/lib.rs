@@ -15,6 +15,7 @@ pub mod generated;
 #[cfg(target_os = "linux")]
 mod live;
 pub mod model;
+mod peek;
 mod recorded;
 mod usage;
 

@@ -17,7 +17,7 @@ use harness::wire::{Capture, pcap_file};
 use harness::{Ctx, Failure};
 
 use super::model;
-use super::usage::{capture_file, run};
+use super::peek::{lines_of, run_on};
 
 /// How long one conversation may take on loopback before the check gives up.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -66,27 +66,18 @@ pub(super) fn live_capture_decoded(ctx: &Ctx) -> Result<(), Failure> {
             ))
         })?
         .trace();
-    let lines: Vec<Vec<u8>> = expected
-        .lines
-        .iter()
-        .map(|l| l.clone().into_bytes())
-        .collect();
     let dir = tempfile::tempdir()?;
-    let path = capture_file(dir.path(), &name, &pcap)?;
     ctx.step(format!(
         "captured {} frames of these connections into {name}",
         frames.len()
     ));
-    let output = run(ctx, &[path.as_os_str()])?;
+    let output = run_on(ctx, dir.path(), &name, &pcap, false)?;
     expect::exit_code(&output, 0, "a whole capture")?;
+    let lines = lines_of(expected.lines.iter().map(String::as_str));
     expect::stdout_lines_exact(&output, &lines, "tcpdump -n -t's lines")?;
-    let output = run(ctx, &["--summary".as_ref(), path.as_os_str()])?;
+    let output = run_on(ctx, dir.path(), &name, &pcap, true)?;
     expect::exit_code(&output, 0, "a whole capture")?;
-    let blocks: Vec<Vec<u8>> = expected
-        .summary
-        .lines()
-        .map(|l| l.as_bytes().to_vec())
-        .collect();
+    let blocks = lines_of(expected.summary.lines());
     expect::stdout_lines_exact(&output, &blocks, "one block per connection")
 }
 

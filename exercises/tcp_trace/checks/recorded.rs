@@ -9,14 +9,12 @@
 //! All traces but `options` were made without the timestamp option and ECN, and only
 //! `ipv6` is IPv6, so that a mistake in options, the ECN flags or IPv6 fails one check.
 
-use std::ffi::OsStr;
-
 use harness::draw;
 use harness::expect;
 use harness::{Ctx, Failure, Output};
 
 use super::difference::{first_different_line, what_differs};
-use super::usage::{capture_file, run};
+use super::peek::{lines_of, run_on};
 
 /// One recorded trace and what tcp_peek must print for it.
 pub(super) struct Recorded {
@@ -104,13 +102,7 @@ fn feed(
 ) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;
     let name = format!("{}.pcap", draw::short_word(&mut ctx.rng()));
-    let path = capture_file(dir.path(), &name, trace.pcap)?;
-    let mut args: Vec<&OsStr> = Vec::new();
-    if summary {
-        args.push("--summary".as_ref());
-    }
-    args.push(path.as_os_str());
-    let output = run(ctx, &args)?;
+    let output = run_on(ctx, dir.path(), &name, trace.pcap, summary)?;
     judge(&output).map_err(|failure| {
         let option = if summary { "--summary " } else { "" };
         Failure::new(format!(
@@ -135,8 +127,7 @@ fn lines_are_tcpdumps(ctx: &Ctx, trace: &Recorded) -> Result<(), Failure> {
             ),
             _ => format!("`tcpdump -n -t -r {}.pcap` prints that", trace.name),
         };
-        let lines: Vec<Vec<u8>> = wanted.iter().map(|l| l.as_bytes().to_vec()).collect();
-        expect::stdout_lines_exact(output, &lines, &why)?;
+        expect::stdout_lines_exact(output, &lines_of(wanted.iter().copied()), &why)?;
         expect::exit_code(output, 0, "a whole capture read: exit 0")
     })
 }
@@ -170,13 +161,8 @@ pub(super) fn recorded_large_and_cut(ctx: &Ctx) -> Result<(), Failure> {
 pub(super) fn recorded_summaries(ctx: &Ctx) -> Result<(), Failure> {
     for trace in ALL {
         feed(ctx, trace, true, |output| {
-            let wanted: Vec<Vec<u8>> = trace
-                .summary
-                .lines()
-                .map(|l| l.as_bytes().to_vec())
-                .collect();
             let why = "one block per connection, an empty line between blocks";
-            expect::stdout_lines_exact(output, &wanted, why)?;
+            expect::stdout_lines_exact(output, &lines_of(trace.summary.lines()), why)?;
             expect::exit_code(output, 0, "a whole capture summarised: exit 0")
         })?;
     }

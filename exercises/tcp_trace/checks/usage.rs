@@ -2,31 +2,11 @@
 //! option (a usage error, exit 2); a file that cannot be opened (exit 1); a file that is
 //! not a classic pcap, each kind in every run (exit 2, nothing printed).
 
-use std::path::Path;
-
 use harness::draw;
 use harness::expect;
-use harness::{Ctx, Failure, Output};
+use harness::{Ctx, Failure};
 
-/// tcp_peek run with `args` under a deadline.
-pub(super) fn run(ctx: &Ctx, args: &[&std::ffi::OsStr]) -> Result<Output, Failure> {
-    Ok(ctx
-        .student("tcp_peek")
-        .args(args)
-        .timeout(std::time::Duration::from_secs(5))
-        .run()?)
-}
-
-/// A file named `name` holding `bytes`, in a folder of the check's own.
-pub(super) fn capture_file(
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-) -> Result<std::path::PathBuf, Failure> {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes)?;
-    Ok(path)
-}
+use super::peek::{capture_file, run};
 
 pub(super) fn usage_errors(ctx: &Ctx) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;

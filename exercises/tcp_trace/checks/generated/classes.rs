@@ -156,6 +156,9 @@ pub fn relative_numbers(rng: &mut Rng) -> Vec<Named> {
     let near_wrap = |rng: &mut Rng| [isn_below_wrap(rng, 3000), isn_below_wrap(rng, 3000)];
     let isn = near_wrap(rng);
     let mut wrap = Talk::new(rng, false, isn);
+    // Both ends at one address (as on loopback) here, at two in the connection caught
+    // mid-way: each shape in every run, only the addresses drawn.
+    wrap.b.ip = wrap.a.ip;
     let isn = near_wrap(rng);
     let mut wrap6 = Talk::new(rng, true, isn);
     // The client's port the lower: tcpdump's table has the client first.
@@ -174,6 +177,9 @@ pub fn relative_numbers(rng: &mut Rng) -> Vec<Named> {
     }
     // Caught mid-way: no SYN, its first segment with ACK sets both bases.
     let mut midway = Talk::any(rng, false);
+    if midway.a.ip == midway.b.ip {
+        midway.b.ip = talk::ipv4(rng);
+    }
     let mut segments = vec![];
     for _ in 0..rng.usize(3..6) {
         let from_a = rng.bool();

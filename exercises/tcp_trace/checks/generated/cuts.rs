@@ -133,6 +133,20 @@ pub struct CutFile {
     pub place: &'static str,
 }
 
+impl CutFile {
+    /// What the file holds and where it was cut, for a check's steps.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}: {}; cut {} after {} whole records ({} bytes)",
+            self.name,
+            self.capture.describe(),
+            self.place,
+            self.records,
+            self.bytes.len()
+        )
+    }
+}
+
 /// P23: a conversation's file cut in a record's 16-byte header, and in a record's data.
 pub fn cut_files(rng: &mut Rng) -> Vec<CutFile> {
     let mut talk = Talk::any(rng, false);

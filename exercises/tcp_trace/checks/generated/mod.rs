@@ -14,14 +14,12 @@ mod summaries;
 mod summary_checks;
 mod talk;
 
-use std::path::Path;
-
 use fastrand::Rng;
 
 use crate::model::Capture;
-use crate::usage::{capture_file, run};
+use crate::peek::{lines_of, run_on};
 use harness::expect;
-use harness::{Ctx, Failure, Output};
+use harness::{Ctx, Failure};
 
 pub(crate) use summary_checks::*;
 
@@ -72,25 +70,6 @@ pub fn every_cut_file(rng: &mut Rng) -> Vec<(String, Vec<u8>, Vec<String>)> {
         .collect()
 }
 
-/// Write `bytes` as `name` in `dir` and run `tcp_peek [--summary] FILE`.
-fn run_on(
-    ctx: &Ctx,
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-    summary: bool,
-) -> Result<Output, Failure> {
-    let path = capture_file(dir, name, bytes)?;
-    match summary {
-        true => run(ctx, &["--summary".as_ref(), path.as_os_str()]),
-        false => run(ctx, &[path.as_os_str()]),
-    }
-}
-
-fn as_bytes(lines: &[String]) -> Vec<Vec<u8>> {
-    lines.iter().map(|l| l.as_bytes().to_vec()).collect()
-}
-
 /// Each capture's lines, exactly; `why` says what the captures try.
 fn expect_lines(ctx: &Ctx, captures: Vec<classes::Named>, why: &str) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;
@@ -99,7 +78,11 @@ fn expect_lines(ctx: &Ctx, captures: Vec<classes::Named>, why: &str) -> Result<(
         ctx.step(format!("{name}: {}", capture.describe()));
         let output = run_on(ctx, dir.path(), &name, &trace.pcap, false)?;
         expect::exit_code(&output, 0, &format!("{name} is a whole capture"))?;
-        expect::stdout_lines_exact(&output, &as_bytes(&trace.lines), why)?;
+        expect::stdout_lines_exact(
+            &output,
+            &lines_of(trace.lines.iter().map(String::as_str)),
+            why,
+        )?;
     }
     Ok(())
 }
@@ -222,19 +205,12 @@ pub(crate) fn cut_files_end_in_error(ctx: &Ctx) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;
     for file in files {
         let lines = file.capture.trace().lines;
-        ctx.step(format!(
-            "{}: {}; cut {} after {} whole records ({} bytes)",
-            file.name,
-            file.capture.describe(),
-            file.place,
-            file.records,
-            file.bytes.len()
-        ));
+        ctx.step(file.describe());
         let output = run_on(ctx, dir.path(), &file.name, &file.bytes, false)?;
         expect::clean_error(&output, &format!("the file ends {}", file.place))?;
         expect::stdout_lines_exact(
             &output,
-            &as_bytes(&lines[..file.records]),
+            &lines_of(lines[..file.records].iter().map(String::as_str)),
             "the lines of the whole records before the cut",
         )?;
     }
@@ -246,20 +222,12 @@ pub(crate) fn summary_of_cut_file(ctx: &Ctx) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;
     for file in files {
         let summary = file.capture.summary(file.records);
-        ctx.step(format!(
-            "{}: {}; cut {} after {} whole records ({} bytes)",
-            file.name,
-            file.capture.describe(),
-            file.place,
-            file.records,
-            file.bytes.len()
-        ));
+        ctx.step(file.describe());
         let output = run_on(ctx, dir.path(), &file.name, &file.bytes, true)?;
         expect::clean_error(&output, &format!("the file ends {}", file.place))?;
-        let lines: Vec<String> = summary.lines().map(str::to_string).collect();
         expect::stdout_lines_exact(
             &output,
-            &as_bytes(&lines),
+            &lines_of(summary.lines()),
             "--summary of the whole records before the cut",
         )?;
     }

@@ -5,7 +5,8 @@
 use harness::{Ctx, Failure, Output, expect};
 
 use super::classes::Named;
-use super::{run_on, summaries};
+use super::summaries;
+use crate::peek::{lines_of, run_on};
 
 /// Run `--summary` on each capture; compare the lines whose field is one of `fields`
 /// (all of them when empty), with the `connection` lines.
@@ -23,7 +24,7 @@ fn expect_summary(
         expect::exit_code(&output, 0, &format!("{name} is a whole capture"))?;
         let wanted: Vec<String> = trace.summary.lines().map(str::to_string).collect();
         if fields.is_empty() {
-            let wanted: Vec<Vec<u8>> = wanted.iter().map(|l| l.as_bytes().to_vec()).collect();
+            let wanted = lines_of(wanted.iter().map(String::as_str));
             expect::stdout_lines_exact(&output, &wanted, why)?;
             continue;
         }

@@ -4,6 +4,7 @@
 //! of the records before the cut; and a capture read back by `model::decode` prints the
 //! same lines and summary (whole captures: the segments it was written from).
 
+use std::path::Path;
 use std::process::Command;
 
 use tcp_trace_checks::generated::{every_capture, every_cut_file};
@@ -12,16 +13,35 @@ use tcp_trace_checks::model::{self, Cut};
 /// Seeds tried: every class is in every seed, these vary the values inside.
 const SEEDS: u64 = 16;
 
-fn tcpdump_here() -> bool {
+/// Whether tcpdump is here; if not, `test` says it is skipped.
+fn tcpdump_here(test: &str) -> bool {
     // tcpdump, the judge of the model: not a program under test.
     let found = Command::new("tcpdump").arg("--version").output();
-    found.is_ok_and(|o| o.status.success())
+    let here = found.is_ok_and(|o| o.status.success());
+    if !here {
+        eprintln!("skipped {test}: tcpdump is not installed here");
+    }
+    here
+}
+
+/// `bytes` written to `path` and read back by `tcpdump -n -t -r`: its stdout and stderr.
+fn tcpdump_reads(path: &Path, bytes: &[u8]) -> (String, String) {
+    std::fs::write(path, bytes).unwrap();
+    // tcpdump again: not a program under test.
+    let output = Command::new("tcpdump")
+        .args(["-n", "-t", "-r"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn tcpdump_prints_the_models_lines() {
-    if !tcpdump_here() {
-        eprintln!("skipped tcpdump_prints_the_models_lines: tcpdump is not installed here");
+    if !tcpdump_here("tcpdump_prints_the_models_lines") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -31,14 +51,7 @@ fn tcpdump_prints_the_models_lines() {
         for (check, name, capture) in every_capture(&mut rng) {
             let trace = capture.trace();
             let path = dir.path().join(format!("{seed}-{name}"));
-            std::fs::write(&path, &trace.pcap).unwrap();
-            // tcpdump again: not a program under test.
-            let output = Command::new("tcpdump")
-                .args(["-n", "-t", "-r"])
-                .arg(&path)
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&output.stdout);
+            let (stdout, _) = tcpdump_reads(&path, &trace.pcap);
             let theirs: Vec<&str> = stdout.lines().collect();
             let at = (0..theirs.len().max(trace.lines.len()))
                 .find(|&k| theirs.get(k).copied() != trace.lines.get(k).map(String::as_str));
@@ -58,8 +71,7 @@ fn tcpdump_prints_the_models_lines() {
 
 #[test]
 fn tcpdump_prints_the_lines_before_a_cut() {
-    if !tcpdump_here() {
-        eprintln!("skipped tcpdump_prints_the_lines_before_a_cut: tcpdump is not installed here");
+    if !tcpdump_here("tcpdump_prints_the_lines_before_a_cut") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -67,17 +79,9 @@ fn tcpdump_prints_the_lines_before_a_cut() {
         let mut rng = fastrand::Rng::with_seed(seed);
         for (name, bytes, lines) in every_cut_file(&mut rng) {
             let path = dir.path().join(format!("{seed}-{name}"));
-            std::fs::write(&path, &bytes).unwrap();
-            // tcpdump again: not a program under test.
-            let output = Command::new("tcpdump")
-                .args(["-n", "-t", "-r"])
-                .arg(&path)
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&output.stdout);
+            let (stdout, stderr) = tcpdump_reads(&path, &bytes);
             let theirs: Vec<&str> = stdout.lines().collect();
             assert_eq!(theirs, lines, "seed {seed}, {name}");
-            let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(
                 stderr.contains("truncated"),
                 "seed {seed}, {name}: {stderr}"
